@@ -1,0 +1,138 @@
+"""Preprocess: parse, validate, de-duplicate and split one ingested drop.
+
+Input: ``<warehouse>/raw/movielens/ds=<ds>/`` (files + ``_manifest.json`` from ingest).
+
+Output (each folder staged, then renamed into place):
+- ``curated/ds=<ds>/{train,test}``: Parquet (user_id, movie_id, rating, rated_at);
+- ``curated/ds=<ds>/movies``: Parquet (movie_id, title, year, genres array);
+- ``curated/ds=<ds>/_manifest.json``: layout, scale, split and every count;
+- ``rejected/ds=<ds>/``: Parquet (source_file, line_no, source_line, reason).
+
+Fails (exit 1) when the rejected share of rating lines exceeds
+``--max-rejected-fraction``: better no model than one trained on garbage.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Sequence
+
+from pyspark.sql import functions as F
+
+from movierec import cli
+from movierec.errors import PipelineError
+from movierec.movies import parse_movies
+from movierec.ratings import deduplicate, parse_ratings, read_lines, reject_unknown_movies, to_rejected
+from movierec.schema import (
+    GENRES, LAYOUTS, LINE_NO, MOVIE_ID, RATED_AT, RATING, REASON, SOURCE_FILE, SOURCE_LINE, TITLE, USER_ID, YEAR,
+    Layout,
+)
+from movierec.session import get_session
+from movierec.split import split_by_time, split_random
+from movierec.warehouse import Warehouse, partition
+
+log = logging.getLogger(__name__)
+MOVIES_SCHEMA = f"{MOVIE_ID} int, {TITLE} string, {YEAR} int, {GENRES} array<string>"
+REJECTED_SCHEMA = f"{SOURCE_FILE} string, {LINE_NO} long, {SOURCE_LINE} string, {REASON} string"
+RATING_COLUMNS = (USER_ID, MOVIE_ID, RATING, RATED_AT)
+
+
+def reason_kind(reason):  # noqa: ANN001, ANN201 - Column in, Column out
+    """Coarse category of a rejection reason, for the manifest's counts."""
+    return (
+        F.when(reason.startswith("duplicate"), "duplicate")
+        .when(reason.contains(" is not in "), "unknown_movie")
+        .otherwise("malformed")
+    )
+
+
+def check_rejected_share(rejected: int, lines: int, limit: float, where: str) -> None:
+    """Raise when too large a share of the rating lines was rejected."""
+    share = rejected / lines if lines else 1.0
+    if share > limit:
+        raise PipelineError(
+            f"{rejected} of {lines} rating lines ({share:.1%}) were rejected, above max_rejected_fraction "
+            f"{limit:.1%}; see {where} for each line and reason, fix the drop or raise the limit"
+        )
+
+
+def preprocess(args) -> None:  # noqa: ANN001 - argparse namespace
+    if not 0.0 < args.test_fraction < 1.0:
+        raise PipelineError(f"test_fraction must be between 0 and 1 (exclusive), got {args.test_fraction}")
+    spark = get_session("movierec-preprocess")
+    wh = Warehouse(spark, args.warehouse)
+    raw = partition(wh.root, "raw/movielens", args.ds)
+    manifest = wh.read_json(f"{raw}/_manifest.json")
+    layout = Layout(manifest["layout"])
+    spec = LAYOUTS[layout]
+
+    movie_rows, movie_rejects = parse_movies(wh.read_bytes(f"{raw}/{spec.movies_file}"), layout, spec.movies_file)
+    movies = spark.createDataFrame([(m.movie_id, m.title, m.year, list(m.genres)) for m in movie_rows], MOVIES_SCHEMA)
+
+    lines = read_lines(spark, f"{raw}/{spec.ratings_file}").cache()
+    parsed, malformed = parse_ratings(lines, spec, layout.value, spec.ratings_file)
+    known, unknown = reject_unknown_movies(parsed, movies, spec.movies_file)
+    kept, dups = deduplicate(known)
+    kept = kept.select(*RATING_COLUMNS).cache()
+    rejected = malformed.unionByName(to_rejected(unknown.unionByName(dups), lines, spec.ratings_file)).unionByName(
+        spark.createDataFrame([tuple(r) for r in movie_rejects], REJECTED_SCHEMA)
+    )
+
+    rejected_final = partition(wh.root, "rejected", args.ds)
+    staged = wh.staging_dir(rejected_final)
+    rejected.orderBy(SOURCE_FILE, LINE_NO).coalesce(1).write.parquet(staged)
+    wh.commit(staged, rejected_final)
+    rejected_counts = dict(
+        spark.read.parquet(rejected_final)
+        .where(F.col(SOURCE_FILE) == spec.ratings_file)
+        .groupBy(reason_kind(F.col(REASON)).alias("k"))
+        .count()
+        .collect()
+    )
+    n_lines = lines.count()
+    check_rejected_share(sum(rejected_counts.values()), n_lines, args.max_rejected_fraction, rejected_final)
+
+    if args.split == "time":
+        train, test = split_by_time(kept, args.test_fraction)
+    else:
+        train, test = split_random(kept, args.test_fraction, args.seed)
+    final = partition(wh.root, "curated", args.ds)
+    staged = wh.staging_dir(final)
+    train.orderBy(USER_ID, MOVIE_ID).write.parquet(f"{staged}/train")
+    test.orderBy(USER_ID, MOVIE_ID).write.parquet(f"{staged}/test")
+    movies.orderBy(MOVIE_ID).coalesce(1).write.parquet(f"{staged}/movies")
+    n_train = spark.read.parquet(f"{staged}/train").count()
+    n_test = spark.read.parquet(f"{staged}/test").count()
+    counts = {
+        "rating_lines": n_lines,
+        "ratings_kept": n_train + n_test,
+        "train": n_train,
+        "test": n_test,
+        "users": kept.select(USER_ID).distinct().count(),
+        "movies": len(movie_rows),
+        "rejected": {k: rejected_counts.get(k, 0) for k in ("malformed", "unknown_movie", "duplicate")},
+        "movie_lines_rejected": len(movie_rejects),
+    }
+    wh.write_json(f"{staged}/_manifest.json", {
+        "ds": args.ds, "layout": layout.value, "scale": [spec.min_rating, spec.max_rating],
+        "split": {"method": args.split, "test_fraction": args.test_fraction, "seed": args.seed},
+        "counts": counts,
+    })
+    wh.commit(staged, final)
+    log.info("preprocessed %s: %s", args.ds, counts)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = cli.base_parser(__doc__.splitlines()[0])
+    parser.add_argument("--test-fraction", type=float, default=0.2, help="share of ratings held out for the gate")
+    parser.add_argument("--split", choices=("random", "time"), default="random",
+                        help="random: seeded per rating; time: each user's latest ratings")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--max-rejected-fraction", type=float, default=0.1,
+                        help="fail when more than this share of rating lines is rejected")
+    return cli.run("preprocess", preprocess, parser, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,72 @@
+"""Publish: top-N recommendations per user, then move the ``_LATEST`` pointer.
+
+Input: ``curated/ds=<ds>/{train,test,movies}``, ``models/ds=<ds>/`` and
+``metrics/ds=<ds>/metrics.json`` (publish refuses a model that did not pass
+the gate, even if run by hand).
+Output: ``recommendations/ds=<ds>/`` Parquet (user_id, rank, movie_id, title,
+score), staged then renamed; then ``recommendations/_LATEST`` (JSON naming the
+ds) is rewritten, only after the data is complete and never to an older date.
+Every user of the drop gets ``--top-n`` movies they have not rated.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Sequence
+
+from movierec import cli
+from movierec.errors import PipelineError
+from movierec.model import load_fitted
+from movierec.schema import MOVIE_ID, RANK, SCORE, TITLE, USER_ID
+from movierec.session import get_session
+from movierec.topn import top_n
+from movierec.warehouse import Warehouse, latest_marker, partition
+
+log = logging.getLogger(__name__)
+
+
+def should_move_latest(current: str | None, ds: str) -> bool:
+    """``_LATEST`` only moves forward: a backfill of an old date must not unpublish a newer one."""
+    return current is None or ds >= current
+
+
+def publish(args) -> None:  # noqa: ANN001 - argparse namespace
+    spark = get_session("movierec-publish")
+    wh = Warehouse(spark, args.warehouse)
+    metrics = wh.read_json(f"{partition(wh.root, 'metrics', args.ds)}/metrics.json")
+    if not metrics.get("passed"):
+        raise PipelineError(f"the model for {args.ds} did not pass the RMSE gate (metrics: rmse {metrics.get('rmse')},"
+                            f" max_rmse {metrics.get('max_rmse')}); refusing to publish it")
+    curated = partition(wh.root, "curated", args.ds)
+    lo, hi = wh.read_json(f"{curated}/_manifest.json")["scale"]
+    train = spark.read.parquet(f"{curated}/train")
+    rated = train.unionByName(spark.read.parquet(f"{curated}/test")).select(USER_ID, MOVIE_ID)
+    movies = spark.read.parquet(f"{curated}/movies").select(MOVIE_ID, TITLE)
+    model, biases = load_fitted(spark, partition(wh.root, "models", args.ds))
+
+    lists = top_n(model, biases, users=rated.select(USER_ID), seen=rated, candidates=train.select(MOVIE_ID),
+                  n=args.top_n, scale=(lo, hi))
+    recs = lists.join(movies, MOVIE_ID, "left").select(USER_ID, RANK, MOVIE_ID, TITLE, SCORE)
+    final = partition(wh.root, "recommendations", args.ds)
+    staged = wh.staging_dir(final)
+    recs.orderBy(USER_ID, RANK).write.parquet(staged)
+    wh.commit(staged, final)
+
+    marker = latest_marker(wh.root)
+    current = wh.read_json(marker)["ds"] if wh.exists(marker) else None
+    if should_move_latest(current, args.ds):
+        wh.write_json(marker, {"ds": args.ds, "path": final})
+        log.info("published %s; _LATEST -> %s", final, args.ds)
+    else:
+        log.info("published %s; _LATEST stays at the newer %s", final, current)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = cli.base_parser(__doc__.splitlines()[0])
+    parser.add_argument("--top-n", type=int, default=10, help="movies per user")
+    return cli.run("publish", publish, parser, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

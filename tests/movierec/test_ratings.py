@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+import pytest
+
+from movierec.ratings import deduplicate, parse_ratings, read_lines, reject_unknown_movies, to_rejected
+from movierec.schema import LAYOUTS, Layout
+
+
+def lines_df(spark, lines):
+    return spark.createDataFrame([(v, i + 1) for i, v in enumerate(lines)], "value string, line_no long")
+
+
+def parse(spark, layout, lines):
+    ratings, rejected = parse_ratings(lines_df(spark, lines), LAYOUTS[layout], layout.value, "f")
+    return ratings.orderBy("line_no").collect(), {r.line_no: r.reason for r in rejected.collect()}
+
+
+def test_parses_100k_lines(spark):
+    rows, rejected = parse(spark, Layout.ML_100K, ["196\t242\t3\t881250949", "186\t302\t3\t891717742"])
+    assert rejected == {}
+    assert [(r.user_id, r.movie_id, r.rating, r.line_no) for r in rows] == [(196, 242, 3.0, 1), (186, 302, 3.0, 2)]
+    assert rows[0].rated_at.isoformat() == "1997-12-04T15:55:49"
+
+
+def test_csv_tolerates_header_bom_crlf_and_trailing_empty_columns(spark):
+    lines = ["\ufeffuserId,movieId,rating,timestamp", "1,31,2.5,1260759144\r", "1,1029,3.0,1260759179,,"]
+    rows, rejected = parse(spark, Layout.CSV, lines)
+    assert rejected == {}
+    assert [(r.movie_id, r.rating) for r in rows] == [(31, 2.5), (1029, 3.0)]
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ("1,2,3", "expected 4 fields"),
+        ("1,2,3,1260759144,x", "expected 4 fields"),
+        ("a,2,3,1260759144", "user_id 'a' is not a positive integer"),
+        ("1,-2,3,1260759144", "movie_id '-2' is not a positive integer"),
+        ("1,2,abc,1260759144", "rating 'abc' is not a number"),
+        ("1,2,NaN,1260759144", "rating 'NaN' is not finite"),
+        ("1,2,Infinity,1260759144", "is not finite"),
+        ("1,2,5.5,1260759144", "rating 5.5 outside the csv scale 0.5..5"),
+        ("1,2,-1,1260759144", "outside the csv scale"),
+        ("1,2,3.3,1260759144", "rating 3.3 is not a multiple of 0.5"),
+        ("1,2,3,12", "timestamp '12' is not epoch seconds"),
+        ("1,2,3,99999999999", "is not epoch seconds"),
+        ("", "empty line"),
+    ],
+)
+def test_rejects_malformed_csv_lines_with_reason(spark, line, reason):
+    rows, rejected = parse(spark, Layout.CSV, ["userId,movieId,rating,timestamp", line])
+    assert rows == []
+    assert reason in rejected[2]
+
+
+def test_rejected_rows_keep_file_and_source_line(spark):
+    _, rejected = parse_ratings(lines_df(spark, ["1::2::9::978300760"]), LAYOUTS[Layout.ML_1M], "ml-1m", "ratings.dat")
+    row = rejected.first()
+    assert (row.source_file, row.line_no, row.source_line) == ("ratings.dat", 1, "1::2::9::978300760")
+    assert "outside the ml-1m scale 1..5" in row.reason
+
+
+def test_read_lines_numbers_lines_across_partitions(spark, tmp_path):
+    path = tmp_path / "big.txt"
+    path.write_text("".join(f"line {i}\n" for i in range(1, 2001)))
+    spark.conf.set("spark.sql.files.maxPartitionBytes", "1000")
+    try:
+        df = read_lines(spark, str(path))
+        assert df.rdd.getNumPartitions() > 5
+        rows = df.collect()
+    finally:
+        spark.conf.unset("spark.sql.files.maxPartitionBytes")
+    assert len(rows) == 2000
+    assert all(r.value == f"line {r.line_no}" for r in rows)
+
+
+def test_unknown_movies_and_duplicates_are_rejected_with_reason(spark):
+    lines = ["1\t10\t3\t881250949", "1\t10\t5\t881250950", "1\t99\t4\t881250949", "2\t10\t4\t881250949"]
+    src = lines_df(spark, lines)
+    ratings, _ = parse_ratings(src, LAYOUTS[Layout.ML_100K], "ml-100k", "u.data")
+    kept, unknown = reject_unknown_movies(ratings, spark.createDataFrame([(10,)], "movie_id int"), "u.item")
+    kept, dups = deduplicate(kept)
+    assert sorted((r.user_id, r.movie_id, r.rating) for r in kept.collect()) == [(1, 10, 5.0), (2, 10, 4.0)]
+    rejected = {r.line_no: r.reason for r in to_rejected(unknown.unionByName(dups), src, "u.data").collect()}
+    assert rejected == {
+        3: "movie_id 99 is not in u.item",
+        1: "duplicate rating of user 1 for movie 10; the later one at line 2 is kept",
+    }
