@@ -25,7 +25,18 @@ from movierec.errors import PipelineError
 from movierec.movies import parse_movies
 from movierec.ratings import deduplicate, parse_ratings, read_lines, reject_unknown_movies, to_rejected
 from movierec.schema import (
-    GENRES, LAYOUTS, LINE_NO, MOVIE_ID, RATED_AT, RATING, REASON, SOURCE_FILE, SOURCE_LINE, TITLE, USER_ID, YEAR,
+    GENRES,
+    LAYOUTS,
+    LINE_NO,
+    MOVIE_ID,
+    RATED_AT,
+    RATING,
+    REASON,
+    SOURCE_FILE,
+    SOURCE_LINE,
+    TITLE,
+    USER_ID,
+    YEAR,
     Layout,
 )
 from movierec.session import get_session

@@ -167,7 +167,7 @@ def _release_year(raw: str) -> int | None:
 def _flag_genres(flags: Sequence[str], genre_names: Sequence[str]) -> list[str]:
     """Turn ml-100k's 0/1 genre flags into genre names (``unknown`` dropped)."""
     genres = []
-    for index, (flag, name) in enumerate(zip(flags, genre_names)):
+    for index, (flag, name) in enumerate(zip(flags, genre_names, strict=True)):
         value = flag.strip()
         if value not in ("0", "1"):
             raise _RowError(f"genre flag {index} ({name}) is {flag!r}, expected 0 or 1")

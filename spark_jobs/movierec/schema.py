@@ -31,7 +31,7 @@ GENRES_100K = (
 )
 
 
-class Layout(str, enum.Enum):
+class Layout(enum.StrEnum):
     """The official MovieLens file layouts, recognised by their files."""
 
     ML_100K = "ml-100k"  # u.data (tab) + u.item (pipe, Latin-1)

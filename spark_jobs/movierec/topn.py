@@ -98,7 +98,10 @@ def top_n(
                     pos = pos[(pos < len(ids)) & (ids[np.minimum(pos, len(ids) - 1)] == seen_ids)]
                     scores[i, pos] = -np.inf
             m = min(n, len(ids))
-            top = np.argpartition(-scores, m - 1, axis=1)[:, :m] if m < len(ids) else np.tile(np.arange(m), (len(batch), 1))
+            if m < len(ids):
+                top = np.argpartition(-scores, m - 1, axis=1)[:, :m]
+            else:
+                top = np.tile(np.arange(m), (len(batch), 1))
             user_bias = batch[USER_BIAS].fillna(0.0).to_numpy(dtype=np.float32)
             out_users, out_ranks, out_movies, out_scores = [], [], [], []
             for i, user in enumerate(batch[USER_ID].to_numpy()):

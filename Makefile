@@ -1,0 +1,36 @@
+# Everything runs from the venv the first target creates; see README.md.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+DATA ?=
+ENV := source scripts/env.sh &&
+
+.PHONY: help venv package demo test test-unit lint clean
+
+help:
+	@echo "make demo [DATA=<folder|zip|URL>]  set up, then run the whole DAG once and print the results"
+	@echo "make test                          set up, then run the whole test suite"
+	@echo "make lint                          ruff check"
+	@echo "make clean                         remove the demo's Airflow home and warehouse"
+
+venv:
+	@scripts/install.sh
+
+# The shared package, shipped to Spark with --py-files.
+package: venv
+	@mkdir -p build && rm -f build/movierec.zip
+	@cd spark_jobs && zip -qr ../build/movierec.zip movierec -x '*__pycache__*'
+
+demo: package
+	@$(ENV) scripts/demo.sh "$(DATA)"
+
+lint: venv
+	@$(ENV) ruff check dags spark_jobs plugins tests benchmarks scripts
+
+test: package lint
+	@$(ENV) python -m pytest -ra $(PYTEST_ARGS)
+
+test-unit: package
+	@$(ENV) python -m pytest -ra -m "not integration" $(PYTEST_ARGS)
+
+clean:
+	rm -rf .airflow warehouse build data/synthetic-*
