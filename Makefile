@@ -17,8 +17,7 @@ venv:
 
 # The shared package, shipped to Spark with --py-files.
 package: venv
-	@mkdir -p build && rm -f build/movierec.zip
-	@cd spark_jobs && zip -qr ../build/movierec.zip movierec -x '*__pycache__*'
+	@$(ENV) python scripts/package.py >/dev/null
 
 demo: package
 	@$(ENV) scripts/demo.sh "$(DATA)"

@@ -16,6 +16,7 @@ export AIRFLOW__CORE__PLUGINS_FOLDER="$REPO/plugins"
 export AIRFLOW__CORE__LOAD_EXAMPLES=False
 export AIRFLOW__CORE__UNIT_TEST_MODE="${AIRFLOW__CORE__UNIT_TEST_MODE:-False}"
 # The JSON form: a URI like spark://local[2] is misparsed and silently becomes yarn.
-export AIRFLOW_CONN_SPARK_DEFAULT="${AIRFLOW_CONN_SPARK_DEFAULT:-{\"conn_type\":\"spark\",\"host\":\"local[*]\"}}"
+_local_spark='{"conn_type":"spark","host":"local[*]"}'
+export AIRFLOW_CONN_SPARK_DEFAULT="${AIRFLOW_CONN_SPARK_DEFAULT:-$_local_spark}"
 export MOVIEREC_WAREHOUSE="${MOVIEREC_WAREHOUSE:-file://$REPO/warehouse}"
 export MOVIEREC_PY_FILES="${MOVIEREC_PY_FILES:-$REPO/build/movierec.zip}"

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+
+# Airflow reads its home at import: keep tests away from ~/airflow and the demo's .airflow.
+os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="movierec-airflow-home-"))
+os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 
 
 @pytest.fixture(scope="session")
@@ -29,3 +34,22 @@ def spark():
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
+
+
+def project_env(**overrides: str) -> dict[str, str]:
+    """The environment scripts/env.sh sets up (venv first on PATH, Airflow settings), plus overrides."""
+    import subprocess
+
+    out = subprocess.run(
+        ["bash", "-c", f"source {REPO}/scripts/env.sh && env -0"],
+        check=True, capture_output=True, env={**os.environ, **overrides},
+    ).stdout.decode()
+    return dict(item.split("=", 1) for item in out.split("\0") if "=" in item)
+
+
+@pytest.fixture(scope="session")
+def py_files() -> Path:
+    """build/movierec.zip, rebuilt so job tests ship the code under test."""
+    from scripts.package import build
+
+    return build()

@@ -128,7 +128,11 @@ def fit_als(train: DataFrame, params: AlsParams) -> ALSModel:
     """Fit Spark ALS on ``train`` (user_id, movie_id, rating)."""
     from pyspark.ml.recommendation import ALS
 
+    # One block per core: ALS's default of 10 blocks only adds shuffle overhead on small clusters.
+    blocks = max(2, train.sparkSession.sparkContext.defaultParallelism)
     als = ALS(
+        numUserBlocks=blocks,
+        numItemBlocks=blocks,
         rank=params.rank,
         maxIter=params.max_iter,
         regParam=params.reg_param,

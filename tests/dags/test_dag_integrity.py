@@ -1,0 +1,66 @@
+"""The DAG loads, is wired as designed, and its templated arguments render."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+CHAIN = ["ingest", "preprocess", "fit", "evaluate", "publish"]
+
+
+@pytest.fixture(scope="module")
+def dag():
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(REPO / "dags"))
+    assert bag.import_errors == {}
+    return bag.dags["movielens_recommendations"]
+
+
+def test_chain_and_schedule(dag):
+    assert dag.task_ids == CHAIN
+    for upstream, downstream in zip(CHAIN, CHAIN[1:], strict=False):
+        assert dag.get_task(downstream).upstream_task_ids == {upstream}
+    assert dag.max_active_runs == 1
+    assert dag.catchup is False
+    assert dag.doc_md and "movielens" in dag.tags
+
+
+def test_every_application_exists_and_uses_spark_default(dag):
+    for task in dag.tasks:
+        assert Path(task.application).is_file(), task.application
+        assert task._conn_id == "spark_default"
+
+
+def test_ui_form_params(dag):
+    assert {"source", "rank", "reg_param", "max_iter", "max_rmse", "top_n"} <= set(dag.params.keys())
+
+
+def test_gate_is_not_retried_but_other_tasks_are(dag):
+    assert dag.get_task("evaluate").retries == 0
+    assert all(dag.get_task(t).retries >= 1 for t in CHAIN if t != "evaluate")
+
+
+class _Vars:
+    def __init__(self, values):
+        self.value = SimpleNamespace(get=lambda key, default=None: values.get(key, default))
+
+
+@pytest.mark.parametrize(("logical", "expected"), [(dt.datetime(2026, 3, 4), "2026-03-04"), (None, "2026-03-05")])
+def test_arguments_render(dag, logical, expected):
+    env = dag.get_template_env()
+    run = SimpleNamespace(logical_date=logical, run_after=dt.datetime(2026, 3, 5, 1))
+    context = {"dag_run": run, "params": {**dag.params.dump(), "source": "/drops/{ds}"},
+               "var": _Vars({"movierec_warehouse": "hdfs://nn:8020/wh"})}
+    for task in dag.tasks:
+        rendered = [env.from_string(str(a)).render(**context) for a in task.application_args]
+        assert rendered[:4] == ["--ds", expected, "--warehouse", "hdfs://nn:8020/wh"], task.task_id
+        assert not any("{{" in a for a in rendered)
+    ingest = [env.from_string(str(a)).render(**context) for a in dag.get_task("ingest").application_args]
+    assert ingest[-2:] == ["--source", "/drops/{ds}"]
+    fit = [env.from_string(str(a)).render(**context) for a in dag.get_task("fit").application_args]
+    assert fit[4:] == ["--rank", "10", "--reg-param", "0.1", "--max-iter", "10"]
