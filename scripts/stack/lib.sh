@@ -1,0 +1,104 @@
+# Helpers shared by scripts/stack/*.sh: source it, don't run it.
+#
+# Every service keeps its state under $STACK_DIR (default <repo>/.stack):
+#   pids/<daemon>.pid   logs/<daemon>.log   <service>/...   (config, data)
+# A daemon counts as running only if its pid is alive AND that process runs
+# the expected main class, so a stale pid reused by another program is ignored.
+
+STACK_REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+# shellcheck source=../env.sh
+source "$STACK_REPO/scripts/env.sh"
+STACK_DIR="${STACK_DIR:-$STACK_REPO/.stack}"
+mkdir -p "$STACK_DIR"
+STACK_DIR="$(cd "$STACK_DIR" && pwd)" # absolute: it ends up in file:// URIs
+export STACK_DIR
+STACK_PIDS="$STACK_DIR/pids"
+STACK_LOGS="$STACK_DIR/logs"
+mkdir -p "$STACK_PIDS" "$STACK_LOGS"
+# Loopback only: Spark (master, worker, drivers, executors) binds to this.
+export SPARK_LOCAL_IP="${SPARK_LOCAL_IP:-127.0.0.1}"
+# Seconds a service may take to become ready, and to stop.
+STACK_START_TIMEOUT="${STACK_START_TIMEOUT:-120}"
+STACK_STOP_TIMEOUT="${STACK_STOP_TIMEOUT:-30}"
+
+say() { echo "[${STACK_SERVICE:-stack}] $*"; }
+die() { echo "[${STACK_SERVICE:-stack}] ERROR: $*" >&2; exit 1; }
+
+# need CMD WHY: fail with the fix when a required program is missing.
+need() {
+  command -v "$1" >/dev/null 2>&1 || die "$1 not found on PATH; $2"
+}
+
+# pid_of NAME CLASS: print the pid of a running daemon, or fail.
+pid_of() {
+  local pidfile="$STACK_PIDS/$1.pid" pid
+  [[ -f "$pidfile" ]] || return 1
+  pid="$(<"$pidfile")"
+  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$2" || return 1
+  echo "$pid"
+}
+
+# start_daemon NAME CLASS CMD...: run CMD in its own session (so Ctrl-C in the
+# caller's terminal or pytest does not kill it), output to logs/NAME.log.
+start_daemon() {
+  local name="$1" class="$2" pid
+  shift 2
+  : >"$STACK_LOGS/$name.log"
+  # setsid does not fork here (a background child is no group leader) and
+  # spark-class / java exec in place, so $! is the daemon's own pid.
+  setsid "$@" >>"$STACK_LOGS/$name.log" 2>&1 </dev/null &
+  pid=$!
+  echo "$pid" >"$STACK_PIDS/$name.pid"
+  sleep 1
+  if ! pid_of "$name" "$class" >/dev/null; then
+    fail_with_log "$name" "$name exited right after starting"
+  fi
+  say "started $name (pid $pid, log $STACK_LOGS/$name.log)"
+}
+
+# stop_daemon NAME CLASS: SIGTERM, wait, then SIGKILL; forget the pid.
+stop_daemon() {
+  local name="$1" class="$2" pid waited=0
+  if ! pid="$(pid_of "$name" "$class")"; then
+    rm -f "$STACK_PIDS/$name.pid"
+    return 0
+  fi
+  kill -TERM "$pid" 2>/dev/null || true
+  while kill -0 "$pid" 2>/dev/null; do
+    if ((waited >= STACK_STOP_TIMEOUT)); then
+      say "$name (pid $pid) ignored SIGTERM for ${STACK_STOP_TIMEOUT}s; sending SIGKILL"
+      kill -KILL "$pid" 2>/dev/null || true
+      break
+    fi
+    sleep 1
+    waited=$((waited + 1))
+  done
+  rm -f "$STACK_PIDS/$name.pid"
+  say "stopped $name (pid $pid)"
+}
+
+# fail_with_log NAME MESSAGE: show the end of the daemon's log, then fail.
+fail_with_log() {
+  echo "[${STACK_SERVICE:-stack}] ---- last lines of $STACK_LOGS/$1.log ----" >&2
+  tail -n 40 "$STACK_LOGS/$1.log" >&2 2>/dev/null || true
+  die "$2 (full log: $STACK_LOGS/$1.log)"
+}
+
+# http_get URL: body of a GET, or fail quietly (used for polling).
+http_get() {
+  curl -sf --max-time 5 "$1"
+}
+
+# port_free PORT: true if nothing listens on 127.0.0.1:PORT.
+port_free() {
+  ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# require_free_ports NAME=PORT...: fail early, naming the variable to change.
+require_free_ports() {
+  local pair
+  for pair in "$@"; do
+    port_free "${pair#*=}" || die "port ${pair#*=} (${pair%%=*}) is already in use on 127.0.0.1; stop what uses it or set ${pair%%=*}"
+  done
+}

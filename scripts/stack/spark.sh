@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Spark standalone on loopback: one Master and one Worker, from the venv's pyspark
+# (its spark-class), so the cluster runs exactly the Spark the jobs are built against.
+#
+#   scripts/stack/spark.sh up|down|status
+#
+# State: $STACK_DIR/spark/work (executors' folders), logs in $STACK_DIR/logs.
+# Ports (all on 127.0.0.1), overridable:
+#   SPARK_MASTER_PORT=7077 (spark://127.0.0.1:7077)  SPARK_MASTER_WEBUI_PORT=8080 (UI, /json/)
+#   SPARK_WORKER_WEBUI_PORT=8081                      SPARK_WORKER_PORT (default: any free port)
+# Worker size: SPARK_WORKER_CORES=2, SPARK_WORKER_MEMORY=6g.
+set -euo pipefail
+STACK_SERVICE=spark
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+SPARK_MASTER_PORT="${SPARK_MASTER_PORT:-7077}"
+SPARK_MASTER_WEBUI_PORT="${SPARK_MASTER_WEBUI_PORT:-8080}"
+SPARK_WORKER_WEBUI_PORT="${SPARK_WORKER_WEBUI_PORT:-8081}"
+SPARK_WORKER_PORT="${SPARK_WORKER_PORT:-0}"
+SPARK_WORKER_CORES="${SPARK_WORKER_CORES:-2}"
+SPARK_WORKER_MEMORY="${SPARK_WORKER_MEMORY:-6g}"
+# spark-class reads these itself; pin them so a caller's value cannot contradict the flags below.
+export SPARK_MASTER_PORT SPARK_MASTER_WEBUI_PORT SPARK_WORKER_WEBUI_PORT SPARK_WORKER_PORT \
+  SPARK_WORKER_CORES SPARK_WORKER_MEMORY
+export SPARK_WORKER_DIR="$STACK_DIR/spark/work"
+# No REST submission server (port 6066): jobs are submitted in client mode.
+export SPARK_MASTER_OPTS="${SPARK_MASTER_OPTS:-} -Dspark.master.rest.enabled=false"
+# Executors' finished-app folders would otherwise pile up in the work dir.
+export SPARK_WORKER_OPTS="${SPARK_WORKER_OPTS:-} -Dspark.worker.cleanup.enabled=true"
+
+MASTER_CLASS=org.apache.spark.deploy.master.Master
+WORKER_CLASS=org.apache.spark.deploy.worker.Worker
+MASTER_URL="spark://127.0.0.1:$SPARK_MASTER_PORT"
+WEB="http://127.0.0.1:$SPARK_MASTER_WEBUI_PORT"
+
+# master_state: "<status> <alive workers> <cores>" from the Master's /json/, or fail.
+master_state() {
+  http_get "$WEB/json/" | python -c '
+import json, sys
+m = json.load(sys.stdin)
+print(m["status"], m["aliveworkers"], m["cores"])'
+}
+
+wait_ready() {
+  local waited=0 state="" status workers cores
+  while ((waited < STACK_START_TIMEOUT)); do
+    pid_of spark-master "$MASTER_CLASS" >/dev/null || fail_with_log spark-master "the Spark master died while starting"
+    pid_of spark-worker "$WORKER_CLASS" >/dev/null || fail_with_log spark-worker "the Spark worker died while starting"
+    if state="$(master_state 2>/dev/null)"; then
+      read -r status workers cores <<<"$state"
+      if [[ "$status" == ALIVE ]] && ((workers >= 1)); then
+        say "ready after ${waited}s: master $status, $workers worker(s), $cores cores, UI $WEB"
+        return 0
+      fi
+    fi
+    if ((waited % 5 == 0)); then
+      say "waiting for Spark (${waited}s): ${state:-master UI not up yet}"
+    fi
+    sleep 1
+    waited=$((waited + 1))
+  done
+  fail_with_log spark-worker "Spark not ready after ${STACK_START_TIMEOUT}s (last state: ${state:-none}; need status ALIVE and >= 1 worker)"
+}
+
+up() {
+  need java "install a JDK (17) and put java on PATH"
+  need spark-class "the venv's bin must come first on PATH (scripts/env.sh); run make venv"
+  need curl "install curl; it polls the master's /json/"
+  mkdir -p "$SPARK_WORKER_DIR"
+  if pid_of spark-master "$MASTER_CLASS" >/dev/null && pid_of spark-worker "$WORKER_CLASS" >/dev/null; then
+    say "already running: $MASTER_URL"
+    wait_ready
+    return 0
+  fi
+  if ! pid_of spark-master "$MASTER_CLASS" >/dev/null; then
+    require_free_ports SPARK_MASTER_PORT="$SPARK_MASTER_PORT" SPARK_MASTER_WEBUI_PORT="$SPARK_MASTER_WEBUI_PORT"
+    start_daemon spark-master "$MASTER_CLASS" spark-class "$MASTER_CLASS" \
+      --host 127.0.0.1 --port "$SPARK_MASTER_PORT" --webui-port "$SPARK_MASTER_WEBUI_PORT"
+  fi
+  if ! pid_of spark-worker "$WORKER_CLASS" >/dev/null; then
+    require_free_ports SPARK_WORKER_WEBUI_PORT="$SPARK_WORKER_WEBUI_PORT"
+    start_daemon spark-worker "$WORKER_CLASS" spark-class "$WORKER_CLASS" "$MASTER_URL" \
+      --host 127.0.0.1 --port "$SPARK_WORKER_PORT" --webui-port "$SPARK_WORKER_WEBUI_PORT" \
+      --cores "$SPARK_WORKER_CORES" --memory "$SPARK_WORKER_MEMORY" --work-dir "$SPARK_WORKER_DIR"
+  fi
+  wait_ready
+  say "up: master $MASTER_URL, UI $WEB"
+}
+
+down() {
+  stop_daemon spark-worker "$WORKER_CLASS"
+  stop_daemon spark-master "$MASTER_CLASS"
+}
+
+status() {
+  local pid rc=0
+  pid="$(pid_of spark-master "$MASTER_CLASS")" && say "master running (pid $pid), $MASTER_URL, UI $WEB" ||
+    { say "master not running"; rc=1; }
+  pid="$(pid_of spark-worker "$WORKER_CLASS")" && say "worker running (pid $pid)" || { say "worker not running"; rc=1; }
+  if http_get "$WEB/json/" >/dev/null 2>&1; then
+    http_get "$WEB/json/" | python -c '
+import json, sys
+m = json.load(sys.stdin)
+print("[spark] master %s: %d alive worker(s), %d cores, %d running / %d completed apps"
+      % (m["status"], m["aliveworkers"], m["cores"], len(m["activeapps"]), len(m["completedapps"])))
+for w in m["workers"]:
+    print("[spark]   worker %s %s: %d cores, %d MB" % (w["host"], w["state"], w["cores"], w["memory"]))' || true
+  fi
+  return "$rc"
+}
+
+case "${1:-}" in
+  up) up ;;
+  down) down ;;
+  status) status ;;
+  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+esac
