@@ -86,12 +86,14 @@ def test_ingest_names_the_problem_with_an_unrecognised_drop(tmp_path, py_files):
     (tmp_path / "drop" / "notes.txt").write_text("no ratings here")
     proc = submit("ingest", tmp_path / "wh", "--source", str(tmp_path / "drop"))
     assert proc.returncode == 1
-    assert "no ratings file" in proc.stderr and "notes.txt" in proc.stderr
+    out = proc.stdout + proc.stderr
+    assert "no ratings file" in out and "notes.txt" in out
     assert not (tmp_path / "wh" / "raw" / "movielens" / f"ds={DS}").exists()
 
 
 def test_gate_fails_with_rmse_and_threshold_in_the_message(pipeline):
     proc = submit("evaluate", pipeline, "--max-rmse", "0.05")
     assert proc.returncode == 1
-    assert "RMSE gate failed" in proc.stderr and "max_rmse 0.0500" in proc.stderr
+    out = proc.stdout + proc.stderr
+    assert "RMSE gate failed" in out and "max_rmse 0.0500" in out
     ok(submit("evaluate", pipeline, "--max-rmse", "5"))  # leave the date passed for other tests
