@@ -23,7 +23,7 @@ demo: package
 	@$(ENV) scripts/demo.sh "$(DATA)"
 
 lint: venv
-	@$(ENV) ruff check dags spark_jobs plugins tests benchmarks scripts
+	@$(ENV) ruff check
 
 test: package lint
 	@$(ENV) python -m pytest -ra $(PYTEST_ARGS)

@@ -56,9 +56,11 @@ params = {
     "source": Param(
         "",
         type="string",
+        # Checked when the form is submitted, before any Spark job starts.
+        pattern=r"^$|^/|^(file|https?|hdfs|viewfs|webhdfs|s3a|abfss|gs)://",
         title="MovieLens drop",
-        description="Folder, .zip, http(s) URL or hdfs:// URI of the drop; {ds} is replaced by the run date. "
-        "Empty: the Airflow Variable movierec_source.",
+        description="Absolute folder or .zip path, http(s) URL, or Hadoop URI (hdfs://, file://, ...) of the drop; "
+        "{ds} is replaced by the run date. Empty: the Airflow Variable movierec_source.",
     ),
     "rank": Param(10, type="integer", minimum=1, maximum=500, title="ALS rank"),
     "reg_param": Param(0.1, type="number", minimum=0, title="ALS regularisation"),

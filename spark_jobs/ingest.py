@@ -55,7 +55,7 @@ def ingest(args) -> None:  # noqa: ANN001 - argparse namespace
         final = partition(wh.root, RAW, args.ds)
         staged = wh.staging_dir(final)
         files = []
-        for role, rel in layout_files(layout, prefix).items():
+        for role, rel in layout_files(layout, prefix, names=names).items():
             name = PurePosixPath(rel).name
             target = f"{staged}/{name}"
             wh.copy(f"{base}/{rel}", target)

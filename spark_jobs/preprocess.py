@@ -40,7 +40,7 @@ from movierec.schema import (
     Layout,
 )
 from movierec.session import get_session
-from movierec.split import split_by_time, split_random
+from movierec.split import SPLIT_METHODS, split_ratings
 from movierec.warehouse import Warehouse, partition
 
 log = logging.getLogger(__name__)
@@ -59,8 +59,10 @@ def reason_kind(reason):  # noqa: ANN001, ANN201 - Column in, Column out
 
 
 def check_rejected_share(rejected: int, lines: int, limit: float, where: str) -> None:
-    """Raise when too large a share of the rating lines was rejected."""
-    share = rejected / lines if lines else 1.0
+    """Raise when too large a share of the rating lines was rejected (or there were none)."""
+    if lines == 0:
+        raise PipelineError(f"the ratings file is empty (0 lines); nothing to train on. Check the drop behind {where}")
+    share = rejected / lines
     if share > limit:
         raise PipelineError(
             f"{rejected} of {lines} rating lines ({share:.1%}) were rejected, above max_rejected_fraction "
@@ -104,10 +106,7 @@ def preprocess(args) -> None:  # noqa: ANN001 - argparse namespace
     n_lines = lines.count()
     check_rejected_share(sum(rejected_counts.values()), n_lines, args.max_rejected_fraction, rejected_final)
 
-    if args.split == "time":
-        train, test = split_by_time(kept, args.test_fraction)
-    else:
-        train, test = split_random(kept, args.test_fraction, args.seed)
+    train, test = split_ratings(kept, args.split, args.test_fraction, args.seed)
     final = partition(wh.root, "curated", args.ds)
     staged = wh.staging_dir(final)
     train.orderBy(USER_ID, MOVIE_ID).write.parquet(f"{staged}/train")
@@ -137,8 +136,9 @@ def preprocess(args) -> None:  # noqa: ANN001 - argparse namespace
 def main(argv: Sequence[str] | None = None) -> int:
     parser = cli.base_parser(__doc__.splitlines()[0])
     parser.add_argument("--test-fraction", type=float, default=0.2, help="share of ratings held out for the gate")
-    parser.add_argument("--split", choices=("random", "time"), default="random",
-                        help="random: seeded per rating; time: each user's latest ratings")
+    parser.add_argument("--split", choices=SPLIT_METHODS, default="random",
+                        help="random: seeded per rating; stratified: the same share of each user's ratings, "
+                        "seeded; time: each user's latest ratings")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--max-rejected-fraction", type=float, default=0.1,
                         help="fail when more than this share of rating lines is rejected")

@@ -95,7 +95,8 @@ def parse_ratings(lines: DataFrame, spec: LayoutSpec, layout_name: str, file_nam
     df = df.withColumn("_f", fields)
     extra = F.slice(F.col("_f"), 5, 1_000_000)
     extra_empty = (F.size(F.col("_f")) <= 4) | F.forall(extra, lambda x: F.trim(x) == "")
-    u, m, r, t = (F.trim(F.col("_f")[i]) for i in range(4))
+    # get() is null past the end: short lines must not fail the job under ANSI mode.
+    u, m, r, t = (F.trim(F.get(F.col("_f"), i)) for i in range(4))
     rating = r.try_cast(T.DoubleType())
     u_ok, u_reason = _positive_int(u, USER_ID)
     m_ok, m_reason = _positive_int(m, MOVIE_ID)

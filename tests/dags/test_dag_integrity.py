@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from pathlib import Path
 from types import SimpleNamespace
@@ -64,3 +65,33 @@ def test_arguments_render(dag, logical, expected):
     assert ingest[-2:] == ["--source", "/drops/{ds}"]
     fit = [env.from_string(str(a)).render(**context) for a in dag.get_task("fit").application_args]
     assert fit[4:] == ["--rank", "10", "--reg-param", "0.1", "--max-iter", "10"]
+
+
+@pytest.mark.parametrize(
+    ("conf", "field"),
+    [
+        ({"rank": 0}, "rank"),
+        ({"reg_param": -0.1}, "reg_param"),
+        ({"max_iter": 0}, "max_iter"),
+        ({"max_rmse": 0}, "max_rmse"),
+        ({"top_n": 0}, "top_n"),
+        ({"source": "ftp://example.invalid/ml.zip"}, "source"),
+        ({"source": "relative/folder"}, "source"),
+        ({"max_rejected_fraction": 1.5}, "max_rejected_fraction"),
+    ],
+)
+def test_bad_trigger_form_values_are_refused_before_any_task(dag, conf, field):
+    from airflow.sdk.exceptions import ParamValidationError
+
+    params = copy.deepcopy(dag.params)
+    # What a trigger with this conf does: it fails at once and no run (no Spark job) is created.
+    with pytest.raises(ParamValidationError, match=field):
+        params.update(conf)
+        params.validate()
+
+
+def test_good_trigger_form_values_pass(dag):
+    for source in ("", "/data/ml-100k", "/data/ml-25m.zip", "https://files.example/ml.zip", "hdfs://nn:8020/d/{ds}"):
+        params = copy.deepcopy(dag.params)
+        params.update({"source": source, "rank": 20, "top_n": 50})
+        params.validate()

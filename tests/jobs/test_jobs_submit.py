@@ -28,7 +28,7 @@ def submit(job: str, warehouse: Path, *args: str) -> subprocess.CompletedProcess
 
 
 def ok(proc: subprocess.CompletedProcess) -> None:
-    assert proc.returncode == 0, proc.stderr[-4000:]
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
 
 
 @pytest.fixture(scope="module")
@@ -97,3 +97,25 @@ def test_gate_fails_with_rmse_and_threshold_in_the_message(pipeline):
     out = proc.stdout + proc.stderr
     assert "RMSE gate failed" in out and "max_rmse 0.0500" in out
     ok(submit("evaluate", pipeline, "--max-rmse", "5"))  # leave the date passed for other tests
+
+
+def test_preprocess_fails_on_a_mostly_broken_drop_and_quarantines_every_line(tmp_path, py_files):
+    drop = tmp_path / "broken"
+    drop.mkdir()
+    items = [f"{i}|Movie {i} (1995)|01-Jan-1995||http://example.invalid/{i}|" + "|".join(["0"] * 19) for i in (1, 2)]
+    (drop / "u.item").write_bytes(("\n".join(items) + "\n").encode("latin-1"))
+    lines = ["1\t1\t5\t881250949", "1\t2\tfive\t881250949", "2\t3\t4\t881250949", "oops", "3\t1\t9\t881250949"]
+    (drop / "u.data").write_text("\n".join(lines) + "\n")
+    wh = tmp_path / "wh"
+    ok(submit("ingest", wh, "--source", str(drop)))
+    proc = submit("preprocess", wh, "--max-rejected-fraction", "0.5")
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1
+    assert "4 of 5 rating lines (80.0%) were rejected" in out and "max_rejected_fraction 50.0%" in out
+    rejected = {r["line_no"]: r for r in pq.read_table(wh / "rejected" / f"ds={DS}").to_pylist()}
+    assert set(rejected) == {2, 3, 4, 5}
+    assert rejected[2]["reason"] == "rating 'five' is not a number"
+    assert rejected[3]["reason"] == "movie_id 3 is not in u.item"
+    assert rejected[4]["source_line"] == "oops" and rejected[4]["source_file"] == "u.data"
+    assert "outside the ml-100k scale 1..5" in rejected[5]["reason"]
+    assert not (wh / "curated" / f"ds={DS}").exists()

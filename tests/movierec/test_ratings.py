@@ -33,6 +33,7 @@ def test_csv_tolerates_header_bom_crlf_and_trailing_empty_columns(spark):
     ("line", "reason"),
     [
         ("1,2,3", "expected 4 fields"),
+        ("oops", "expected 4 fields"),
         ("1,2,3,1260759144,x", "expected 4 fields"),
         ("a,2,3,1260759144", "user_id 'a' is not a positive integer"),
         ("1,-2,3,1260759144", "movie_id '-2' is not a positive integer"),
