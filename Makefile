@@ -33,3 +33,18 @@ test-unit: package
 
 clean:
 	rm -rf .airflow warehouse build data/synthetic-*
+
+.PHONY: stack-up stack-down stack-status stack-demo
+# The local real stack: HDFS, Spark standalone and Airflow's services on 127.0.0.1 (see README).
+stack-up: package
+	@$(ENV) scripts/stack.sh up
+
+stack-down:
+	@$(ENV) scripts/stack.sh down
+
+stack-status:
+	@$(ENV) scripts/stack.sh status
+
+# One DAG run on HDFS + Spark standalone (started if needed), as `make demo` does locally.
+stack-demo: package
+	@$(ENV) scripts/stack-demo.sh "$(DATA)"

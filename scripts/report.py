@@ -1,12 +1,13 @@
 """Print a run's figures from a local warehouse: RMSE, the gate's verdict, a few users' top-10.
 
-Usage: python scripts/report.py --warehouse file:///path/to/warehouse --ds YYYY-MM-DD [--users 3]
+Usage: python scripts/report.py --warehouse URI --ds YYYY-MM-DD [--users 3] [--webhdfs URL]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from urllib.parse import urlparse
@@ -14,11 +15,40 @@ from urllib.parse import urlparse
 import pyarrow.parquet as pq
 
 
-def local_root(uri: str) -> Path:
+def fetch_from_webhdfs(webhdfs: str, uri: str, ds: str, dest: Path) -> Path:
+    """Copy the run's metrics and recommendations from HDFS (WebHDFS) into ``dest``; return it."""
+    import urllib.request
+
+    base = webhdfs.rstrip("/") + urlparse(uri).path.rstrip("/")
+
+    def get(path: str, op: str) -> bytes:
+        with urllib.request.urlopen(f"{base}/{path}?op={op}", timeout=60) as resp:  # noqa: S310 - loopback
+            return resp.read()
+
+    for rel in (f"metrics/ds={ds}/metrics.json", "recommendations/_LATEST"):
+        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+        (dest / rel).write_bytes(get(rel, "OPEN"))
+    recs = f"recommendations/ds={ds}"
+    try:
+        listing = json.loads(get(recs, "LISTSTATUS"))["FileStatuses"]["FileStatus"]
+    except Exception:  # noqa: BLE001 - not published (failed gate): report the metrics only
+        return dest
+    (dest / recs).mkdir(parents=True, exist_ok=True)
+    for entry in listing:
+        if entry["type"] == "FILE" and entry["pathSuffix"].endswith(".parquet"):
+            (dest / recs / entry["pathSuffix"]).write_bytes(get(f"{recs}/{entry['pathSuffix']}", "OPEN"))
+    return dest
+
+
+def local_root(uri: str, ds: str, webhdfs: str | None) -> Path:
     parsed = urlparse(uri)
-    if parsed.scheme not in ("", "file"):
-        raise SystemExit(f"report reads a local warehouse only, got {uri}; read HDFS with the Spark jobs' tools")
-    return Path(parsed.path)
+    if parsed.scheme in ("", "file"):
+        return Path(parsed.path)
+    if parsed.scheme == "hdfs" and webhdfs:
+        import tempfile
+
+        return fetch_from_webhdfs(webhdfs, uri, ds, Path(tempfile.mkdtemp(prefix="movierec-report-")))
+    raise SystemExit(f"cannot read {uri}: give --webhdfs http://namenode:9870/webhdfs/v1 for an HDFS warehouse")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,8 +56,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warehouse", required=True)
     parser.add_argument("--ds", required=True)
     parser.add_argument("--users", type=int, default=3)
+    parser.add_argument("--webhdfs", default=os.environ.get("REPORT_WEBHDFS"), help="WebHDFS base URL for hdfs://")
     args = parser.parse_args(argv)
-    root = local_root(args.warehouse)
+    root = local_root(args.warehouse, args.ds, args.webhdfs)
     metrics = json.loads((root / "metrics" / f"ds={args.ds}" / "metrics.json").read_text())
     k = metrics["k"]
     print(f"\n=== run {args.ds} ===")
