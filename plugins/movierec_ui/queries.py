@@ -1,0 +1,162 @@
+"""The answers the API gives, computed from the warehouse (no web framework here).
+
+- ``user_recommendations``: a user's published top-N with titles and scores, next to
+  the movies that user rated highest (train and test ratings of the same date), so a
+  person can judge the list;
+- ``metrics_history``: per date, the gate's metrics (RMSE, MAE, NDCG@10, verdict)
+  and the rows preprocess kept and rejected.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from movierec_ui.warehouse import DS_PATTERN, NotFoundError, WarehouseError, WarehouseReader
+
+log = logging.getLogger(__name__)
+
+# Column names of the warehouse (spark_jobs/movierec/schema.py; the api-server does not ship that package).
+USER_ID, MOVIE_ID, RATING, RATED_AT, TITLE, SCORE, RANK = (
+    "user_id", "movie_id", "rating", "rated_at", "title", "score", "rank",
+)
+TOP_RATED = 10
+# Fields of metrics.json shown per date; any others the evaluate job adds are passed through under "extra".
+METRIC_FIELDS = ("rmse", "mae", "ndcg_at_10", "precision_at_10", "recall_at_10", "map_at_10", "k", "test_ratings")
+
+
+def resolve_ds(reader: WarehouseReader, ds: str | None) -> str:
+    """The published date to read: ``ds`` if it was published, else the ``_LATEST`` one.
+
+    Raises:
+        WarehouseError: ``ds`` is not a YYYY-MM-DD date.
+        NotFoundError: nothing was published for ``ds`` (or at all).
+    """
+    published = reader.dates("recommendations")
+    if ds is None:
+        latest = reader.latest_ds()
+        if latest is None:
+            raise NotFoundError(
+                f"no recommendations published yet in {reader.uri} (no recommendations/_LATEST); "
+                "run the movielens_recommendations DAG first"
+            )
+        return latest
+    if not DS_PATTERN.match(ds):
+        raise WarehouseError(f"ds={ds!r} is not a date; expected YYYY-MM-DD, e.g. {published[-1:] or ['2026-01-01']}")
+    if ds not in published:
+        raise NotFoundError(
+            f"no recommendations published for ds={ds}; published dates: {', '.join(published) or 'none'}"
+        )
+    return ds
+
+
+def _user_ratings(reader: WarehouseReader, ds: str, user_id: int) -> pa.Table | None:
+    """The user's train + test ratings of ``ds``, or None when curated data is gone."""
+    tables = []
+    for split in ("train", "test"):
+        try:
+            tables.append(reader.read_parquet(
+                f"curated/ds={ds}/{split}", columns=[MOVIE_ID, RATING, RATED_AT], filters=[(USER_ID, "=", user_id)],
+            ))
+        except NotFoundError:
+            log.warning("curated/ds=%s/%s missing: top-rated movies of user %s not shown", ds, split, user_id)
+    return pa.concat_tables(tables) if tables else None
+
+
+def _titles(reader: WarehouseReader, ds: str, movie_ids: list[int]) -> dict[int, str]:
+    try:
+        movies = reader.read_parquet(
+            f"curated/ds={ds}/movies", columns=[MOVIE_ID, TITLE], filters=[(MOVIE_ID, "in", movie_ids)],
+        )
+    except NotFoundError:
+        return {}
+    return dict(zip(movies[MOVIE_ID].to_pylist(), movies[TITLE].to_pylist(), strict=True))
+
+
+def top_rated(reader: WarehouseReader, ds: str, user_id: int, limit: int = TOP_RATED) -> list[dict[str, Any]]:
+    """The user's highest-rated movies of ``ds`` (ties: most recent first), with titles."""
+    ratings = _user_ratings(reader, ds, user_id)
+    if ratings is None or ratings.num_rows == 0:
+        return []
+    ratings = ratings.sort_by([(RATING, "descending"), (RATED_AT, "descending"), (MOVIE_ID, "ascending")])
+    ratings = ratings.slice(0, limit)
+    titles = _titles(reader, ds, ratings[MOVIE_ID].to_pylist())
+    return [
+        {MOVIE_ID: row[MOVIE_ID], TITLE: titles.get(row[MOVIE_ID]), RATING: row[RATING],
+         RATED_AT: row[RATED_AT].isoformat() if row[RATED_AT] else None}
+        for row in ratings.to_pylist()
+    ]
+
+
+def user_recommendations(reader: WarehouseReader, user_id: int, ds: str | None = None) -> dict[str, Any]:
+    """The published top-N of ``user_id`` for ``ds`` (default: the ``_LATEST`` date).
+
+    Returns:
+        ``{"user_id", "ds", "recommendations": [{rank, movie_id, title, score}...],
+        "top_rated": [{movie_id, title, rating, rated_at}...]}``.
+
+    Raises:
+        NotFoundError: unknown date, or no recommendations for the user on that date.
+    """
+    ds = resolve_ds(reader, ds)
+    recs = reader.read_parquet(
+        f"recommendations/ds={ds}", columns=[RANK, MOVIE_ID, TITLE, SCORE], filters=[(USER_ID, "=", user_id)],
+    ).sort_by(RANK)
+    if recs.num_rows == 0:
+        users = reader.read_parquet(f"recommendations/ds={ds}", columns=[USER_ID])[USER_ID]
+        low, high = pc.min(users).as_py(), pc.max(users).as_py()
+        raise NotFoundError(
+            f"user {user_id} has no recommendations for ds={ds}: unknown user (the {pc.count_distinct(users).as_py()} "
+            f"users of that date have ids between {low} and {high})"
+        )
+    return {
+        USER_ID: user_id,
+        "ds": ds,
+        "recommendations": [{**row, SCORE: round(row[SCORE], 4)} for row in recs.to_pylist()],
+        "top_rated": top_rated(reader, ds, user_id),
+    }
+
+
+def _counts(reader: WarehouseReader, ds: str) -> dict[str, Any]:
+    """Rows kept and rejected by preprocess for ``ds`` (None when its manifest is gone)."""
+    try:
+        counts = reader.read_json(f"curated/ds={ds}/_manifest.json")["counts"]
+    except NotFoundError:
+        return {"rating_lines": None, "rows_kept": None, "rows_rejected": None, "rejected_by_reason": None}
+    rejected = counts.get("rejected", {})
+    return {
+        "rating_lines": counts.get("rating_lines"),
+        "rows_kept": counts.get("ratings_kept"),
+        "rows_rejected": sum(rejected.values()),
+        "rejected_by_reason": rejected,
+    }
+
+
+def metrics_history(reader: WarehouseReader) -> list[dict[str, Any]]:
+    """One entry per evaluated date, oldest first: metrics, verdict, row counts, whether it was published."""
+    published = set(reader.dates("recommendations"))
+    latest = reader.latest_ds()
+    history = []
+    for ds in reader.dates("metrics"):
+        try:
+            metrics = reader.read_json(f"metrics/ds={ds}/metrics.json")
+        except NotFoundError:  # a partition folder without its file: evaluate died mid-way
+            log.warning("metrics/ds=%s has no metrics.json; skipped", ds)
+            continue
+        known = {"ds", "passed", "max_rmse", "model", "cold_start", *METRIC_FIELDS}
+        history.append({
+            "ds": ds,
+            **{name: metrics.get(name) for name in METRIC_FIELDS},
+            "passed": metrics.get("passed"),
+            "max_rmse": metrics.get("max_rmse"),
+            "published": ds in published,
+            "latest": ds == latest,
+            **_counts(reader, ds),
+            "model": metrics.get("model"),
+            "cold_start": metrics.get("cold_start"),
+            "extra": {k: v for k, v in metrics.items() if k not in known},
+        })
+    return history

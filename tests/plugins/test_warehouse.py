@@ -1,0 +1,137 @@
+"""The warehouse reader and the queries on a tiny hand-written warehouse (no Spark, no Airflow)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from movierec_ui import queries
+from movierec_ui.warehouse import (
+    NotFoundError,
+    WarehouseError,
+    WarehouseReader,
+    storage_for,
+    warehouse_uri,
+    webhdfs_base,
+)
+
+DS = "2026-01-02"
+
+
+def write_parquet(folder: Path, rows: list[dict]) -> None:
+    folder.mkdir(parents=True)
+    pq.write_table(pa.Table.from_pylist(rows), folder / "part-00000.snappy.parquet")
+    (folder / "_SUCCESS").write_text("")  # Spark's marker file: must be ignored
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path) -> Path:
+    wh = tmp_path / "wh"
+    write_parquet(wh / "recommendations" / f"ds={DS}", [
+        {"user_id": 1, "rank": 2, "movie_id": 30, "title": "C", "score": 4.25},
+        {"user_id": 1, "rank": 1, "movie_id": 20, "title": "B", "score": 4.5},
+        {"user_id": 2, "rank": 1, "movie_id": 10, "title": "A", "score": 3.0},
+    ])
+    (wh / "recommendations" / "_staging" / "x").mkdir(parents=True)
+    (wh / "recommendations" / "_LATEST").write_text(json.dumps({"ds": DS, "path": "..."}))
+    t = datetime(2020, 1, 1)
+    write_parquet(wh / "curated" / f"ds={DS}" / "train", [
+        {"user_id": 1, "movie_id": 10, "rating": 5.0, "rated_at": t},
+        {"user_id": 1, "movie_id": 40, "rating": 2.0, "rated_at": t},
+        {"user_id": 2, "movie_id": 20, "rating": 1.0, "rated_at": t},
+    ])
+    write_parquet(wh / "curated" / f"ds={DS}" / "test", [
+        {"user_id": 1, "movie_id": 50, "rating": 4.0, "rated_at": t},
+    ])
+    write_parquet(wh / "curated" / f"ds={DS}" / "movies", [
+        {"movie_id": m, "title": title} for m, title in [(10, "A"), (20, "B"), (30, "C"), (40, "D"), (50, "E")]
+    ])
+    (wh / "curated" / f"ds={DS}" / "_manifest.json").write_text(json.dumps({"counts": {
+        "rating_lines": 6, "ratings_kept": 4, "rejected": {"malformed": 1, "unknown_movie": 0, "duplicate": 1},
+    }}))
+    for ds, rmse, passed in [("2026-01-01", 0.95, True), (DS, 0.9, True), ("2026-01-03", 1.2, False)]:
+        (wh / "metrics" / f"ds={ds}").mkdir(parents=True)
+        (wh / "metrics" / f"ds={ds}" / "metrics.json").write_text(json.dumps(
+            {"ds": ds, "rmse": rmse, "mae": 0.7, "ndcg_at_10": 0.1, "passed": passed, "max_rmse": 1.0, "new_field": 3}
+        ))
+    return wh
+
+
+@pytest.fixture
+def reader(warehouse: Path) -> WarehouseReader:
+    return WarehouseReader(warehouse.as_uri())
+
+
+def test_dates_skip_staging_and_read_latest(reader):
+    assert reader.dates("recommendations") == [DS]
+    assert reader.dates("metrics") == ["2026-01-01", DS, "2026-01-03"]
+    assert reader.dates("nothing") == []
+    assert reader.latest_ds() == DS
+
+
+def test_read_parquet_filters_and_reports_a_missing_folder(reader):
+    table = reader.read_parquet(f"recommendations/ds={DS}", filters=[("user_id", "=", 2)])
+    assert table.to_pylist() == [{"user_id": 2, "rank": 1, "movie_id": 10, "title": "A", "score": 3.0}]
+    with pytest.raises(NotFoundError, match="holds no Parquet file"):
+        reader.read_parquet("recommendations/ds=1999-01-01")
+
+
+def test_user_recommendations_in_rank_order_with_top_rated(reader):
+    got = queries.user_recommendations(reader, 1)
+    assert got["ds"] == DS and got["user_id"] == 1
+    assert [(r["rank"], r["title"], r["score"]) for r in got["recommendations"]] == [(1, "B", 4.5), (2, "C", 4.25)]
+    assert [(r["title"], r["rating"]) for r in got["top_rated"]] == [("A", 5.0), ("E", 4.0), ("D", 2.0)]
+
+
+def test_unknown_user_and_date_are_not_found_with_a_message(reader):
+    with pytest.raises(NotFoundError, match=r"user 99 has no recommendations for ds=2026-01-02.*between 1 and 2"):
+        queries.user_recommendations(reader, 99)
+    with pytest.raises(NotFoundError, match="published for ds=2026-01-03; published dates: 2026-01-02$"):
+        queries.user_recommendations(reader, 1, "2026-01-03")
+
+
+def test_nothing_published_yet(tmp_path):
+    with pytest.raises(NotFoundError, match="no recommendations published yet"):
+        queries.user_recommendations(WarehouseReader(tmp_path.as_uri()), 1)
+
+
+def test_metrics_history_per_date_with_counts_and_verdict(reader):
+    runs = queries.metrics_history(reader)
+    assert [(r["ds"], r["rmse"], r["passed"], r["published"], r["latest"]) for r in runs] == [
+        ("2026-01-01", 0.95, True, False, False), (DS, 0.9, True, True, True), ("2026-01-03", 1.2, False, False, False),
+    ]
+    assert (runs[1]["rows_kept"], runs[1]["rows_rejected"], runs[1]["rating_lines"]) == (4, 2, 6)
+    assert runs[0]["rows_kept"] is None  # no curated manifest for that date
+    assert runs[1]["extra"] == {"new_field": 3}  # fields the evaluate job adds later are passed through
+
+
+def test_warehouse_uri_from_variable_then_environment(monkeypatch):
+    monkeypatch.delenv("AIRFLOW_VAR_MOVIEREC_WAREHOUSE", raising=False)
+    monkeypatch.setenv("MOVIEREC_WAREHOUSE", "file:///from/env")
+    assert warehouse_uri() == "file:///from/env"
+    monkeypatch.setenv("AIRFLOW_VAR_MOVIEREC_WAREHOUSE", "hdfs://nn:8020/from/variable")
+    assert warehouse_uri() == "hdfs://nn:8020/from/variable"
+    monkeypatch.delenv("AIRFLOW_VAR_MOVIEREC_WAREHOUSE")
+    monkeypatch.delenv("MOVIEREC_WAREHOUSE")
+    with pytest.raises(WarehouseError, match="set the Airflow Variable movierec_warehouse"):
+        warehouse_uri()
+
+
+def test_storage_for_schemes(monkeypatch, tmp_path):
+    assert storage_for(tmp_path.as_uri()).root == tmp_path
+    monkeypatch.delenv("MOVIEREC_WEBHDFS_URL", raising=False)
+    with pytest.raises(WarehouseError, match="MOVIEREC_WEBHDFS_URL is not set"):
+        storage_for("hdfs://nn:8020/wh")
+    monkeypatch.setenv("MOVIEREC_WEBHDFS_URL", "http://nn:9870/webhdfs/v1")
+    hdfs = storage_for("hdfs://nn:8020/wh")
+    assert (hdfs.root, hdfs.url) == ("/wh", "http://nn:9870")
+    with pytest.raises(WarehouseError, match="unsupported warehouse URI 's3://b/wh'"):
+        storage_for("s3://b/wh")
+
+
+def test_webhdfs_base():
+    assert webhdfs_base("http://nn:9870/") == webhdfs_base("http://nn:9870/webhdfs/v1") == "http://nn:9870"
