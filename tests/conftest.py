@@ -53,3 +53,11 @@ def py_files() -> Path:
     from scripts.package import build
 
     return build()
+
+
+@pytest.fixture(scope="session")
+def dag_warehouse(tmp_path_factory, py_files):
+    """Two real DAG runs through Airflow (D1 published, D2 stopped by the gate); see tests/airflow_runs.py."""
+    from tests.airflow_runs import make_dag_warehouse
+
+    return make_dag_warehouse(tmp_path_factory.mktemp("dag-runs"))

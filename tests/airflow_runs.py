@@ -1,0 +1,117 @@
+"""Real DAG runs through Airflow (``airflow dags test``), shared by the DAG and plugin tests.
+
+One session fixture (``dag_warehouse`` in tests/conftest.py) runs the DAG on a generated drop
+for two dates: ``D1`` passes the gate and is published; ``D2`` (``max_rmse=0.01``) is stopped by
+the gate. DAG runs cost minutes on two cores, so every test that needs a warehouse written by
+the real DAG reads this one.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.conftest import REPO, project_env
+
+DAG_ID = "movielens_recommendations"
+D1, D2 = "2026-03-01", "2026-03-02"
+TOP_N = 5
+N_RATINGS = 10_000
+TASKS = ["ingest", "preprocess", "fit", "evaluate", "publish"]
+__all__ = ["D1", "D2", "REPO", "TOP_N", "AirflowRunner", "DagWarehouse", "snapshot"]
+
+
+class AirflowRunner:
+    """Runs the DAG in a private AIRFLOW_HOME and reports task states."""
+
+    def __init__(self, home: Path, warehouse: Path, drop: Path) -> None:
+        self.home, self.warehouse, self.drop = home, warehouse, drop
+        self.env = project_env(AIRFLOW_HOME=str(home), MOVIEREC_WAREHOUSE=warehouse.as_uri())
+        self.logs = home / "logs-of-tests"
+        self.logs.mkdir(parents=True)
+        self.cli("db", "migrate")
+
+    def cli(self, *args: str, timeout: int = 120) -> str:
+        proc = subprocess.run(["airflow", *args], env=self.env, capture_output=True, text=True, timeout=timeout)
+        assert proc.returncode == 0, f"airflow {' '.join(args)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+        return proc.stdout
+
+    def cli_json(self, *args: str) -> list[dict]:
+        # Airflow may log warnings to stdout before the JSON document.
+        out = self.cli(*args, "-o", "json")
+        return json.loads(next(line for line in out.splitlines() if line.startswith("[")))
+
+    def run(self, ds: str, **conf) -> dict[str, str]:
+        """Run the DAG for ``ds``; return {task_id: state}."""
+        conf = {"source": str(self.drop), "top_n": TOP_N, **conf}
+        proc = subprocess.run(
+            ["airflow", "dags", "test", DAG_ID, ds, "-c", json.dumps(conf)],
+            env=self.env, capture_output=True, text=True, timeout=1200,
+        )
+        (self.logs / f"{ds}-{len(list(self.logs.iterdir()))}.log").write_text(proc.stdout + proc.stderr)
+        runs = self.cli_json("dags", "list-runs", DAG_ID)
+        run_id = max(runs, key=lambda r: r["start_date"] or "")["run_id"]
+        states = self.cli_json("tasks", "states-for-dag-run", DAG_ID, run_id)
+        return {s["task_id"]: s["state"] for s in states}
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file below ``folder`` with its bytes."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@dataclass(frozen=True)
+class DagWarehouse:
+    """A warehouse written by real DAG runs, and the Airflow home that ran them.
+
+    Attributes:
+        runner: runs more DAG runs on the same home and warehouse.
+        warehouse: the warehouse folder (``file://`` URI: ``warehouse.as_uri()``).
+        drop: the generated ml-100k drop (u.data: user, movie, rating, timestamp).
+        home: AIRFLOW_HOME of the runs.
+        env: the environment of an ``airflow`` CLI on that home and warehouse.
+        states: {ds: {task_id: state}}.
+        published_before_d2: the recommendations folder as it was before the D2 run.
+    """
+
+    runner: AirflowRunner
+    warehouse: Path
+    drop: Path
+    home: Path
+    env: dict[str, str]
+    states: dict[str, dict[str, str]]
+    published_before_d2: dict[str, bytes]
+
+    def ratings_of(self, user_id: int) -> dict[int, float]:
+        """{movie_id: rating} of one user in the drop."""
+        out = {}
+        for line in (self.drop / "u.data").read_text().splitlines():
+            user, movie, rating, _ = line.split("\t")
+            if int(user) == user_id:
+                out[int(movie)] = float(rating)
+        return out
+
+    def rated(self) -> dict[int, set[int]]:
+        """{user_id: movies rated} of the whole drop."""
+        rated: dict[int, set[int]] = {}
+        for line in (self.drop / "u.data").read_text().splitlines():
+            user, movie, *_ = line.split("\t")
+            rated.setdefault(int(user), set()).add(int(movie))
+        return rated
+
+
+def make_dag_warehouse(root: Path) -> DagWarehouse:
+    """Run D1 (published) then D2 (stopped by the gate) into a fresh warehouse under ``root``."""
+    from movierec.generate import generate_drop
+    from movierec.schema import Layout
+
+    drop = generate_drop(root / "drop", Layout.ML_100K, n_ratings=N_RATINGS, seed=11)
+    runner = AirflowRunner(root / "airflow", root / "warehouse", drop)
+    states = {D1: runner.run(D1)}
+    assert set(states[D1].values()) == {"success"}, f"the DAG run of {D1} failed: {states[D1]}; see {runner.logs}"
+    before = snapshot(root / "warehouse" / "recommendations")
+    states[D2] = runner.run(D2, max_rmse=0.01)
+    assert states[D2]["evaluate"] == "failed", f"the gate should stop {D2}: {states[D2]}; see {runner.logs}"
+    return DagWarehouse(runner, root / "warehouse", drop, root / "airflow", runner.env, states, before)
