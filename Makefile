@@ -4,7 +4,7 @@ SHELL := /bin/bash
 DATA ?=
 ENV := source scripts/env.sh &&
 
-.PHONY: help venv package demo test test-unit lint clean
+.PHONY: help venv system package demo test test-unit lint clean
 
 help:
 	@echo "make demo [DATA=<folder|zip|URL>]  set up, then run the whole DAG once and print the results"
@@ -25,7 +25,11 @@ demo: package
 lint: venv
 	@$(ENV) ruff check
 
-test: package lint
+# Debian packages of the integration tests (chromium, the PostgreSQL server); apt-get when missing.
+system:
+	@scripts/install-system.sh
+
+test: system package lint
 	@$(ENV) python -m pytest -ra $(PYTEST_ARGS)
 
 test-unit: package

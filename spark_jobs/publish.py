@@ -4,9 +4,12 @@ Input: ``curated/ds=<ds>/{train,test,movies}``, ``models/ds=<ds>/`` and
 ``metrics/ds=<ds>/metrics.json`` (publish refuses a model that did not pass
 the gate, even if run by hand).
 Output: ``recommendations/ds=<ds>/`` Parquet (user_id, rank, movie_id, title,
-score), staged then renamed; then ``recommendations/_LATEST`` (JSON naming the
-ds) is rewritten, only after the data is complete and never to an older date.
-Every user of the drop gets ``--top-n`` movies they have not rated.
+score = the predicted rating, ranker_score = the ranking model's score),
+staged then renamed; then ``recommendations/_LATEST`` (JSON naming the ds) is
+rewritten, only after the data is complete and never to an older date.
+Every user of the drop gets ``--top-n`` movies they have not rated, ranked by
+the ranking model among the movies with at least the model's ``min_support``
+training ratings (:func:`movierec.topn.recommend`, the lists evaluate scored).
 """
 
 from __future__ import annotations
@@ -17,10 +20,10 @@ from collections.abc import Sequence
 
 from movierec import cli
 from movierec.errors import PipelineError
-from movierec.model import load_fitted
+from movierec.model import load_model
 from movierec.schema import MOVIE_ID, RANK, SCORE, TITLE, USER_ID
 from movierec.session import get_session
-from movierec.topn import top_n
+from movierec.topn import RANKER_SCORE, recommend
 from movierec.warehouse import Warehouse, latest_marker, partition
 
 log = logging.getLogger(__name__)
@@ -36,18 +39,18 @@ def publish(args) -> None:  # noqa: ANN001 - argparse namespace
     wh = Warehouse(spark, args.warehouse)
     metrics = wh.read_json(f"{partition(wh.root, 'metrics', args.ds)}/metrics.json")
     if not metrics.get("passed"):
-        raise PipelineError(f"the model for {args.ds} did not pass the RMSE gate (metrics: rmse {metrics.get('rmse')},"
-                            f" max_rmse {metrics.get('max_rmse')}); refusing to publish it")
+        raise PipelineError(f"the model for {args.ds} did not pass the gates (metrics: rmse {metrics.get('rmse')},"
+                            f" max_rmse {metrics.get('max_rmse')}, failures {metrics.get('failures')}); "
+                            "refusing to publish it")
     curated = partition(wh.root, "curated", args.ds)
     lo, hi = wh.read_json(f"{curated}/_manifest.json")["scale"]
     train = spark.read.parquet(f"{curated}/train")
     rated = train.unionByName(spark.read.parquet(f"{curated}/test")).select(USER_ID, MOVIE_ID)
     movies = spark.read.parquet(f"{curated}/movies").select(MOVIE_ID, TITLE)
-    model, biases = load_fitted(spark, partition(wh.root, "models", args.ds))
+    model = load_model(spark, partition(wh.root, "models", args.ds))
 
-    lists = top_n(model, biases, users=rated.select(USER_ID), seen=rated, candidates=train.select(MOVIE_ID),
-                  n=args.top_n, scale=(lo, hi))
-    recs = lists.join(movies, MOVIE_ID, "left").select(USER_ID, RANK, MOVIE_ID, TITLE, SCORE)
+    lists = recommend(model, train, users=rated.select(USER_ID), seen=rated, n=args.top_n, scale=(lo, hi))
+    recs = lists.join(movies, MOVIE_ID, "left").select(USER_ID, RANK, MOVIE_ID, TITLE, SCORE, RANKER_SCORE)
     final = partition(wh.root, "recommendations", args.ds)
     staged = wh.staging_dir(final)
     recs.orderBy(USER_ID, RANK).write.parquet(staged)

@@ -20,6 +20,10 @@ os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 def spark():
     """A real local[1] SparkSession (the jobs' code runs unchanged on it)."""
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    # Python workers (mapInPandas in top-N and the profiles) import movierec too.
+    jobs = str(REPO / "spark_jobs")
+    if jobs not in os.environ.get("PYTHONPATH", "").split(os.pathsep):
+        os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (jobs, os.environ.get("PYTHONPATH")) if p)
     from pyspark.sql import SparkSession
 
     session = (

@@ -1,18 +1,39 @@
-"""The rating model: a regularised bias baseline with ALS on its residuals.
+"""The models: a rating model (biases + ALS + taste profiles) and a ranking model.
 
-Plain Spark ALS has no bias terms, so on sparse data it predicts a user's
-taste for an obscure movie from factors alone. Here the prediction is
-``mu + b_user + b_movie + p_user . q_movie``, clipped to the rating scale:
+Plain Spark ALS has no bias terms and does not use *which* movies a user
+rated, only how they rated them; on sparse data it loses even to a bias-only
+baseline. The rating model here predicts
 
-- ``mu`` is the training mean; ``b_movie`` and ``b_user`` are damped means of
-  the residuals (shrunk towards 0 by ``bias_reg`` pseudo-ratings), fitted in
-  that order as in Koren's baseline predictors.
-- ALS (Spark MLlib) is fitted on ``rating - mu - b_user - b_movie``.
-- A user or movie unseen in training falls back to the biases it has (0 for
-  the unknown side), never to NaN, and is counted by the evaluation.
+``(1 - w) * (mu + b_user + b_movie + p_user . q_movie) + w * (mu0 + b0_user + b0_movie + z_user . y_movie)``
 
-With ``implicit_prefs`` the biases are not used: ALS then models preference
-confidence, not ratings.
+clipped to the rating scale, where:
+
+- ``mu0 + b0_user + b0_movie`` is the baseline: the training mean and damped
+  means of the residuals (shrunk towards 0 by ``bias_reg`` pseudo-ratings),
+  movies then users, alternated ``bias_passes`` times (Koren's baseline
+  predictors).
+- ``p . q`` is Spark ALS fitted on the baseline's residuals. With ``backfit``
+  the biases are then refitted on what ALS leaves and ALS refitted on the new
+  residuals (``mu + b_user + b_movie``): a step towards fitting both jointly.
+- ``y_movie`` are the movie factors of the *ranking model*: implicit-feedback
+  ALS on the same ratings (who rated what, confidence ``1 + alpha * rating``).
+  They place movies by the audiences they share. ``z_user`` is a per-user
+  ridge regression of the user's baseline residuals on those factors: the
+  user's taste profile in that space (the implicit-feedback idea of SVD++ and
+  asymmetric factor models, fitted in closed form).
+- ``w`` is ``profile_weight``; 0 gives biases + ALS alone.
+
+Unknown users or movies fall back to the terms they have (0 for the unknown
+side), never to NaN, and are counted by the evaluation.
+
+The ranking model (the implicit ALS) orders the top-N lists: it predicts
+*what* a user will watch, which is what lists are judged on; the rating model
+predicts how much they will like it and is reported as the lists' score.
+
+Notes:
+    Both ALS fits are seeded and deterministic on the same input and
+    partitioning. The profiles are solved per user with numpy (``rank x rank``
+    systems), the movie factors shipped to every task.
 """
 
 from __future__ import annotations
@@ -21,12 +42,16 @@ import json
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
 from pyspark.sql import functions as F
 
 from movierec.errors import PipelineError
 from movierec.schema import MOVIE_ID, PREDICTION, RATING, USER_ID
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    import pandas as pd
     from pyspark.ml.recommendation import ALSModel
     from pyspark.sql import DataFrame, SparkSession
 
@@ -34,50 +59,91 @@ USER_BIAS = "user_bias"
 MOVIE_BIAS = "movie_bias"
 KNOWN_USER = "known_user"
 KNOWN_MOVIE = "known_movie"
+FEATURES = "features"
+PROFILES_SCHEMA = f"{USER_ID} int, {FEATURES} array<float>"
+
+
+def _check(kind: str, checks: list[tuple[bool, str]]) -> None:
+    for ok, message in checks:
+        if not ok:
+            raise PipelineError(f"invalid {kind} parameter: {message}")
 
 
 @dataclass(frozen=True)
 class AlsParams:
-    """Every ALS knob, validated once.
+    """Every knob of the rating model, validated once.
+
+    The defaults are the pipeline's: chosen once on MovieLens 100k's five
+    folds (see docs/quality.md), not per drop.
+
+    Attributes:
+        rank: number of latent factors of the explicit ALS.
+        max_iter: ALS iterations.
+        reg_param: ALS regularisation (scaled by each user's/movie's count, ALS-WR).
+        nonnegative: constrain factors to be non-negative.
+        seed: ALS initialisation seed.
+        bias_reg: pseudo-count shrinking user and movie biases towards 0.
+        bias_passes: alternations of movie then user biases.
+        backfit: refit the biases on what ALS leaves, then ALS again, this many times.
+        profile_reg: ridge regularisation of the taste profiles (scaled by the user's count).
+        profile_weight: share of the profile model in the prediction (0 disables it).
+        checkpoint_interval: iterations between lineage checkpoints.
+    """
+
+    rank: int = 50
+    max_iter: int = 10
+    reg_param: float = 0.12
+    nonnegative: bool = False
+    seed: int = 42
+    bias_reg: float = 5.0
+    bias_passes: int = 3
+    backfit: int = 1
+    profile_reg: float = 0.05
+    profile_weight: float = 0.65
+    checkpoint_interval: int = 5
+
+    def __post_init__(self) -> None:
+        _check("ALS", [
+            (self.rank >= 1, f"rank must be >= 1, got {self.rank}"),
+            (self.max_iter >= 1, f"max_iter must be >= 1, got {self.max_iter}"),
+            (self.reg_param >= 0, f"reg_param must be >= 0, got {self.reg_param}"),
+            (self.bias_reg >= 0, f"bias_reg must be >= 0, got {self.bias_reg}"),
+            (self.bias_passes >= 1, f"bias_passes must be >= 1, got {self.bias_passes}"),
+            (self.backfit >= 0, f"backfit must be >= 0, got {self.backfit}"),
+            (self.profile_reg > 0, f"profile_reg must be > 0, got {self.profile_reg}"),
+            (0 <= self.profile_weight <= 1, f"profile_weight must be between 0 and 1, got {self.profile_weight}"),
+            (self.checkpoint_interval >= 1, f"checkpoint_interval must be >= 1, got {self.checkpoint_interval}"),
+        ])
+
+
+@dataclass(frozen=True)
+class RankerParams:
+    """Knobs of the ranking model (implicit-feedback ALS) and of the lists.
 
     Attributes:
         rank: number of latent factors.
         max_iter: ALS iterations.
-        reg_param: ALS regularisation (scaled by each user's/movie's count, ALS-WR).
-        implicit_prefs: treat ratings as implicit confidence.
-        alpha: confidence scale for implicit_prefs.
-        nonnegative: constrain factors to be non-negative.
+        reg_param: ALS regularisation (scaled by counts).
+        alpha: confidence of an observed rating: ``1 + alpha * rating``.
         seed: ALS initialisation seed.
-        bias_reg: pseudo-count shrinking user and movie biases towards 0.
-        checkpoint_interval: iterations between lineage checkpoints.
+        min_support: movies with fewer training ratings are never recommended.
     """
 
-    rank: int = 10
+    rank: int = 20
     max_iter: int = 10
     reg_param: float = 0.1
-    implicit_prefs: bool = False
     alpha: float = 1.0
-    nonnegative: bool = False
     seed: int = 42
-    bias_reg: float = 5.0
-    checkpoint_interval: int = 5
+    min_support: int = 5
 
     def __post_init__(self) -> None:
-        checks = [
+        _check("ranker", [
             (self.rank >= 1, f"rank must be >= 1, got {self.rank}"),
             (self.max_iter >= 1, f"max_iter must be >= 1, got {self.max_iter}"),
             (self.reg_param >= 0, f"reg_param must be >= 0, got {self.reg_param}"),
-            (self.alpha >= 0, f"alpha must be >= 0, got {self.alpha}"),
-            (self.bias_reg >= 0, f"bias_reg must be >= 0, got {self.bias_reg}"),
-            (self.checkpoint_interval >= 1, f"checkpoint_interval must be >= 1, got {self.checkpoint_interval}"),
-        ]
-        for ok, message in checks:
-            if not ok:
-                raise PipelineError(f"invalid ALS parameter: {message}")
-
-    @property
-    def uses_biases(self) -> bool:
-        return not self.implicit_prefs
+            (self.alpha > 0, f"alpha must be > 0, got {self.alpha}"),
+            (self.min_support >= 1, f"min_support must be >= 1, got {self.min_support}"),
+        ])
 
 
 @dataclass(frozen=True)
@@ -88,109 +154,266 @@ class Biases:
     users: DataFrame  # user_id, user_bias
     movies: DataFrame  # movie_id, movie_bias
 
+    def cache(self) -> Biases:
+        self.users.cache()
+        self.movies.cache()
+        return self
 
-def fit_biases(train: DataFrame, bias_reg: float) -> Biases:
-    """Fit ``mu``, then movie biases, then user biases on what the movies leave."""
+
+@dataclass(frozen=True)
+class Model:
+    """Everything fit writes to ``models/ds=<ds>/`` and evaluate/publish read back.
+
+    Attributes:
+        als: explicit ALS on the residuals of ``biases``.
+        biases: the biases the ALS term goes with (backfitted).
+        baseline: the plain baseline the profiles are fitted on.
+        ranker: implicit ALS; None for models saved before it existed.
+        profiles: user_id, features (the taste profiles); None without a ranker.
+        profile_weight: share of the profile term in the prediction.
+        min_support: training ratings a movie needs to be recommended.
+    """
+
+    als: ALSModel
+    biases: Biases
+    baseline: Biases
+    ranker: ALSModel | None = None
+    profiles: DataFrame | None = None
+    profile_weight: float = 0.0
+    min_support: int = 1
+
+    @property
+    def uses_profiles(self) -> bool:
+        return self.profiles is not None and self.ranker is not None and self.profile_weight > 0
+
+
+def fit_biases(train: DataFrame, bias_reg: float, passes: int = 1, offset: str | None = None) -> Biases:
+    """Fit ``mu``, then movie biases, then user biases on what the movies leave.
+
+    Args:
+        train: user_id, movie_id, rating (and ``offset`` when given).
+        bias_reg: pseudo-count shrinking each bias towards 0.
+        passes: alternations of movie then user biases (1: Koren's one-shot baseline).
+        offset: a column already explained by another model (backfitting), subtracted first.
+    """
     mu = train.agg(F.avg(RATING)).first()[0]
     if mu is None:
         raise PipelineError("the training set is empty; check the drop and the rejected rows")
-    movies = train.groupBy(MOVIE_ID).agg(
-        (F.sum(F.col(RATING) - F.lit(mu)) / (F.count(F.lit(1)) + F.lit(bias_reg))).alias(MOVIE_BIAS)
-    )
-    users = (
-        train.join(movies, MOVIE_ID)
-        .groupBy(USER_ID)
-        .agg(
-            (F.sum(F.col(RATING) - F.lit(mu) - F.col(MOVIE_BIAS)) / (F.count(F.lit(1)) + F.lit(bias_reg))).alias(
-                USER_BIAS
-            )
-        )
-    )
+    base = F.col(RATING) - F.lit(mu) - (F.col(offset) if offset else F.lit(0.0))
+    data = train.select(USER_ID, MOVIE_ID, base.alias("_x")).cache()
+    users = None
+    for _ in range(passes):
+        left = data if users is None else data.join(users, USER_ID)
+        user_part = F.col(USER_BIAS) if users is not None else F.lit(0.0)
+        movies = left.groupBy(MOVIE_ID).agg(
+            (F.sum(F.col("_x") - user_part) / (F.count(F.lit(1)) + F.lit(bias_reg))).alias(MOVIE_BIAS)
+        ).localCheckpoint()
+        users = data.join(movies, MOVIE_ID).groupBy(USER_ID).agg(
+            (F.sum(F.col("_x") - F.col(MOVIE_BIAS)) / (F.count(F.lit(1)) + F.lit(bias_reg))).alias(USER_BIAS)
+        ).localCheckpoint()
+    data.unpersist()
     return Biases(float(mu), users, movies)
 
 
-def with_baseline(pairs: DataFrame, biases: Biases) -> DataFrame:
-    """Add the baseline prediction and known-user / known-movie flags to (user, movie) pairs."""
-    return (
-        pairs.join(biases.users.withColumn(KNOWN_USER, F.lit(True)), USER_ID, "left")
-        .join(biases.movies.withColumn(KNOWN_MOVIE, F.lit(True)), MOVIE_ID, "left")
-        .fillna({USER_BIAS: 0.0, MOVIE_BIAS: 0.0, KNOWN_USER: False, KNOWN_MOVIE: False})
-        .withColumn("baseline", F.lit(biases.global_mean) + F.col(USER_BIAS) + F.col(MOVIE_BIAS))
-    )
+def with_baseline(pairs: DataFrame, biases: Biases, out: str = "baseline", flags: bool = True) -> DataFrame:
+    """Add ``out`` (the baseline prediction) and, with ``flags``, known-user / known-movie flags."""
+    users, movies = biases.users, biases.movies
+    if flags:
+        users, movies = users.withColumn(KNOWN_USER, F.lit(True)), movies.withColumn(KNOWN_MOVIE, F.lit(True))
+    df = pairs.join(users, USER_ID, "left").join(movies, MOVIE_ID, "left").fillna({USER_BIAS: 0.0, MOVIE_BIAS: 0.0})
+    if flags:
+        df = df.fillna({KNOWN_USER: False, KNOWN_MOVIE: False})
+    df = df.withColumn(out, F.lit(biases.global_mean) + F.col(USER_BIAS) + F.col(MOVIE_BIAS))
+    return df.drop(USER_BIAS, MOVIE_BIAS)
 
 
 def residuals(train: DataFrame, biases: Biases) -> DataFrame:
     """Ratings minus the baseline: what ALS is left to explain."""
-    return with_baseline(train, biases).withColumn(RATING, F.col(RATING) - F.col("baseline"))
+    return with_baseline(train, biases, flags=False).withColumn(RATING, F.col(RATING) - F.col("baseline"))
+
+
+def _blocks(df: DataFrame) -> int:
+    # One block per core: ALS's default of 10 blocks only adds shuffle overhead on small clusters.
+    return max(2, df.sparkSession.sparkContext.defaultParallelism)
 
 
 def fit_als(train: DataFrame, params: AlsParams) -> ALSModel:
-    """Fit Spark ALS on ``train`` (user_id, movie_id, rating)."""
+    """Fit explicit Spark ALS on ``train`` (user_id, movie_id, rating)."""
     from pyspark.ml.recommendation import ALS
 
-    # One block per core: ALS's default of 10 blocks only adds shuffle overhead on small clusters.
-    blocks = max(2, train.sparkSession.sparkContext.defaultParallelism)
+    blocks = _blocks(train)
     als = ALS(
-        numUserBlocks=blocks,
-        numItemBlocks=blocks,
-        rank=params.rank,
-        maxIter=params.max_iter,
-        regParam=params.reg_param,
-        implicitPrefs=params.implicit_prefs,
-        alpha=params.alpha,
-        nonnegative=params.nonnegative,
-        seed=params.seed,
-        checkpointInterval=params.checkpoint_interval,
-        userCol=USER_ID,
-        itemCol=MOVIE_ID,
-        ratingCol=RATING,
+        numUserBlocks=blocks, numItemBlocks=blocks, rank=params.rank, maxIter=params.max_iter,
+        regParam=params.reg_param, nonnegative=params.nonnegative, seed=params.seed,
+        checkpointInterval=params.checkpoint_interval, userCol=USER_ID, itemCol=MOVIE_ID, ratingCol=RATING,
         coldStartStrategy="nan",
     )
     return als.fit(train)
 
 
-def predict(model: ALSModel, biases: Biases, pairs: DataFrame, min_rating: float, max_rating: float) -> DataFrame:
+def fit_ranker(train: DataFrame, params: RankerParams) -> ALSModel:
+    """Fit implicit-feedback ALS on the ratings (confidence ``1 + alpha * rating``)."""
+    from pyspark.ml.recommendation import ALS
+
+    blocks = _blocks(train)
+    als = ALS(
+        numUserBlocks=blocks, numItemBlocks=blocks, rank=params.rank, maxIter=params.max_iter,
+        regParam=params.reg_param, implicitPrefs=True, alpha=params.alpha, seed=params.seed,
+        userCol=USER_ID, itemCol=MOVIE_ID, ratingCol=RATING, coldStartStrategy="nan",
+    )
+    return als.fit(train.select(USER_ID, MOVIE_ID, RATING))
+
+
+def factor_table(factors: DataFrame, rank: int) -> tuple[np.ndarray, np.ndarray]:
+    """Collect ALS factors (``id``, ``features``) as (sorted ids, id-aligned matrix)."""
+    rows = factors.orderBy("id").collect()
+    ids = np.array([r["id"] for r in rows], dtype=np.int64)
+    matrix = np.array([r["features"] for r in rows], dtype=np.float64).reshape(len(rows), rank)
+    return ids, matrix
+
+
+def solve_profiles(movie_ids: np.ndarray, movie_factors: np.ndarray, rated: np.ndarray, residual: np.ndarray,
+                   reg: float) -> np.ndarray:
+    """One user's taste profile: ridge regression of residuals on the rated movies' factors.
+
+    Solves ``(Y'Y + reg * n * I) z = Y' e`` over the ``n`` rated movies that have
+    factors (ALS-WR scaling, as the ALS terms). Returns zeros when none has.
+    """
+    pos = np.searchsorted(movie_ids, rated)
+    pos = np.minimum(pos, len(movie_ids) - 1)
+    found = movie_ids[pos] == rated
+    y, e = movie_factors[pos[found]], residual[found]
+    k = movie_factors.shape[1]
+    if len(e) == 0:
+        return np.zeros(k)
+    return np.linalg.solve(y.T @ y + reg * len(e) * np.eye(k), y.T @ e)
+
+
+def fit_profiles(baseline_residuals: DataFrame, ranker: ALSModel, reg: float) -> DataFrame:
+    """Taste profiles of every user in ``baseline_residuals`` (user_id, movie_id, rating = residual)."""
+    ids, factors = factor_table(ranker.itemFactors, ranker.rank)
+
+    def solve(groups: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        import pandas as pd
+
+        for group in groups:
+            users, profiles = [], []
+            for user, rows in group.groupby(USER_ID, sort=False):
+                users.append(int(user))
+                z = solve_profiles(ids, factors, rows[MOVIE_ID].to_numpy(np.int64), rows[RATING].to_numpy(), reg)
+                profiles.append(z.astype(np.float32).tolist())
+            yield pd.DataFrame({USER_ID: users, FEATURES: profiles})
+
+    # Whole users per partition: repartition by user, then solve partition by partition.
+    by_user = baseline_residuals.select(USER_ID, MOVIE_ID, RATING).repartition(USER_ID).sortWithinPartitions(USER_ID)
+    return by_user.mapInPandas(solve, PROFILES_SCHEMA)
+
+
+def fit_model(train: DataFrame, params: AlsParams, ranker_params: RankerParams,
+              ranker: ALSModel | None = None) -> Model:
+    """Fit the whole rating + ranking model on ``train`` (user_id, movie_id, rating).
+
+    Args:
+        train: the training ratings.
+        params: rating-model knobs.
+        ranker_params: ranking-model knobs.
+        ranker: an already fitted ranking model on the same ``train`` (the
+            hyperparameter search reuses one across its grid).
+    """
+    train = train.select(USER_ID, MOVIE_ID, RATING).cache()
+    baseline = fit_biases(train, params.bias_reg, params.bias_passes).cache()
+    base_res = residuals(train, baseline).select(USER_ID, MOVIE_ID, RATING).cache()
+    als, biases = fit_als(base_res, params), baseline
+    for _ in range(params.backfit):
+        explained = als.transform(train).withColumn(PREDICTION, F.coalesce(F.nanvl(PREDICTION, F.lit(0.0)),
+                                                                           F.lit(0.0)))
+        biases = fit_biases(explained, params.bias_reg, params.bias_passes, offset=PREDICTION).cache()
+        als = fit_als(residuals(train, biases).select(USER_ID, MOVIE_ID, RATING).cache(), params)
+    if ranker is None:
+        ranker = fit_ranker(train, ranker_params)
+    profiles = None
+    if params.profile_weight > 0:
+        profiles = fit_profiles(base_res, ranker, params.profile_reg).cache()
+    return Model(als, biases, baseline, ranker, profiles, params.profile_weight, ranker_params.min_support)
+
+
+def _dot(a: str, b: str):  # noqa: ANN202 - a Column
+    """Dot product of two array columns (0 when either is missing)."""
+    product = F.aggregate(F.zip_with(F.col(a), F.col(b), lambda x, y: x * y), F.lit(0.0), lambda acc, x: acc + x)
+    return F.coalesce(product, F.lit(0.0))
+
+
+def predict(model: Model, pairs: DataFrame, min_rating: float, max_rating: float) -> DataFrame:
     """Predict ratings for (user, movie) pairs, with the cold-start fallback.
 
     Returns ``pairs`` plus ``prediction`` (clipped to the scale) and the
     ``known_user`` / ``known_movie`` flags, so callers can count cold starts.
     """
-    scored = model.transform(with_baseline(pairs, biases)).withColumnRenamed(PREDICTION, "_als")
+    scored = model.als.transform(with_baseline(pairs, model.biases)).withColumnRenamed(PREDICTION, "_als")
     raw = F.col("baseline") + F.coalesce(F.nanvl(F.col("_als"), F.lit(0.0)), F.lit(0.0))
+    if model.uses_profiles:
+        w = model.profile_weight
+        scored = (
+            with_baseline(scored, model.baseline, out="_base0", flags=False)
+            .join(model.profiles.withColumnRenamed(FEATURES, "_z"), USER_ID, "left")
+            .join(model.ranker.itemFactors.select(F.col("id").alias(MOVIE_ID), F.col(FEATURES).alias("_y")),
+                  MOVIE_ID, "left")
+        )
+        raw = F.lit(1.0 - w) * raw + F.lit(w) * (F.col("_base0") + _dot("_z", "_y"))
     clipped = F.least(F.greatest(raw, F.lit(min_rating)), F.lit(max_rating))
-    return scored.withColumn(PREDICTION, clipped).drop("_als", "baseline", USER_BIAS, MOVIE_BIAS)
+    return scored.withColumn(PREDICTION, clipped).drop("_als", "baseline", "_base0", "_z", "_y")
+
+
+def _write_json(spark: SparkSession, obj: dict, uri: str) -> None:
+    spark.createDataFrame([(json.dumps(obj),)], "value string").coalesce(1).write.mode("overwrite").text(uri)
+
+
+def _read_json(spark: SparkSession, uri: str) -> dict:
+    return json.loads(spark.read.text(uri).first()[0])
 
 
 def save_biases(spark: SparkSession, biases: Biases, uri: str) -> None:
     """Write the biases below ``uri`` (Parquet plus the global mean as JSON)."""
     biases.users.write.mode("overwrite").parquet(f"{uri}/user_bias")
     biases.movies.write.mode("overwrite").parquet(f"{uri}/movie_bias")
-    spark.createDataFrame([(json.dumps({"global_mean": biases.global_mean}),)], "value string").coalesce(
-        1
-    ).write.mode("overwrite").text(f"{uri}/global_mean")
+    _write_json(spark, {"global_mean": biases.global_mean}, f"{uri}/global_mean")
 
 
 def load_biases(spark: SparkSession, uri: str) -> Biases:
     """Read biases written by :func:`save_biases`."""
-    mu = json.loads(spark.read.text(f"{uri}/global_mean").first()[0])["global_mean"]
+    mu = _read_json(spark, f"{uri}/global_mean")["global_mean"]
     return Biases(float(mu), spark.read.parquet(f"{uri}/user_bias"), spark.read.parquet(f"{uri}/movie_bias"))
 
 
-def params_dict(params: AlsParams) -> dict:
-    return asdict(params)
+def save_model(spark: SparkSession, model: Model, uri: str) -> None:
+    """Write ``model`` below ``uri``: ``als/``, ``biases/``, ``baseline/``, ``ranker/``, ``profiles/``, ``model/``."""
+    model.als.write().save(f"{uri}/als")
+    save_biases(spark, model.biases, f"{uri}/biases")
+    save_biases(spark, model.baseline, f"{uri}/baseline")
+    if model.ranker is not None:
+        model.ranker.write().save(f"{uri}/ranker")
+    if model.profiles is not None:
+        model.profiles.write.mode("overwrite").parquet(f"{uri}/profiles")
+    _write_json(spark, {"profile_weight": model.profile_weight, "min_support": model.min_support}, f"{uri}/model")
 
 
-def load_fitted(spark: SparkSession, uri: str) -> tuple[ALSModel, Biases]:
-    """Load what the fit job wrote to ``models/ds=<ds>/`` (zero biases for implicit models)."""
+def load_model(spark: SparkSession, uri: str) -> Model:
+    """Read what :func:`save_model` wrote; models from before the ranker load as biases + ALS."""
     from pyspark.ml.recommendation import ALSModel
 
-    model = ALSModel.load(f"{uri}/als")
-    try:
-        biases = load_biases(spark, f"{uri}/biases")
-    except Exception:  # noqa: BLE001 - implicit models are saved without biases
-        biases = Biases(
-            0.0,
-            spark.createDataFrame([], f"{USER_ID} int, {USER_BIAS} double"),
-            spark.createDataFrame([], f"{MOVIE_ID} int, {MOVIE_BIAS} double"),
-        )
-    return model, biases
+    from movierec.warehouse import Warehouse
+
+    wh = Warehouse(spark, uri)
+    if not wh.exists(f"{uri}/als"):
+        raise PipelineError(f"no model at {uri} (als/ is missing); run the fit task for that date first")
+    biases = load_biases(spark, f"{uri}/biases")
+    baseline = load_biases(spark, f"{uri}/baseline") if wh.exists(f"{uri}/baseline") else biases
+    ranker = ALSModel.load(f"{uri}/ranker") if wh.exists(f"{uri}/ranker") else None
+    profiles = spark.read.parquet(f"{uri}/profiles") if wh.exists(f"{uri}/profiles") else None
+    meta = _read_json(spark, f"{uri}/model") if wh.exists(f"{uri}/model") else {}
+    return Model(ALSModel.load(f"{uri}/als"), biases, baseline, ranker, profiles,
+                 float(meta.get("profile_weight", 0.0)), int(meta.get("min_support", 1)))
+
+
+def params_dict(params: AlsParams | RankerParams) -> dict:
+    return asdict(params)

@@ -38,7 +38,8 @@ def test_every_application_exists_and_uses_spark_default(dag):
 
 
 def test_ui_form_params(dag):
-    assert {"source", "rank", "reg_param", "max_iter", "max_rmse", "top_n"} <= set(dag.params.keys())
+    assert {"source", "rank", "reg_param", "max_iter", "max_rmse", "top_n", "tune", "min_support",
+            "max_rmse_regression", "max_ndcg_drop"} <= set(dag.params.keys())
 
 
 def test_gate_is_not_retried_but_other_tasks_are(dag):
@@ -64,7 +65,18 @@ def test_arguments_render(dag, logical, expected):
     ingest = [env.from_string(str(a)).render(**context) for a in dag.get_task("ingest").application_args]
     assert ingest[-2:] == ["--source", "/drops/{ds}"]
     fit = [env.from_string(str(a)).render(**context) for a in dag.get_task("fit").application_args]
-    assert fit[4:] == ["--rank", "10", "--reg-param", "0.1", "--max-iter", "10"]
+    assert fit[4:] == ["--rank", "50", "--reg-param", "0.12", "--max-iter", "10", "--min-support", "5", "--no-tune"]
+    evaluate = [env.from_string(str(a)).render(**context) for a in dag.get_task("evaluate").application_args]
+    assert evaluate[4:] == ["--max-rmse", "1.0", "--max-rmse-regression", "0.02", "--max-ndcg-drop", "0.02"]
+
+
+def test_tune_switch_renders_to_the_flag(dag):
+    env = dag.get_template_env()
+    run = SimpleNamespace(logical_date=dt.datetime(2026, 3, 4), run_after=dt.datetime(2026, 3, 5))
+    context = {"dag_run": run, "params": {**dag.params.dump(), "tune": True, "min_support": 20},
+               "var": _Vars({})}
+    fit = [env.from_string(str(a)).render(**context) for a in dag.get_task("fit").application_args]
+    assert fit[-3:] == ["--min-support", "20", "--tune"]
 
 
 @pytest.mark.parametrize(
@@ -78,6 +90,10 @@ def test_arguments_render(dag, logical, expected):
         ({"source": "ftp://example.invalid/ml.zip"}, "source"),
         ({"source": "relative/folder"}, "source"),
         ({"max_rejected_fraction": 1.5}, "max_rejected_fraction"),
+        ({"min_support": 0}, "min_support"),
+        ({"max_rmse_regression": -0.1}, "max_rmse_regression"),
+        ({"max_ndcg_drop": -0.1}, "max_ndcg_drop"),
+        ({"tune": "yes"}, "tune"),
     ],
 )
 def test_bad_trigger_form_values_are_refused_before_any_task(dag, conf, field):

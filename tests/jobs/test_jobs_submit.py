@@ -5,7 +5,9 @@ Uses the csv layout as a zip (the DAG test uses the 100k layout as a folder).
 
 from __future__ import annotations
 
+import itertools
 import json
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -18,12 +20,13 @@ from tests.conftest import REPO, project_env
 
 pytestmark = pytest.mark.integration
 DS = "2026-03-01"
+DS2 = "2026-03-02"
 
 
-def submit(job: str, warehouse: Path, *args: str) -> subprocess.CompletedProcess:
+def submit(job: str, warehouse: Path, *args: str, ds: str = DS) -> subprocess.CompletedProcess:
     env = project_env()
     cmd = ["spark-submit", "--master", "local[2]", "--py-files", env["MOVIEREC_PY_FILES"],
-           str(REPO / "spark_jobs" / f"{job}.py"), "--ds", DS, "--warehouse", warehouse.as_uri(), *args]
+           str(REPO / "spark_jobs" / f"{job}.py"), "--ds", ds, "--warehouse", warehouse.as_uri(), *args]
     return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
 
 
@@ -36,9 +39,10 @@ def pipeline(tmp_path_factory, py_files):
     root = tmp_path_factory.mktemp("jobs")
     drop = generate_drop(root / "ml-latest-small", Layout.CSV, n_ratings=8_000, seed=11, zip_output=True)
     wh = root / "warehouse"
+    (root / "drop.path").write_text(str(drop))
     ok(submit("ingest", wh, "--source", str(drop)))
     ok(submit("preprocess", wh, "--split", "time"))
-    ok(submit("fit", wh, "--rank", "4", "--max-iter", "4"))
+    ok(submit("fit", wh, "--rank", "4", "--max-iter", "4", "--min-support", "2"))
     ok(submit("evaluate", wh, "--max-rmse", "5"))
     ok(submit("publish", wh, "--top-n", "3"))
     return wh
@@ -71,7 +75,48 @@ def test_preprocess_writes_typed_parquet_and_time_split(pipeline):
 def test_fit_records_parameters_and_time(pipeline):
     params = json.loads((pipeline / "models" / f"ds={DS}" / "params.json").read_text())
     assert params["params"]["rank"] == 4 and params["params"]["max_iter"] == 4
+    assert params["ranker"]["min_support"] == 2 and params["tuning"] == {"enabled": False}
     assert params["fit_seconds"] > 0 and params["train_ratings"] > 0
+    for part in ("als", "biases", "baseline", "ranker", "profiles"):
+        assert (pipeline / "models" / f"ds={DS}" / part).is_dir(), part
+
+
+def test_evaluate_records_ranking_metrics_and_no_champion_on_first_publish(pipeline):
+    metrics = json.loads((pipeline / "metrics" / f"ds={DS}" / "metrics.json").read_text())
+    assert metrics["passed"] is True and metrics["failures"] == []
+    assert metrics["champion"] == {"ds": None, "reason": "no model was published for an earlier date"}
+    assert 0 < metrics["ndcg_at_10"] <= 1 and metrics["ranking_users"] > 0
+
+
+def test_search_records_grid_and_choice(tmp_path, pipeline):
+    wh = tmp_path / "wh"
+    shutil.copytree(pipeline / "curated", wh / "curated")
+    ok(submit("fit", wh, "--rank", "2", "--max-iter", "2", "--ranker-max-iter", "2", "--tune"))
+    tuning = json.loads((wh / "models" / f"ds={DS}" / "params.json").read_text())["tuning"]
+    assert tuning["enabled"] is True and tuning["parallelism"] == 2
+    for part, metric in (("rating", "rmse"), ("ranker", "ndcg_at_10")):
+        grid = tuning[part]["grid"]
+        assert len(tuning[part]["results"]) == len(list(itertools.product(*grid.values())))
+        assert all(0 <= r[metric] for r in tuning[part]["results"])
+        assert set(tuning[part]["chosen"]) == set(grid)
+
+
+def test_champion_gate_blocks_a_worse_challenger(pipeline):
+    drop = (pipeline.parent / "drop.path").read_text()
+    ok(submit("ingest", pipeline, "--source", drop, ds=DS2))
+    ok(submit("preprocess", pipeline, "--split", "time", ds=DS2))
+    # A deliberately weak challenger: no ALS or profile term to speak of, a one-factor ranker.
+    ok(submit("fit", pipeline, "--rank", "1", "--max-iter", "1", "--reg-param", "50", "--profile-weight", "0",
+              "--ranker-rank", "1", "--ranker-max-iter", "1", ds=DS2))
+    proc = submit("evaluate", pipeline, "--max-rmse", "5", "--max-rmse-regression", "0", "--max-ndcg-drop", "0",
+                  ds=DS2)
+    assert proc.returncode == 1
+    out = proc.stdout + proc.stderr
+    assert "champion/challenger gate failed" in out and "vs champion" in out and "tolerance" in out
+    metrics = json.loads((pipeline / "metrics" / f"ds={DS2}" / "metrics.json").read_text())
+    assert metrics["passed"] is False and metrics["champion"]["ds"] == DS
+    assert metrics["champion"]["rmse"] < metrics["rmse"]
+    assert json.loads((pipeline / "recommendations" / "_LATEST").read_text())["ds"] == DS
 
 
 def test_publish_writes_top_n_and_latest(pipeline):

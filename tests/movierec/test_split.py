@@ -2,7 +2,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from movierec.split import split_by_time, split_random
+import pytest
+
+from movierec.errors import PipelineError
+from movierec.split import split_by_time, split_random, split_ratings, split_stratified
 
 
 def ratings(spark, n_users=20, n_movies=50):
@@ -35,3 +38,26 @@ def test_time_split_holds_out_each_users_latest(spark):
 def test_time_split_keeps_single_rating_users_in_train(spark):
     train, test = split_by_time(ratings(spark, n_users=1, n_movies=1), 0.5)
     assert pairs(test) == set() and pairs(train) == {(1, 1)}
+
+
+def test_stratified_split_holds_out_the_same_share_of_every_user(spark):
+    df = ratings(spark, n_users=6, n_movies=20)
+    train, test = split_stratified(df, 0.25, seed=3)
+    assert pairs(train) | pairs(test) == pairs(df) and not pairs(train) & pairs(test)
+    for user in range(1, 7):
+        assert len({m for u, m in pairs(train) if u == user}) == 15  # floor(20 * 0.75), as Recommenders
+    assert pairs(split_stratified(df.repartition(3), 0.25, seed=3)[1]) == pairs(test)
+    assert pairs(split_stratified(df, 0.25, seed=4)[1]) != pairs(test)
+
+
+def test_stratified_split_keeps_at_least_one_rating_in_train(spark):
+    train, test = split_stratified(ratings(spark, n_users=2, n_movies=1), 0.9, seed=1)
+    assert pairs(train) == {(1, 1), (2, 1)} and pairs(test) == set()
+
+
+def test_split_ratings_dispatches_and_names_unknown_methods(spark):
+    df = ratings(spark, n_users=3, n_movies=10)
+    assert pairs(split_ratings(df, "time", 0.3, seed=0)[1]) == pairs(split_by_time(df, 0.3)[1])
+    assert pairs(split_ratings(df, "stratified", 0.3, seed=0)[1]) == pairs(split_stratified(df, 0.3, 0)[1])
+    with pytest.raises(PipelineError, match="'hash'.*random, stratified, time"):
+        split_ratings(df, "hash", 0.3, seed=0)

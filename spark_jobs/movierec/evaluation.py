@@ -1,0 +1,92 @@
+"""Scoring a fitted model on a test set, and the champion/challenger decision.
+
+:func:`score_model` is what the evaluate job records and what
+``benchmarks/quality.py`` prints: RMSE/MAE of the rating model over every
+test rating (cold starts predicted from what is known, and counted), and
+Precision/Recall/NDCG/MAP@K of the lists :func:`movierec.topn.recommend`
+makes, i.e. exactly what publish would write, with the training ratings as
+seen movies.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pyspark.sql import functions as F
+
+from movierec.metrics import ranking_metrics, rating_errors
+from movierec.model import KNOWN_MOVIE, KNOWN_USER, Model, predict
+from movierec.schema import USER_ID
+from movierec.topn import recommend
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
+
+NO_CHAMPION = "no model was published for an earlier date"
+
+
+def cold_start_counts(predictions: DataFrame) -> dict[str, int]:
+    """How many test ratings had an unknown user, movie, or both."""
+    row = predictions.agg(
+        F.sum((~F.col(KNOWN_USER)).cast("int")).alias("unknown_user"),
+        F.sum((~F.col(KNOWN_MOVIE)).cast("int")).alias("unknown_movie"),
+        F.sum((~F.col(KNOWN_USER) & ~F.col(KNOWN_MOVIE)).cast("int")).alias("unknown_both"),
+    ).first()
+    return {k: int(row[k] or 0) for k in ("unknown_user", "unknown_movie", "unknown_both")}
+
+
+def score_model(model: Model, train: DataFrame, test: DataFrame, k: int, scale: tuple[float, float]) -> dict:
+    """Rating errors and ranking metrics of ``model`` on ``test`` (``train``: seen movies, candidates).
+
+    Returns:
+        rmse, mae, test_ratings, cold_start (counts) and the ranking metrics at ``k``.
+    """
+    predictions = predict(model, test, scale[0], scale[1]).cache()
+    errors = rating_errors(predictions)
+    lists = recommend(model, train, users=test.select(USER_ID), seen=train, n=k, scale=scale)
+    scores = {"rmse": errors["rmse"], "mae": errors["mae"], "test_ratings": errors["n"],
+              "cold_start": cold_start_counts(predictions), **ranking_metrics(lists, test, k)}
+    predictions.unpersist()
+    return scores
+
+
+def champion_ds(latest: dict | None, ds: str) -> str | None:
+    """The date whose model is the champion: the published one, if it is older than ``ds``.
+
+    A rerun of the published date, or a backfill of an older one, has no
+    champion: the published model is this date's own, or was trained on later
+    data that may contain this date's test set.
+    """
+    published = (latest or {}).get("ds")
+    return published if published and published < ds else None
+
+
+def champion_failures(challenger: dict, champion: dict, k: int, max_rmse_regression: float,
+                      max_ndcg_drop: float) -> list[str]:
+    """Why the challenger loses to the champion (empty when it does not).
+
+    Args:
+        challenger: the new model's metrics (``rmse``, ``ndcg_at_<k>``).
+        champion: the published model's metrics on the same test set.
+        k: the ranking cut-off.
+        max_rmse_regression: how much higher the challenger's RMSE may be.
+        max_ndcg_drop: how much lower the challenger's NDCG@k may be.
+
+    Returns:
+        One message per failed comparison, naming the metric, both values and the tolerance.
+    """
+    failures = []
+    ndcg = f"ndcg_at_{k}"
+    rmse_worse = challenger["rmse"] - champion["rmse"]
+    if rmse_worse > max_rmse_regression:
+        failures.append(
+            f"RMSE: challenger {challenger['rmse']:.4f} vs champion {champion['rmse']:.4f}, worse by "
+            f"{rmse_worse:.4f} > tolerance max_rmse_regression {max_rmse_regression:.4f}"
+        )
+    ndcg_worse = champion[ndcg] - challenger[ndcg]
+    if ndcg_worse > max_ndcg_drop:
+        failures.append(
+            f"NDCG@{k}: challenger {challenger[ndcg]:.4f} vs champion {champion[ndcg]:.4f}, worse by "
+            f"{ndcg_worse:.4f} > tolerance max_ndcg_drop {max_ndcg_drop:.4f}"
+        )
+    return failures

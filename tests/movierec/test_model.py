@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from movierec.errors import PipelineError
+from movierec.model import (
+    KNOWN_MOVIE,
+    KNOWN_USER,
+    AlsParams,
+    RankerParams,
+    fit_biases,
+    fit_model,
+    load_model,
+    predict,
+    save_model,
+    solve_profiles,
+)
+
+
+def test_biases_hand_computed(spark):
+    train = spark.createDataFrame([(1, 1, 5.0), (1, 2, 3.0), (2, 1, 3.0)], "user_id int, movie_id int, rating double")
+    biases = fit_biases(train, bias_reg=0.0)
+    assert biases.global_mean == pytest.approx(11 / 3)
+    movies = {r.movie_id: r.movie_bias for r in biases.movies.collect()}
+    users = {r.user_id: r.user_bias for r in biases.users.collect()}
+    assert movies == pytest.approx({1: 1 / 3, 2: -2 / 3})
+    assert users == pytest.approx({1: 0.5, 2: -1.0})
+
+
+def test_profile_is_the_ridge_solution_over_known_movies():
+    ids = np.array([10, 20])
+    factors = np.array([[1.0, 0.0], [0.0, 1.0]])
+    # (Y'Y + 0.5 * 2 * I) z = Y'e  ->  2 z = (1, -1); movie 99 has no factors and is ignored.
+    z = solve_profiles(ids, factors, np.array([10, 20, 99]), np.array([1.0, -1.0, 4.0]), reg=0.5)
+    assert z == pytest.approx([0.5, -0.5])
+    assert solve_profiles(ids, factors, np.array([99]), np.array([1.0]), reg=0.5) == pytest.approx([0.0, 0.0])
+
+
+@pytest.mark.parametrize(("kwargs", "field"), [({"rank": 0}, "rank"), ({"profile_weight": 1.5}, "profile_weight"),
+                                               ({"backfit": -1}, "backfit")])
+def test_invalid_parameters_name_the_field(kwargs, field):
+    with pytest.raises(PipelineError, match=field):
+        AlsParams(**kwargs)
+
+
+def test_min_support_must_be_positive():
+    with pytest.raises(PipelineError, match="min_support"):
+        RankerParams(min_support=0)
+
+
+def test_fit_predict_save_load_round_trip(spark, tmp_path):
+    rng = np.random.default_rng(0)
+    rows = [(u, m, float(np.clip(round(3 + (u % 3 - 1) + (m % 2) + rng.normal(0, 0.5)), 1, 5)))
+            for u in range(1, 31) for m in range(1, 21) if rng.random() < 0.6]
+    train = spark.createDataFrame(rows, "user_id int, movie_id int, rating double")
+    params = AlsParams(rank=2, max_iter=3, backfit=1)
+    model = fit_model(train, params, RankerParams(rank=2, max_iter=3, min_support=2))
+    pairs = spark.createDataFrame([(1, 1), (2, 5), (99, 1), (1, 999), (99, 999)], "user_id int, movie_id int")
+    out = {(r.user_id, r.movie_id): r for r in predict(model, pairs, 1.0, 5.0).collect()}
+    assert all(1.0 <= r.prediction <= 5.0 for r in out.values())
+    assert out[(99, 999)].prediction == pytest.approx(model.baseline.global_mean, abs=1e-6)
+    assert (out[(99, 1)][KNOWN_USER], out[(99, 1)][KNOWN_MOVIE]) == (False, True)
+    save_model(spark, model, (tmp_path / "m").as_uri())
+    loaded = load_model(spark, (tmp_path / "m").as_uri())
+    assert (loaded.profile_weight, loaded.min_support) == (params.profile_weight, 2)
+    again = {(r.user_id, r.movie_id): r.prediction for r in predict(loaded, pairs, 1.0, 5.0).collect()}
+    assert again == pytest.approx({k: r.prediction for k, r in out.items()}, abs=1e-5)
+    plain = {(r.user_id, r.movie_id): r.prediction
+             for r in predict(fit_model(train, AlsParams(rank=2, max_iter=3, profile_weight=0.0),
+                                        RankerParams(rank=2, max_iter=3)), pairs, 1.0, 5.0).collect()}
+    assert plain[(1, 1)] != pytest.approx(out[(1, 1)].prediction)
