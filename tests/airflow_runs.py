@@ -9,6 +9,7 @@ the real DAG reads this one.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,9 +51,13 @@ class AirflowRunner:
             ["airflow", "dags", "test", DAG_ID, ds, "-c", json.dumps(conf)],
             env=self.env, capture_output=True, text=True, timeout=1200,
         )
-        (self.logs / f"{ds}-{len(list(self.logs.iterdir()))}.log").write_text(proc.stdout + proc.stderr)
-        runs = self.cli_json("dags", "list-runs", DAG_ID)
-        run_id = max(runs, key=lambda r: r["start_date"] or "")["run_id"]
+        output = proc.stdout + proc.stderr
+        (self.logs / f"{ds}-{len(list(self.logs.iterdir()))}.log").write_text(output)
+        # The run this command created: `dags test` sets a run's start_date to its logical date,
+        # so "the latest run" is ambiguous after runs of later dates; its own log names it.
+        found = re.findall(r"DagRun Finished: .*?run_id=([^,\s]+)", output)
+        assert found, f"airflow dags test {ds} did not finish a run (exit {proc.returncode}):\n{output[-3000:]}"
+        run_id = found[-1]
         states = self.cli_json("tasks", "states-for-dag-run", DAG_ID, run_id)
         return {s["task_id"]: s["state"] for s in states}
 

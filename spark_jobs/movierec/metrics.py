@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from pyspark.sql import Window
 from pyspark.sql import functions as F
 
+from movierec.exact import exact_avg, exact_sum
 from movierec.schema import MOVIE_ID, PREDICTION, RANK, RATING, USER_ID
 
 if TYPE_CHECKING:
@@ -32,8 +33,8 @@ def rating_errors(predictions: DataFrame) -> dict[str, float]:
     never dropped, so the error covers the whole test set.
     """
     row = predictions.agg(
-        F.sqrt(F.avg((F.col(PREDICTION) - F.col(RATING)) ** 2)).alias("rmse"),
-        F.avg(F.abs(F.col(PREDICTION) - F.col(RATING))).alias("mae"),
+        F.sqrt(exact_avg((F.col(PREDICTION) - F.col(RATING)) ** 2)).alias("rmse"),
+        exact_avg(F.abs(F.col(PREDICTION) - F.col(RATING))).alias("mae"),
         F.count(F.lit(1)).alias("n"),
         F.sum(F.isnan(F.col(PREDICTION)).cast("int")).alias("nan"),
     ).first()
@@ -69,8 +70,8 @@ def ranking_metrics(top_k: DataFrame, relevant: DataFrame, k: int) -> dict[str, 
         .groupBy(USER_ID)
         .agg(
             F.count(F.lit(1)).alias("_hits"),
-            F.sum(F.lit(1.0) / F.log2(F.col(RANK) + 1)).alias("_dcg"),
-            F.sum(F.col("_hits_so_far") / F.col(RANK)).alias("_ap_sum"),
+            exact_sum(F.lit(1.0) / F.log2(F.col(RANK) + 1)).alias("_dcg"),
+            exact_sum(F.col("_hits_so_far") / F.col(RANK)).alias("_ap_sum"),
         )
     )
     idcg = F.array(*[F.lit(sum(1.0 / math.log2(i + 1) for i in range(1, j + 1))) for j in range(1, k + 1)])
@@ -85,10 +86,10 @@ def ranking_metrics(top_k: DataFrame, relevant: DataFrame, k: int) -> dict[str, 
         )
     )
     row = per_user.agg(
-        F.avg("precision").alias("precision"),
-        F.avg("recall").alias("recall"),
-        F.avg("ndcg").alias("ndcg"),
-        F.avg("map").alias("map"),
+        exact_avg(F.col("precision")).alias("precision"),
+        exact_avg(F.col("recall")).alias("recall"),
+        exact_avg(F.col("ndcg")).alias("ndcg"),
+        exact_avg(F.col("map")).alias("map"),
         F.count(F.lit(1)).alias("users"),
     ).first()
     return {

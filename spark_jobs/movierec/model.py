@@ -46,6 +46,7 @@ import numpy as np
 from pyspark.sql import functions as F
 
 from movierec.errors import PipelineError
+from movierec.exact import exact_sum
 from movierec.schema import MOVIE_ID, PREDICTION, RATING, USER_ID
 
 if TYPE_CHECKING:
@@ -187,6 +188,11 @@ class Model:
         return self.profiles is not None and self.ranker is not None and self.profile_weight > 0
 
 
+def _damped_mean(x, bias_reg: float):  # noqa: ANN001, ANN202 - Columns
+    """``sum(x) / (count + bias_reg)``, summed exactly (see ``movierec.exact``)."""
+    return exact_sum(x) / (F.count(F.lit(1)) + F.lit(bias_reg))
+
+
 def fit_biases(train: DataFrame, bias_reg: float, passes: int = 1, offset: str | None = None) -> Biases:
     """Fit ``mu``, then movie biases, then user biases on what the movies leave.
 
@@ -205,11 +211,10 @@ def fit_biases(train: DataFrame, bias_reg: float, passes: int = 1, offset: str |
     for _ in range(passes):
         left = data if users is None else data.join(users, USER_ID)
         user_part = F.col(USER_BIAS) if users is not None else F.lit(0.0)
-        movies = left.groupBy(MOVIE_ID).agg(
-            (F.sum(F.col("_x") - user_part) / (F.count(F.lit(1)) + F.lit(bias_reg))).alias(MOVIE_BIAS)
-        ).localCheckpoint()
+        movies = left.groupBy(MOVIE_ID).agg(_damped_mean(F.col("_x") - user_part, bias_reg).alias(MOVIE_BIAS))
+        movies = movies.localCheckpoint()
         users = data.join(movies, MOVIE_ID).groupBy(USER_ID).agg(
-            (F.sum(F.col("_x") - F.col(MOVIE_BIAS)) / (F.count(F.lit(1)) + F.lit(bias_reg))).alias(USER_BIAS)
+            _damped_mean(F.col("_x") - F.col(MOVIE_BIAS), bias_reg).alias(USER_BIAS)
         ).localCheckpoint()
     data.unpersist()
     return Biases(float(mu), users, movies)
@@ -305,7 +310,9 @@ def fit_profiles(baseline_residuals: DataFrame, ranker: ALSModel, reg: float) ->
             yield pd.DataFrame({USER_ID: users, FEATURES: profiles})
 
     # Whole users per partition: repartition by user, then solve partition by partition.
-    by_user = baseline_residuals.select(USER_ID, MOVIE_ID, RATING).repartition(USER_ID).sortWithinPartitions(USER_ID)
+    # Sorting by movie too fixes the order of each user's rows, hence of the sums in Y'Y and Y'e.
+    by_user = (baseline_residuals.select(USER_ID, MOVIE_ID, RATING).repartition(USER_ID)
+               .sortWithinPartitions(USER_ID, MOVIE_ID))
     return by_user.mapInPandas(solve, PROFILES_SCHEMA)
 
 

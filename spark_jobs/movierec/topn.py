@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from pyspark.sql import functions as F
 
+from movierec.exact import exact_avg
 from movierec.model import FEATURES, MOVIE_BIAS, Model, predict
 from movierec.schema import MOVIE_ID, PREDICTION, RANK, SCORE, USER_ID
 
@@ -91,7 +92,7 @@ def _movie_table(factors: Factors, candidates: DataFrame) -> tuple[np.ndarray, n
 def _mean_user(factors: Factors) -> np.ndarray:
     """The average user vector: what a user without factors is ranked with (close to popularity)."""
     row = factors.users.select(
-        *[F.avg(F.col(FEATURES)[j]).alias(f"f{j}") for j in range(factors.rank)]
+        *[exact_avg(F.col(FEATURES)[j]).alias(f"f{j}") for j in range(factors.rank)]
     ).first()
     return np.array([0.0 if v is None else v for v in row], dtype=np.float32)
 
