@@ -20,11 +20,17 @@ _local_spark='{"conn_type":"spark","host":"local[*]"}'
 export AIRFLOW_CONN_SPARK_DEFAULT="${AIRFLOW_CONN_SPARK_DEFAULT:-$_local_spark}"
 export MOVIEREC_WAREHOUSE="${MOVIEREC_WAREHOUSE:-file://$REPO/warehouse}"
 export MOVIEREC_PY_FILES="${MOVIEREC_PY_FILES:-$REPO/build/movierec.zip}"
-# Faster Spark start-up: the driver JVM maps the class-data-sharing archive scripts/spark_cds.py
-# recorded (about 3 s less per spark-submit), and the embedded default runs without the Spark UI
-# (another 0.5 s; a cluster keeps its own settings). MOVIEREC_FAST_START=0 turns both off.
+# Faster Spark jobs on one machine (the embedded default; a cluster keeps its own settings):
+# - the driver JVM maps the class-data-sharing archive scripts/spark_cds.py recorded (-3 s a job);
+# - ParallelGC and C1-only JIT: on 2 cores C2's compiler threads and G1's concurrent work compete
+#   with the tasks; measured -1 to -5 s a job (docs/performance.md). MOVIEREC_DRIVER_JAVA_OPTS
+#   replaces these two (e.g. "-XX:+UseParallelGC" alone for 10M+ ratings, where C2 code pays off);
+# - no Spark UI (-0.5 s a job).
+# MOVIEREC_FAST_START=0 turns all of it off.
 _cds="$(ls "$REPO"/build/spark-cds/*.jsa 2>/dev/null | head -1)"
-if [ "${MOVIEREC_FAST_START:-1}" != 0 ] && [ -n "$_cds" ] && [[ "${SPARK_SUBMIT_OPTS:-}" != *SharedArchiveFile* ]]; then
-  export SPARK_SUBMIT_OPTS="${SPARK_SUBMIT_OPTS:+$SPARK_SUBMIT_OPTS }-XX:SharedArchiveFile=$_cds -Xshare:auto -Dspark.ui.enabled=false"
+if [ "${MOVIEREC_FAST_START:-1}" != 0 ] && [[ "${SPARK_SUBMIT_OPTS:-}" != *Dspark.ui.enabled* ]]; then
+  _opts="${MOVIEREC_DRIVER_JAVA_OPTS--XX:+UseParallelGC -XX:TieredStopAtLevel=1} -Dspark.ui.enabled=false"
+  [ -n "$_cds" ] && _opts="-XX:SharedArchiveFile=$_cds -Xshare:auto $_opts"
+  export SPARK_SUBMIT_OPTS="${SPARK_SUBMIT_OPTS:+$SPARK_SUBMIT_OPTS }$_opts"
 fi
-unset _cds
+unset _cds _opts

@@ -3,6 +3,8 @@
 #   chromium          headless browser driven by Playwright (tests/integration/test_browser_trigger.py)
 #   postgresql-15     the server binaries (initdb, postgres) behind Airflow's metadata database,
 #                     started by scripts/stack/airflow.sh as a plain process on 127.0.0.1
+#   libopenblas0      libblas.so.3 / liblapack.so.3: Spark's netlib uses native BLAS for ALS
+#                     instead of its Java fallback (docs/performance.md)
 #
 #   scripts/install-system.sh
 #
@@ -15,9 +17,10 @@ missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 # The server binaries live outside PATH (/usr/lib/postgresql/<major>/bin); psql alone is only the client.
 compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || missing+=(postgresql)
+ldconfig -p 2>/dev/null | grep -q 'libblas\.so\.3' || missing+=(libopenblas0)
 
 if ((${#missing[@]} == 0)); then
-  echo "==> system packages present: chromium ($(command -v chromium)), PostgreSQL server"
+  echo "==> system packages present: chromium ($(command -v chromium)), PostgreSQL server, native BLAS"
   exit 0
 fi
 

@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING
 from pyspark.sql import functions as F
 
 from movierec.metrics import ranking_metrics, rating_errors
-from movierec.model import KNOWN_MOVIE, KNOWN_USER, Model, predict
+from movierec.model import KNOWN_MOVIE, KNOWN_USER, Model
 from movierec.schema import USER_ID
+from movierec.scoring import predict
 from movierec.topn import recommend
 
 if TYPE_CHECKING:

@@ -298,16 +298,33 @@ def fit_profiles(baseline_residuals: DataFrame, ranker: ALSModel, reg: float) ->
     """Taste profiles of every user in ``baseline_residuals`` (user_id, movie_id, rating = residual)."""
     ids, factors = factor_table(ranker.itemFactors, ranker.rank)
 
-    def solve(groups: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    def solve_users(rows: pd.DataFrame) -> pd.DataFrame:
         import pandas as pd
 
-        for group in groups:
-            users, profiles = [], []
-            for user, rows in group.groupby(USER_ID, sort=False):
-                users.append(int(user))
-                z = solve_profiles(ids, factors, rows[MOVIE_ID].to_numpy(np.int64), rows[RATING].to_numpy(), reg)
-                profiles.append(z.astype(np.float32).tolist())
-            yield pd.DataFrame({USER_ID: users, FEATURES: profiles})
+        users, profiles = [], []
+        for user, mine in rows.groupby(USER_ID, sort=False):
+            users.append(int(user))
+            z = solve_profiles(ids, factors, mine[MOVIE_ID].to_numpy(np.int64), mine[RATING].to_numpy(), reg)
+            profiles.append(z.astype(np.float32).tolist())
+        return pd.DataFrame({USER_ID: users, FEATURES: profiles})
+
+    def solve(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        import pandas as pd
+
+        # Arrow batches have a fixed row count, so one user's rows can straddle two batches:
+        # the last user of a batch waits for the next one (rows are sorted by user).
+        carry = None
+        for batch in batches:
+            rows = batch if carry is None else pd.concat([carry, batch], ignore_index=True)
+            if rows.empty:
+                continue
+            last = rows[USER_ID].iloc[-1]
+            done = rows[USER_ID] != last
+            carry = rows[~done]
+            if done.any():
+                yield solve_users(rows[done])
+        if carry is not None and not carry.empty:
+            yield solve_users(carry)
 
     # Whole users per partition: repartition by user, then solve partition by partition.
     # Sorting by movie too fixes the order of each user's rows, hence of the sums in Y'Y and Y'e.
@@ -344,39 +361,20 @@ def fit_model(train: DataFrame, params: AlsParams, ranker_params: RankerParams,
     return Model(als, biases, baseline, ranker, profiles, params.profile_weight, ranker_params.min_support)
 
 
-def _dot(a: str, b: str):  # noqa: ANN202 - a Column
-    """Dot product of two array columns (0 when either is missing)."""
-    product = F.aggregate(F.zip_with(F.col(a), F.col(b), lambda x, y: x * y), F.lit(0.0), lambda acc, x: acc + x)
-    return F.coalesce(product, F.lit(0.0))
-
-
-def predict(model: Model, pairs: DataFrame, min_rating: float, max_rating: float) -> DataFrame:
-    """Predict ratings for (user, movie) pairs, with the cold-start fallback.
-
-    Returns ``pairs`` plus ``prediction`` (clipped to the scale) and the
-    ``known_user`` / ``known_movie`` flags, so callers can count cold starts.
-    """
-    scored = model.als.transform(with_baseline(pairs, model.biases)).withColumnRenamed(PREDICTION, "_als")
-    raw = F.col("baseline") + F.coalesce(F.nanvl(F.col("_als"), F.lit(0.0)), F.lit(0.0))
-    if model.uses_profiles:
-        w = model.profile_weight
-        scored = (
-            with_baseline(scored, model.baseline, out="_base0", flags=False)
-            .join(model.profiles.withColumnRenamed(FEATURES, "_z"), USER_ID, "left")
-            .join(model.ranker.itemFactors.select(F.col("id").alias(MOVIE_ID), F.col(FEATURES).alias("_y")),
-                  MOVIE_ID, "left")
-        )
-        raw = F.lit(1.0 - w) * raw + F.lit(w) * (F.col("_base0") + _dot("_z", "_y"))
-    clipped = F.least(F.greatest(raw, F.lit(min_rating)), F.lit(max_rating))
-    return scored.withColumn(PREDICTION, clipped).drop("_als", "baseline", "_base0", "_z", "_y")
-
-
 def _write_json(spark: SparkSession, obj: dict, uri: str) -> None:
-    spark.createDataFrame([(json.dumps(obj),)], "value string").coalesce(1).write.mode("overwrite").text(uri)
+    # A plain file through the Hadoop FileSystem: no Spark job for a few bytes.
+    from movierec.warehouse import Warehouse
+
+    Warehouse(spark, uri).write_json(uri, obj)
 
 
 def _read_json(spark: SparkSession, uri: str) -> dict:
-    return json.loads(spark.read.text(uri).first()[0])
+    from movierec.warehouse import Warehouse
+
+    wh = Warehouse(spark, uri)
+    if wh.is_dir(uri):  # written by spark.write.text before 2026-11
+        return json.loads(spark.read.text(uri).first()[0])
+    return wh.read_json(uri)
 
 
 def save_biases(spark: SparkSession, biases: Biases, uri: str) -> None:

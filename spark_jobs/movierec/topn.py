@@ -24,8 +24,9 @@ import numpy as np
 from pyspark.sql import functions as F
 
 from movierec.exact import exact_avg
-from movierec.model import FEATURES, MOVIE_BIAS, Model, predict
+from movierec.model import FEATURES, MOVIE_BIAS, Model
 from movierec.schema import MOVIE_ID, PREDICTION, RANK, SCORE, USER_ID
+from movierec.scoring import predict
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

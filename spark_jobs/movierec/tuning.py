@@ -26,8 +26,9 @@ from itertools import product
 from typing import TYPE_CHECKING
 
 from movierec.metrics import ranking_metrics, rating_errors
-from movierec.model import AlsParams, RankerParams, fit_model, fit_ranker, predict
+from movierec.model import AlsParams, RankerParams, fit_model, fit_ranker
 from movierec.schema import MOVIE_ID, RATING, USER_ID
+from movierec.scoring import predict
 from movierec.split import split_random, split_stratified
 from movierec.topn import als_factors, supported_movies, top_n
 

@@ -68,6 +68,10 @@ class Warehouse:
     def exists(self, uri: str) -> bool:
         return bool(self._fs.exists(self._path(uri)))
 
+    def is_dir(self, uri: str) -> bool:
+        path = self._path(uri)
+        return bool(self._fs.exists(path) and self._fs.getFileStatus(path).isDirectory())
+
     def delete(self, uri: str) -> None:
         self._fs.delete(self._path(uri), True)
 

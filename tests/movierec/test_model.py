@@ -11,11 +11,12 @@ from movierec.model import (
     RankerParams,
     fit_biases,
     fit_model,
+    fit_profiles,
     load_model,
-    predict,
     save_model,
     solve_profiles,
 )
+from movierec.scoring import predict
 
 
 def test_biases_hand_computed(spark):
@@ -35,6 +36,27 @@ def test_profile_is_the_ridge_solution_over_known_movies():
     z = solve_profiles(ids, factors, np.array([10, 20, 99]), np.array([1.0, -1.0, 4.0]), reg=0.5)
     assert z == pytest.approx([0.5, -0.5])
     assert solve_profiles(ids, factors, np.array([99]), np.array([1.0]), reg=0.5) == pytest.approx([0.0, 0.0])
+
+
+def test_profiles_use_all_of_a_users_ratings_when_arrow_batches_split_them(spark):
+    class FactorsOnly:  # stand-in for an ALSModel: fit_profiles reads only these two attributes
+        rank = 2
+        itemFactors = spark.createDataFrame(  # noqa: N815 - ALSModel's attribute name
+            [(m, [float(m), 1.0]) for m in range(1, 6)], "id int, features array<float>")
+
+    rows = [(u, m, float((u * m) % 3) - 1.0) for u in (1, 2) for m in range(1, 6)]
+    residuals = spark.createDataFrame(rows, "user_id int, movie_id int, rating double").coalesce(1)
+    spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", "3")  # 5 rows a user: always split
+    try:
+        got = [(r.user_id, r.features) for r in fit_profiles(residuals, FactorsOnly, 0.05).collect()]
+    finally:
+        spark.conf.unset("spark.sql.execution.arrow.maxRecordsPerBatch")
+    assert sorted(u for u, _ in got) == [1, 2], "one profile per user"
+    ids, factors = np.arange(1, 6), np.array([[float(m), 1.0] for m in range(1, 6)])
+    for user, features in got:
+        mine = [(m, x) for u, m, x in rows if u == user]
+        expected = solve_profiles(ids, factors, np.array([m for m, _ in mine]), np.array([x for _, x in mine]), 0.05)
+        assert features == pytest.approx(expected, abs=1e-5)
 
 
 @pytest.mark.parametrize(("kwargs", "field"), [({"rank": 0}, "rank"), ({"profile_weight": 1.5}, "profile_weight"),
