@@ -23,6 +23,8 @@ class EventLogSummary:
         shuffle_read_bytes / shuffle_write_bytes: over all tasks.
         peak_execution_memory: the largest of any task (bytes).
         driver_peak_jvm_heap: the driver's peak JVM heap (bytes), when the executor metrics say it.
+        peak_rss_bytes: peak resident memory of the driver's JVM + Python process trees (needs
+            ``spark.executor.processTreeMetrics.enabled``; in local mode the driver runs the tasks).
     """
 
     app_start_ms: int = 0
@@ -32,6 +34,7 @@ class EventLogSummary:
     shuffle_write_bytes: int = 0
     peak_execution_memory: int = 0
     driver_peak_jvm_heap: int = 0
+    peak_rss_bytes: int = 0
 
     @property
     def job_ms(self) -> int:
@@ -68,6 +71,9 @@ def summarise(path: Path) -> EventLogSummary:
                 for update in event.get("Executor Metrics Updated", []):
                     peaks = update.get("Executor Metrics") or peaks
             out.driver_peak_jvm_heap = max(out.driver_peak_jvm_heap, peaks.get("JVMHeapMemory", 0))
+            rss = sum(peaks.get(k, 0) for k in ("ProcessTreeJVMRSSMemory", "ProcessTreePythonRSSMemory",
+                                                  "ProcessTreeOtherRSSMemory"))
+            out.peak_rss_bytes = max(out.peak_rss_bytes, rss)
     return out
 
 
@@ -80,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     mib = 2**20
     print(f"app {(s.app_end_ms - s.app_start_ms) / 1000:.1f} s, {len(s.jobs)} Spark jobs {s.job_ms / 1000:.1f} s, "
           f"shuffle write {s.shuffle_write_bytes / mib:.1f} MiB, "
-          f"peak task memory {s.peak_execution_memory / mib:.1f} MiB")
+          f"peak task memory {s.peak_execution_memory / mib:.1f} MiB, peak RSS {s.peak_rss_bytes / mib:.0f} MiB")
     for ms, site in sorted(s.jobs, reverse=True)[: args.top]:
         print(f"{ms / 1000:7.2f} s  {site}")
     return 0

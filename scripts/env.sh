@@ -29,8 +29,9 @@ export MOVIEREC_PY_FILES="${MOVIEREC_PY_FILES:-$REPO/build/movierec.zip}"
 # MOVIEREC_FAST_START=0 turns all of it off.
 _cds="$(ls "$REPO"/build/spark-cds/*.jsa 2>/dev/null | head -1)"
 if [ "${MOVIEREC_FAST_START:-1}" != 0 ] && [[ "${SPARK_SUBMIT_OPTS:-}" != *Dspark.ui.enabled* ]]; then
-  _opts="${MOVIEREC_DRIVER_JAVA_OPTS--XX:+UseParallelGC -XX:TieredStopAtLevel=1} -Dspark.ui.enabled=false"
+  _opts="${MOVIEREC_DRIVER_JAVA_OPTS--XX:+UseParallelGC -XX:TieredStopAtLevel=1}"
   [ -n "$_cds" ] && _opts="-XX:SharedArchiveFile=$_cds -Xshare:auto $_opts"
-  export SPARK_SUBMIT_OPTS="${SPARK_SUBMIT_OPTS:+$SPARK_SUBMIT_OPTS }$_opts"
+  # The same for the executors a standalone cluster on this machine starts (local[*] has none).
+  export SPARK_SUBMIT_OPTS="${SPARK_SUBMIT_OPTS:+$SPARK_SUBMIT_OPTS }$_opts -Dspark.ui.enabled=false \"-Dspark.executor.extraJavaOptions=$_opts\""
 fi
 unset _cds _opts

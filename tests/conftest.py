@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import tempfile
@@ -38,6 +39,9 @@ def spark():
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
+    # py4j logs "Closing down clientserver connection" from __del__ at exit, after pytest closed
+    # the stream its logging handler writes to ("--- Logging error ---" at the end of a run).
+    logging.getLogger("py4j").setLevel(logging.WARNING)
 
 
 def project_env(**overrides: str) -> dict[str, str]:

@@ -1,0 +1,175 @@
+"""Pipeline benchmark: the whole DAG and each stage, through real Airflow, on drops of several sizes.
+
+Every run is ``airflow dags test`` of the real DAG on the embedded default
+(Spark ``local[*]``, a file:// warehouse) in a fresh AIRFLOW_HOME and
+warehouse, exactly as ``make demo`` runs it, with Spark's event log on. From
+the task log and the event logs it reports, per stage: wall time (task start
+to task end), JVM + SparkSession start (spark-submit launch to the
+application's start event), time inside Spark jobs, shuffle written, and the
+driver's peak memory (JVM + Python process trees, from Spark's executor
+metrics); and the whole DAG's wall time, first task start to last task end.
+Medians over ``--runs`` runs; every run's figures go to the JSON output.
+
+Usage::
+
+    python benchmarks/pipeline.py --ratings 100000 1000000 --runs 3
+    python benchmarks/pipeline.py --data ../shared/movielens/ml-100k --runs 5 --json docs/perf-ml100k.json
+
+Generated drops (``movierec.generate``, MovieLens proportions) are cached
+under ``data/bench-<ratings>``. Run it on an otherwise idle machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "spark_jobs"))
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+from eventlog import summarise  # noqa: E402
+
+DAG_ID = "movielens_recommendations"
+TASKS = ["ingest", "preprocess", "fit", "evaluate", "publish"]
+DS = "2026-01-01"
+STAMP = r"^(\S+)Z "
+
+
+def project_env(**overrides: str) -> dict[str, str]:
+    out = subprocess.run(["bash", "-c", f"source {REPO}/scripts/env.sh && env -0"], check=True,
+                         capture_output=True, env={**os.environ, **overrides}).stdout.decode()
+    return dict(item.split("=", 1) for item in out.split("\0") if "=" in item)
+
+
+def drop_for(ratings: int) -> Path:
+    from movierec.generate import generate_drop
+    from movierec.schema import Layout
+
+    target = REPO / "data" / f"bench-{ratings}"
+    if not target.exists():
+        layout = Layout.ML_100K if ratings <= 100_000 else Layout.ML_LATEST
+        print(f"generating {ratings:,} ratings in {target}", flush=True)
+        tmp = target.with_name(target.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        generate_drop(tmp, layout, n_ratings=ratings, seed=7)
+        tmp.rename(target)
+    return target
+
+
+def _ts(text: str) -> float:
+    return datetime.fromisoformat(text).timestamp()
+
+
+def parse_task_log(log: str) -> dict[str, dict[str, float]]:
+    """{task: {start, submit, end}} (epoch seconds) from ``airflow dags test`` output."""
+    out: dict[str, dict[str, float]] = {}
+    current = None
+    for line in log.splitlines():
+        stamp = re.match(STAMP, line)
+        if not stamp:
+            continue
+        t = _ts(stamp.group(1))
+        if m := re.search(r"\[DAG TEST\] running task <TaskInstance: [^.]+\.(\w+) ", line):
+            current = m.group(1)
+            out[current] = {"start": t}
+        elif current and "Spark-Submit cmd" in line:
+            out[current]["submit"] = t
+        elif current and "new_state=" in line and "end" not in out[current]:
+            out[current]["end"] = t
+            out[current]["state"] = re.search(r"new_state=(\w+)", line).group(1)
+    return out
+
+
+def run_once(drop: Path, scratch: Path) -> dict:
+    home, warehouse, events = scratch / "airflow", scratch / "warehouse", scratch / "events"
+    events.mkdir(parents=True)
+    base = project_env(AIRFLOW_HOME=str(home), MOVIEREC_WAREHOUSE=warehouse.as_uri())
+    event_opts = (f" -Dspark.eventLog.enabled=true -Dspark.eventLog.dir={events.as_uri()}"
+                  " -Dspark.eventLog.rolling.enabled=false -Dspark.eventLog.compress=false"
+                  " -Dspark.executor.processTreeMetrics.enabled=true")
+    env = {**base, "SPARK_SUBMIT_OPTS": base.get("SPARK_SUBMIT_OPTS", "") + event_opts}
+    subprocess.run(["airflow", "db", "migrate"], env=env, check=True, capture_output=True)
+    started = time.monotonic()
+    proc = subprocess.run(["airflow", "dags", "test", DAG_ID, DS, "-c", json.dumps({"source": str(drop)})],
+                          env=env, capture_output=True, text=True)
+    total = time.monotonic() - started
+    tasks = parse_task_log(proc.stdout + proc.stderr)
+    if [tasks.get(t, {}).get("state") for t in TASKS] != ["success"] * len(TASKS):
+        (scratch / "failed.log").write_text(proc.stdout + proc.stderr)
+        raise SystemExit(f"the DAG run failed: {tasks}; log in {scratch / 'failed.log'}")
+    apps = {path: summarise(path) for path in events.iterdir()}
+    stages = {}
+    for task in TASKS:
+        t = tasks[task]
+        # The application whose start is the first after this task's spark-submit.
+        app = min((s for s in apps.values() if s.app_start_ms / 1000 >= t["submit"] - 0.5),
+                  key=lambda s: s.app_start_ms)
+        stages[task] = {
+            "wall_s": round(t["end"] - t["start"], 2),
+            "jvm_start_s": round(app.app_start_ms / 1000 - t["submit"], 2),
+            "spark_jobs": len(app.jobs),
+            "spark_job_s": round(app.job_ms / 1000, 2),
+            "shuffle_write_mib": round(app.shuffle_write_bytes / 2**20, 2),
+            "peak_rss_mib": round(app.peak_rss_bytes / 2**20, 1),
+        }
+    first = min(t["start"] for t in tasks.values())
+    last = max(t["end"] for t in tasks.values())
+    metrics = json.loads((warehouse / "metrics" / f"ds={DS}" / "metrics.json").read_text())
+    return {"dag_wall_s": round(last - first, 2), "airflow_dags_test_s": round(total, 2), "stages": stages,
+            "rmse": metrics["rmse"], "ndcg_at_10": metrics["ndcg_at_10"]}
+
+
+def median_row(runs: list[dict]) -> dict:
+    med = {"dag_wall_s": statistics.median(r["dag_wall_s"] for r in runs), "stages": {}}
+    for task in TASKS:
+        med["stages"][task] = {k: statistics.median(r["stages"][task][k] for r in runs)
+                               for k in runs[0]["stages"][task]}
+    return med
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ratings", type=int, nargs="*", default=[], help="generated drop sizes")
+    parser.add_argument("--data", nargs="*", default=[], help="real MovieLens drops (folder or zip)")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--json", type=Path, help="write every run's figures here")
+    args = parser.parse_args(argv)
+    drops = [(f"generated {n:,}", drop_for(n)) for n in args.ratings]
+    drops += [(Path(d).name, Path(d).resolve()) for d in args.data]
+    results = {}
+    for label, drop in drops:
+        runs = []
+        for i in range(args.runs):
+            with tempfile.TemporaryDirectory(prefix="movierec-bench-") as scratch:
+                runs.append(run_once(drop, Path(scratch)))
+            print(f"{label} run {i + 1}: DAG {runs[-1]['dag_wall_s']:.1f} s "
+                  + " ".join(f"{t} {runs[-1]['stages'][t]['wall_s']:.1f}" for t in TASKS), flush=True)
+        results[label] = {"runs": runs, "median": median_row(runs)}
+        med = results[label]["median"]
+        print(f"\n{label}: median of {len(runs)} runs, DAG wall {med['dag_wall_s']:.1f} s")
+        print("| stage | wall s | JVM+session start s | Spark jobs | in Spark jobs s | shuffle write MiB "
+              "| peak RSS MiB |")
+        print("|---|---|---|---|---|---|---|")
+        for task in TASKS:
+            s = med["stages"][task]
+            print(f"| {task} | {s['wall_s']:.1f} | {s['jvm_start_s']:.1f} | {s['spark_jobs']:.0f} | "
+                  f"{s['spark_job_s']:.1f} | {s['shuffle_write_mib']:.1f} | {s['peak_rss_mib']:.0f} |")
+        print(flush=True)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
