@@ -17,6 +17,13 @@ os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="movierec-airflow-
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # docs/reliability.md: the bad inputs and faults, with this run's outcome of each test.
+    from tests.reliability_report import ReliabilityReport
+
+    config.pluginmanager.register(ReliabilityReport(), "movierec-reliability-report")
+
+
 @pytest.fixture(scope="session")
 def spark():
     """A real local[1] SparkSession (the jobs' code runs unchanged on it)."""

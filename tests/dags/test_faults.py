@@ -1,0 +1,93 @@
+"""Faults with real processes: a job killed (SIGKILL) while Spark writes its output.
+
+On the warehouse the real DAG wrote (``dag_warehouse``: D1 published), preprocess and publish
+for D1 are started with ``spark-submit`` and killed as soon as their staging folder appears,
+i.e. in the middle of the Spark write. What was there must be untouched (rows, manifests,
+``_LATEST``), and a rerun must produce exactly the rows of the undisturbed run.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from tests.airflow_runs import D1, TOP_N
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.integration
+ATTEMPTS = 3
+
+
+def rows(folder: Path) -> list[tuple]:
+    return sorted(tuple(r.values()) for r in pq.read_table(folder).to_pylist())
+
+
+def spark_submit(dw, job: str, *args: str) -> list[str]:
+    return ["spark-submit", "--master", "local[2]", "--py-files", dw.env["MOVIEREC_PY_FILES"],
+            str(REPO / "spark_jobs" / f"{job}.py"), "--ds", D1, "--warehouse", dw.warehouse.as_uri(), *args]
+
+
+def kill_while_writing(dw, job: str, args: list[str], staging: Path) -> bool:
+    """Start ``job``; SIGKILL its process group once a D1 staging folder shows up below ``staging``.
+
+    Returns False when the job finished before it could be caught (then nothing was killed).
+    """
+    before = set(staging.glob(f"ds={D1}-*")) if staging.exists() else set()
+    proc = subprocess.Popen(spark_submit(dw, job, *args), env=dw.env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        while proc.poll() is None:
+            if staging.exists() and set(staging.glob(f"ds={D1}-*")) - before:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=60)
+                return True
+            time.sleep(0.01)
+        return False
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def kill_then_rerun(dw, job: str, args: list[str], area: str) -> None:
+    staging = dw.warehouse / area / "_staging"
+    for _ in range(ATTEMPTS):
+        if kill_while_writing(dw, job, args, staging):
+            return
+    pytest.fail(f"{job} finished {ATTEMPTS} times before its staging folder could be seen; nothing was killed")
+
+
+def test_preprocess_killed_while_writing_keeps_the_curated_data(dag_warehouse):
+    curated = dag_warehouse.warehouse / "curated" / f"ds={D1}"
+    before = {part: rows(curated / part) for part in ("train", "test", "movies")}
+    manifest = (curated / "_manifest.json").read_bytes()
+
+    kill_then_rerun(dag_warehouse, "preprocess", ["--max-rejected-fraction", "0.1"], "curated")
+    assert {part: rows(curated / part) for part in before} == before, "killed write changed curated data"
+    assert (curated / "_manifest.json").read_bytes() == manifest
+
+    proc = subprocess.run(spark_submit(dag_warehouse, "preprocess", "--max-rejected-fraction", "0.1"),
+                          env=dag_warehouse.env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+    assert {part: rows(curated / part) for part in before} == before, "rerun differs from the undisturbed run"
+    assert (curated / "_manifest.json").read_bytes() == manifest
+
+
+def test_publish_killed_while_writing_keeps_the_published_lists(dag_warehouse):
+    recs = dag_warehouse.warehouse / "recommendations"
+    before, latest = rows(recs / f"ds={D1}"), (recs / "_LATEST").read_bytes()
+
+    kill_then_rerun(dag_warehouse, "publish", ["--top-n", str(TOP_N)], "recommendations")
+    assert rows(recs / f"ds={D1}") == before, "a killed publish changed the published lists"
+    assert (recs / "_LATEST").read_bytes() == latest
+
+    proc = subprocess.run(spark_submit(dag_warehouse, "publish", "--top-n", str(TOP_N)),
+                          env=dag_warehouse.env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+    assert rows(recs / f"ds={D1}") == before, "rerun differs from the undisturbed run"
+    assert (recs / "_LATEST").read_bytes() == latest
