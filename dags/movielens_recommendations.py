@@ -58,7 +58,8 @@ default_args = {
 params = {
     "source": Param(
         "",
-        type="string",
+        # "null" too: the UI form treats a plain string field as required; empty means the Variable.
+        type=["null", "string"],
         # Checked when the form is submitted, before any Spark job starts.
         pattern=r"^$|^/|^(file|https?|hdfs|viewfs|webhdfs|s3a|abfss|gs)://",
         title="MovieLens drop",

@@ -32,7 +32,7 @@ for s in "${services[@]}"; do
   if [[ -f "$HERE/stack/$s.sh" ]]; then
     present+=("$s")
   elif [[ "$target" != all ]]; then
-    echo "scripts/stack/$s.sh does not exist (yet); available: hdfs, spark" >&2
+    echo "scripts/stack/$s.sh does not exist; available: hdfs, spark, airflow" >&2
     exit 2
   fi
 done

@@ -107,7 +107,7 @@ def test_bad_trigger_form_values_are_refused_before_any_task(dag, conf, field):
 
 
 def test_good_trigger_form_values_pass(dag):
-    for source in ("", "/data/ml-100k", "/data/ml-25m.zip", "https://files.example/ml.zip", "hdfs://nn:8020/d/{ds}"):
+    for source in ("", None, "/data/ml-100k", "/data/ml-25m.zip", "https://files.example/ml.zip", "hdfs://nn:8020/d/{ds}"):
         params = copy.deepcopy(dag.params)
         params.update({"source": source, "rank": 20, "top_n": 50})
         params.validate()
