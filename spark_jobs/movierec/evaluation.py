@@ -17,7 +17,7 @@ from pyspark.sql import functions as F
 from movierec.metrics import ranking_metrics, rating_errors
 from movierec.model import KNOWN_MOVIE, KNOWN_USER, Model
 from movierec.schema import USER_ID
-from movierec.scoring import predict
+from movierec.scoring import model_tables, predict
 from movierec.topn import recommend
 
 if TYPE_CHECKING:
@@ -42,9 +42,10 @@ def score_model(model: Model, train: DataFrame, test: DataFrame, k: int, scale: 
     Returns:
         rmse, mae, test_ratings, cold_start (counts) and the ranking metrics at ``k``.
     """
-    predictions = predict(model, test, scale[0], scale[1]).cache()
+    tables = model_tables(model)  # collected once for both predictions
+    predictions = predict(tables, test, scale[0], scale[1]).cache()
     errors = rating_errors(predictions)
-    lists = recommend(model, train, users=test.select(USER_ID), seen=train, n=k, scale=scale)
+    lists = recommend(model, train, users=test.select(USER_ID), seen=train, n=k, scale=scale, tables=tables)
     scores = {"rmse": errors["rmse"], "mae": errors["mae"], "test_ratings": errors["n"],
               "cold_start": cold_start_counts(predictions), **ranking_metrics(lists, test, k)}
     predictions.unpersist()

@@ -220,21 +220,12 @@ def fit_biases(train: DataFrame, bias_reg: float, passes: int = 1, offset: str |
     return Biases(float(mu), users, movies)
 
 
-def with_baseline(pairs: DataFrame, biases: Biases, out: str = "baseline", flags: bool = True) -> DataFrame:
-    """Add ``out`` (the baseline prediction) and, with ``flags``, known-user / known-movie flags."""
-    users, movies = biases.users, biases.movies
-    if flags:
-        users, movies = users.withColumn(KNOWN_USER, F.lit(True)), movies.withColumn(KNOWN_MOVIE, F.lit(True))
-    df = pairs.join(users, USER_ID, "left").join(movies, MOVIE_ID, "left").fillna({USER_BIAS: 0.0, MOVIE_BIAS: 0.0})
-    if flags:
-        df = df.fillna({KNOWN_USER: False, KNOWN_MOVIE: False})
-    df = df.withColumn(out, F.lit(biases.global_mean) + F.col(USER_BIAS) + F.col(MOVIE_BIAS))
-    return df.drop(USER_BIAS, MOVIE_BIAS)
-
-
 def residuals(train: DataFrame, biases: Biases) -> DataFrame:
-    """Ratings minus the baseline: what ALS is left to explain."""
-    return with_baseline(train, biases, flags=False).withColumn(RATING, F.col(RATING) - F.col("baseline"))
+    """Ratings minus the baseline ``mu + b_user + b_movie``: what ALS is left to explain."""
+    df = (train.join(biases.users, USER_ID, "left").join(biases.movies, MOVIE_ID, "left")
+          .fillna({USER_BIAS: 0.0, MOVIE_BIAS: 0.0}))
+    baseline = F.lit(biases.global_mean) + F.col(USER_BIAS) + F.col(MOVIE_BIAS)
+    return df.withColumn(RATING, F.col(RATING) - baseline).drop(USER_BIAS, MOVIE_BIAS)
 
 
 def _blocks(df: DataFrame) -> int:

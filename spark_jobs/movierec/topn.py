@@ -26,7 +26,7 @@ from pyspark.sql import functions as F
 from movierec.exact import exact_avg
 from movierec.model import FEATURES, MOVIE_BIAS, Model
 from movierec.schema import MOVIE_ID, PREDICTION, RANK, SCORE, USER_ID
-from movierec.scoring import predict
+from movierec.scoring import ModelTables, predict
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -163,7 +163,7 @@ def _score_batch(batch: pd.DataFrame, ids: np.ndarray, movie_factors: np.ndarray
 
 
 def recommend(model: Model, train: DataFrame, users: DataFrame, seen: DataFrame, n: int,
-              scale: tuple[float, float]) -> DataFrame:
+              scale: tuple[float, float], tables: ModelTables | None = None) -> DataFrame:
     """The published lists: ranked by the ranking model, scored by the rating model.
 
     Args:
@@ -173,11 +173,12 @@ def recommend(model: Model, train: DataFrame, users: DataFrame, seen: DataFrame,
         seen: (user_id, movie_id) pairs never to recommend.
         n: list length.
         scale: (min, max) rating, to clip the predicted rating.
+        tables: ``model`` already collected by :func:`movierec.scoring.model_tables` (saves collecting it again).
 
     Returns:
         user_id, rank, movie_id, score (the predicted rating, float), ranker_score.
     """
     candidates = supported_movies(train, model.min_support)
     lists = top_n(ranking_factors(model), users, seen, candidates, n)
-    rated = predict(model, lists, scale[0], scale[1])
+    rated = predict(tables or model, lists, scale[0], scale[1])
     return rated.select(USER_ID, RANK, MOVIE_ID, F.col(PREDICTION).cast("float").alias(SCORE), RANKER_SCORE)
