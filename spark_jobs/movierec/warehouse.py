@@ -57,6 +57,25 @@ class Warehouse:
         self._conf = spark.sparkContext._jsc.hadoopConfiguration()
         hpath = self._path(self.root)
         self._fs = hpath.getFileSystem(self._conf)
+        self._gateway = spark.sparkContext._gateway
+        self._check_reachable()
+
+    def _check_reachable(self) -> None:
+        """Fail at once, with a message that says what to do, when the filesystem cannot be reached."""
+        from py4j.protocol import Py4JJavaError
+
+        try:
+            self._fs.exists(self._path(self.root))
+        except Py4JJavaError as exc:
+            cause = exc.java_exception
+            while cause is not None and not cause.getClass().getName().startswith("java.net."):
+                cause = cause.getCause()
+            if cause is None:
+                raise
+            raise PipelineError(
+                f"cannot reach the warehouse filesystem {self.root} ({cause.getClass().getName()}: "
+                f"{cause.getMessage()}); is the NameNode up and the address right? A retry succeeds once it is back"
+            ) from None
 
     def _path(self, uri: str):  # noqa: ANN202 - a py4j JavaObject
         return self._jvm.org.apache.hadoop.fs.Path(uri)
@@ -101,26 +120,85 @@ class Warehouse:
         parent, name = final.rsplit("/", 1)
         return f"{parent}/{STAGING}/{name}-{uuid.uuid4().hex[:12]}"
 
+    def _rename(self, src: str, dst: str, *, overwrite: bool, missing_ok: bool = False) -> bool:
+        """Rename through FileContext: never into an existing folder (FileSystem.rename would nest it).
+
+        Returns False when ``dst`` exists and ``overwrite`` is off (on HDFS that check and the
+        rename are one atomic NameNode operation), or when ``src`` is gone and ``missing_ok``
+        (a concurrent commit moved it first). With ``overwrite`` a file replaces a file atomically.
+        """
+        from py4j.protocol import Py4JJavaError
+
+        jvm = self._jvm
+        mode = getattr(jvm.org.apache.hadoop.fs, "Options$Rename")
+        options = self._gateway.new_array(mode, 1)
+        options[0] = mode.OVERWRITE if overwrite else mode.NONE
+        context = jvm.org.apache.hadoop.fs.FileContext.getFileContext(self._fs.getUri(), self._conf)
+        try:
+            context.rename(self._path(src), self._path(dst), options)
+        except Py4JJavaError as exc:
+            error = exc.java_exception.getClass().getName()
+            if error == "org.apache.hadoop.fs.FileAlreadyExistsException":
+                return False
+            if missing_ok and error == "java.io.FileNotFoundException":
+                return False
+            raise
+        return True
+
+    def _aside(self, final: str) -> list[str]:
+        """Copies of ``final`` that a commit moved aside (``_staging/<name>-<id>.old``), newest first."""
+        parent, name = final.rsplit("/", 1)
+        staging = f"{parent}/{STAGING}"
+        if not self.exists(staging):
+            return []
+        found = [s for s in self._fs.listStatus(self._path(staging))
+                 if s.getPath().getName().startswith(f"{name}-") and s.getPath().getName().endswith(".old")]
+        found.sort(key=lambda s: s.getModificationTime(), reverse=True)
+        return [f"{staging}/{s.getPath().getName()}" for s in found]
+
+    def recover(self, final: str) -> None:
+        """Finish a commit that was killed between its two renames.
+
+        If ``final`` is missing but a copy of it was moved aside, that copy goes back; if
+        ``final`` is there, copies left aside are superseded and deleted.
+        """
+        aside = self._aside(final)
+        if aside and not self.exists(final) and self._rename(aside[0], final, overwrite=False, missing_ok=True):
+            log.warning("recovered %s from %s, left by an interrupted commit", final, aside[0])
+            aside = aside[1:]
+        for old in aside:
+            self.delete(old)
+
     def commit(self, staged: str, final: str) -> None:
         """Move a fully written staging folder to ``final``, replacing what was there.
 
         The old output is renamed aside before the new one is renamed in and only
         deleted afterwards, so at no point is a half-written folder visible at
-        ``final``; a crash in between leaves the old copy beside it, not lost.
+        ``final``; a crash in between leaves the old copy aside, and the next
+        commit of ``final`` (:meth:`recover`) puts it back first. A concurrent
+        commit of the same ``final`` can slip its copy in between the two renames:
+        then that copy is moved aside in turn and ours goes in (never nested in it).
         """
-        old = None
-        if self.exists(final):
-            old = self.staging_dir(final) + ".old"
-            self.mkdirs(old.rsplit("/", 1)[0])
-            if not self._fs.rename(self._path(final), self._path(old)):
-                raise PipelineError(f"could not move {final} aside to {old}; check permissions")
-        else:
-            self.mkdirs(final.rsplit("/", 1)[0])
-        if not self._fs.rename(self._path(staged), self._path(final)):
-            if old is not None:
-                self._fs.rename(self._path(old), self._path(final))
-            raise PipelineError(f"could not rename {staged} to {final}; check permissions")
-        if old is not None:
+        self.recover(final)
+        self.mkdirs(final.rsplit("/", 1)[0])
+        moved_aside = []
+        try:
+            for _ in range(10):
+                if self.exists(final):
+                    old = self.staging_dir(final) + ".old"
+                    self.mkdirs(old.rsplit("/", 1)[0])
+                    # False: a concurrent commit moved it first; the rename below tells what is there now.
+                    if self._rename(final, old, overwrite=False, missing_ok=True):
+                        moved_aside.append(old)
+                if self._rename(staged, final, overwrite=False):
+                    break
+            else:
+                raise PipelineError(f"could not rename {staged} to {final}: other commits keep replacing it")
+        except BaseException:
+            if moved_aside and not self.exists(final):
+                self._rename(moved_aside.pop(0), final, overwrite=False, missing_ok=True)
+            raise
+        for old in moved_aside:
             self.delete(old)
         log.info("committed %s", final)
 
@@ -168,11 +246,8 @@ class Warehouse:
             out.write(bytearray(data))
         finally:
             out.close()
-        target = self._path(uri)
-        if self._fs.exists(target):
-            self._fs.delete(target, False)
-        if not self._fs.rename(self._path(tmp), target):
-            raise PipelineError(f"could not rename {tmp} to {uri}; check permissions")
+        # One atomic replace: a reader (or a crash) never sees the file missing.
+        self._rename(tmp, uri, overwrite=True)
 
     def write_json(self, uri: str, obj: Any) -> None:
         self.write_bytes(uri, (json.dumps(obj, indent=2, sort_keys=True) + "\n").encode())
