@@ -32,7 +32,7 @@ system:
 	@scripts/install-system.sh
 
 test: system package lint
-	@$(ENV) python -m pytest -ra --durations=15 $(PYTEST_ARGS)
+	@$(ENV) python -m pytest -ra --durations=40 $(PYTEST_ARGS)
 
 test-unit: package
 	@$(ENV) python -m pytest -ra -m "not integration" $(PYTEST_ARGS)

@@ -51,6 +51,20 @@ def spark():
     logging.getLogger("py4j").setLevel(logging.WARNING)
 
 
+@pytest.fixture
+def records(record_property):
+    """Report the records a bad-input or fault test counted, for docs/reliability.md.
+
+    Call it with ``kept``, ``rejected`` (quarantined with a reason) and ``lost`` (neither, or
+    published rows that changed or vanished); the test itself asserts ``lost == 0``.
+    """
+
+    def report(*, kept: int, rejected: int = 0, lost: int = 0) -> None:
+        record_property("records", {"kept": kept, "rejected": rejected, "lost": lost})
+
+    return report
+
+
 def project_env(**overrides: str) -> dict[str, str]:
     """The environment scripts/env.sh sets up (venv first on PATH, Airflow settings), plus overrides."""
     import subprocess

@@ -70,6 +70,28 @@ ROWS = [
     ("rerun", "the same date run twice through Airflow",
      "tests/dags/test_dag_run.py::test_rerun_of_the_same_date_leaves_identical_output",
      "raw, recommendations and metrics byte-identical"),
+    ("fault", "a commit killed between its two renames (old copy moved aside, new not yet in)",
+     "tests/movierec/test_warehouse_commit.py::test_a_commit_killed_between_its_renames_is_recovered_by_the_next",
+     "the next commit puts the old copy back first, then replaces it; nothing left aside"),
+    ("fault", "the NameNode unreachable when a job starts (real HDFS, NameNode killed)",
+     "tests/integration/test_stack_faults.py::test_namenode_down_at_start_fails_clearly_and_the_retry_succeeds "
+     "tests/movierec/test_warehouse_commit.py::test_unreachable_namenode_is_named_with_what_to_do",
+     "fails at once naming the warehouse, the cause and what to do; the retry once it is back copies every byte"),
+    ("fault", "the DataNode killed and restarted while preprocess writes (real HDFS)",
+     "tests/integration/test_stack_faults.py::test_datanode_restarted_while_preprocess_writes",
+     "the curated partition stays whole throughout; after the retry its rows and manifest equal an undisturbed run"),
+    ("fault", "a Spark worker and its executor killed during fit (standalone cluster), worker restarted",
+     "tests/integration/test_stack_faults.py::test_spark_worker_killed_during_fit",
+     "fit completes on the restarted worker (or the retry does); model rows equal an undisturbed run; "
+     "nothing left aside"),
+    ("rerun", "two publishes of the same date at the same time",
+     "tests/dags/test_faults.py::test_two_concurrent_publishes_of_one_date_leave_one_whole_copy "
+     "tests/movierec/test_warehouse_commit.py::test_concurrent_commits_of_one_partition_leave_one_whole_copy",
+     "both succeed; one whole copy equal to a single run, nothing nested or left aside; "
+     "the DAG itself runs one date at a time (max_active_runs=1)"),
+    ("rerun", "an older date published after a newer one (backfill)",
+     "tests/dags/test_faults.py::test_backfill_of_an_older_date_never_moves_latest_back",
+     "its lists equal the newer run of the same drop; _LATEST stays at the newer date"),
     ("rerun", "backfill of three dates (HDFS + Spark standalone + scheduler)",
      "tests/integration/test_backfill.py::test_every_date_has_its_partitions "
      "tests/integration/test_backfill.py::test_latest_points_at_the_last_date",
@@ -80,10 +102,15 @@ ROWS = [
 class ReliabilityReport:
     def __init__(self) -> None:
         self.outcomes: dict[str, Counter] = {}
+        self.records: dict[str, Counter] = {}  # kept / rejected / lost, from the `records` fixture
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        test = report.nodeid.split("[", 1)[0]
         if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
-            self.outcomes.setdefault(report.nodeid.split("[", 1)[0], Counter())[report.outcome] += 1
+            self.outcomes.setdefault(test, Counter())[report.outcome] += 1
+        for name, value in report.user_properties:
+            if name == "records" and report.when == "call":
+                self.records.setdefault(test, Counter()).update(value)
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if any(test not in self.outcomes for _, _, tests, _ in ROWS for test in tests.split()):
@@ -93,17 +120,21 @@ class ReliabilityReport:
             "",
             "Written by `make test` (tests/reliability_report.py) from the run's own results, "
             f"last on {datetime.now(UTC):%Y-%m-%d}. Each row: the scenario, the test that "
-            "provokes it, what the test asserts about the records, and its outcome in that run.",
+            "provokes it, what the test asserts, the records it counted (kept / rejected / lost, "
+            "summed over its cases; lost = records neither kept nor quarantined, or published rows "
+            "that changed or vanished) and its outcome in that run. A dash: the input is refused "
+            "before any record is read, and nothing is written.",
             "",
-            "| group | scenario | test | asserted | outcome |",
-            "| --- | --- | --- | --- | --- |",
+            "| group | scenario | test | asserted | records kept / rejected / lost | outcome |",
+            "| --- | --- | --- | --- | --- | --- |",
         ]
         for group, scenario, tests, asserted in ROWS:
             counts = sum((self.outcomes[test] for test in tests.split()), Counter())
             outcome = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
             shown = "<br>".join(f"`{test}`" for test in tests.split())
-            lines.append(f"| {group} | {scenario} | {shown} | {asserted} | {outcome} |")
-        lines += ["", "Not covered yet (issue #5): a Spark worker killed during fit, the DataNode restarted "
-                  "during a run, the NameNode unreachable at start, a kill between the two renames of a "
-                  "commit, two concurrent runs of one date, HDFS permissions.", ""]
+            records = sum((self.records.get(test, Counter()) for test in tests.split()), Counter())
+            counted = (f"{records['kept']:,} / {records['rejected']:,} / {records['lost']:,}"
+                       if records else "—")
+            lines.append(f"| {group} | {scenario} | {shown} | {asserted} | {counted} | {outcome} |")
+        lines.append("")
         TARGET.write_text("\n".join(lines))

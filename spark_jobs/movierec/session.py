@@ -17,6 +17,9 @@ DEFAULT_CONF = {
     "spark.ui.showConsoleProgress": "false",
     # Parquet output is committed by our own staged rename; skip _SUCCESS noise.
     "spark.hadoop.mapreduce.fileoutputcommitter.marksuccessfuljobs": "false",
+    # Least privilege: what the jobs write is the pipeline user's (rw) and its group's (read)
+    # only; others get nothing (files 640, folders 750). Readers belong in the group.
+    "spark.hadoop.fs.permissions.umask-mode": "027",
 }
 
 

@@ -52,7 +52,7 @@ def test_metrics_and_manifests_are_written(dag_warehouse):
     assert read_json(dag_warehouse, "raw", "movielens", f"ds={D1}", "_manifest.json")["layout"] == "ml-100k"
 
 
-def test_failed_gate_blocks_publish_and_keeps_published_data(dag_warehouse):
+def test_failed_gate_blocks_publish_and_keeps_published_data(dag_warehouse, records):
     states = dag_warehouse.states[D2]
     assert states["evaluate"] == "failed"
     assert states["publish"] in ("upstream_failed", None)
@@ -60,9 +60,10 @@ def test_failed_gate_blocks_publish_and_keeps_published_data(dag_warehouse):
     assert not (dag_warehouse.warehouse / "recommendations" / f"ds={D2}").exists()
     assert snapshot(dag_warehouse.warehouse / "recommendations") == dag_warehouse.published_before_d2
     assert read_json(dag_warehouse, "recommendations", "_LATEST")["ds"] == D1
+    records(kept=len(read(dag_warehouse, "recommendations", f"ds={D1}")))
 
 
-def test_rerun_of_the_same_date_leaves_identical_output(dag_warehouse):
+def test_rerun_of_the_same_date_leaves_identical_output(dag_warehouse, records):
     wh = dag_warehouse.warehouse
     recs_before = sorted(tuple(r.values()) for r in read(dag_warehouse, "recommendations", f"ds={D1}"))
     metrics_before = snapshot(wh / "metrics" / f"ds={D1}")
@@ -72,4 +73,5 @@ def test_rerun_of_the_same_date_leaves_identical_output(dag_warehouse):
     assert read_json(dag_warehouse, "recommendations", "_LATEST")["ds"] == D1
     recs_after = sorted(tuple(r.values()) for r in read(dag_warehouse, "recommendations", f"ds={D1}"))
     assert recs_after == recs_before
+    records(kept=len(recs_after), lost=len(set(recs_before) - set(recs_after)))
     assert snapshot(wh / "metrics" / f"ds={D1}") == metrics_before

@@ -1,14 +1,18 @@
-"""Faults with real processes: a job killed (SIGKILL) while Spark writes its output.
+"""Faults with real processes: a job killed (SIGKILL) while Spark writes, concurrent and late runs.
 
 On the warehouse the real DAG wrote (``dag_warehouse``: D1 published), preprocess and publish
 for D1 are started with ``spark-submit`` and killed as soon as their staging folder appears,
 i.e. in the middle of the Spark write. What was there must be untouched (rows, manifests,
-``_LATEST``), and a rerun must produce exactly the rows of the undisturbed run.
+``_LATEST``), and a rerun must produce exactly the rows of the undisturbed run. On copies of
+that warehouse: two publishes of one date at once, and a publish of an older date after D1.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -62,7 +66,7 @@ def kill_then_rerun(dw, job: str, args: list[str], area: str) -> None:
     pytest.fail(f"{job} finished {ATTEMPTS} times before its staging folder could be seen; nothing was killed")
 
 
-def test_preprocess_killed_while_writing_keeps_the_curated_data(dag_warehouse):
+def test_preprocess_killed_while_writing_keeps_the_curated_data(dag_warehouse, records):
     curated = dag_warehouse.warehouse / "curated" / f"ds={D1}"
     before = {part: rows(curated / part) for part in ("train", "test", "movies")}
     manifest = (curated / "_manifest.json").read_bytes()
@@ -76,9 +80,10 @@ def test_preprocess_killed_while_writing_keeps_the_curated_data(dag_warehouse):
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
     assert {part: rows(curated / part) for part in before} == before, "rerun differs from the undisturbed run"
     assert (curated / "_manifest.json").read_bytes() == manifest
+    records(kept=len(before["train"]) + len(before["test"]))
 
 
-def test_publish_killed_while_writing_keeps_the_published_lists(dag_warehouse):
+def test_publish_killed_while_writing_keeps_the_published_lists(dag_warehouse, records):
     recs = dag_warehouse.warehouse / "recommendations"
     before, latest = rows(recs / f"ds={D1}"), (recs / "_LATEST").read_bytes()
 
@@ -91,3 +96,47 @@ def test_publish_killed_while_writing_keeps_the_published_lists(dag_warehouse):
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
     assert rows(recs / f"ds={D1}") == before, "rerun differs from the undisturbed run"
     assert (recs / "_LATEST").read_bytes() == latest
+    records(kept=len(before))
+
+
+def copy_of(dw, tmp_path: Path):
+    """The DAG's warehouse copied (other tests read the original), with the same job environment."""
+    shutil.copytree(dw.warehouse, tmp_path / "warehouse")
+    return dataclasses.replace(dw, warehouse=tmp_path / "warehouse")
+
+
+def test_two_concurrent_publishes_of_one_date_leave_one_whole_copy(dag_warehouse, tmp_path, records):
+    dw = copy_of(dag_warehouse, tmp_path)
+    recs = dw.warehouse / "recommendations"
+    before = rows(recs / f"ds={D1}")
+
+    procs = [subprocess.Popen(spark_submit(dw, "publish", "--top-n", str(TOP_N)), env=dw.env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for _ in range(2)]
+    outputs = [p.communicate(timeout=600)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], "\n".join(o[-2000:] for o in outputs)
+    assert rows(recs / f"ds={D1}") == before
+    records(kept=len(before))
+    assert not [p for p in (recs / f"ds={D1}").iterdir() if p.is_dir()], "a commit nested into the other"
+    assert not [p for p in (recs / "_staging").iterdir() if p.name.endswith(".old")]
+    expected = {"ds": D1, "path": f"{dw.warehouse.as_uri()}/recommendations/ds={D1}"}
+    assert json.loads((recs / "_LATEST").read_text()) == expected
+
+
+def test_backfill_of_an_older_date_never_moves_latest_back(dag_warehouse, tmp_path, records):
+    dw = copy_of(dag_warehouse, tmp_path)
+    wh, older = dw.warehouse, "2026-02-28"
+    assert older < D1
+    # The older date's upstream partitions: the same drop, so its lists must equal D1's.
+    for area in ("curated", "models", "metrics"):
+        shutil.copytree(wh / area / f"ds={D1}", wh / area / f"ds={older}")
+    latest = (wh / "recommendations" / "_LATEST").read_bytes()
+
+    cmd = spark_submit(dw, "publish", "--top-n", str(TOP_N))
+    cmd[cmd.index("--ds") + 1] = older
+    proc = subprocess.run(cmd, env=dw.env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+    assert f"_LATEST stays at the newer {D1}" in proc.stdout + proc.stderr
+    assert (wh / "recommendations" / "_LATEST").read_bytes() == latest
+    published = rows(wh / "recommendations" / f"ds={older}")
+    assert published == rows(wh / "recommendations" / f"ds={D1}")
+    records(kept=len(published))

@@ -178,6 +178,42 @@ def test_latest_points_at_the_run(dag_run: DagRun, hdfs: HdfsCluster) -> None:
     assert latest["path"] == dag_run.part("recommendations")
 
 
+def test_outputs_are_readable_by_the_pipeline_group_only(dag_run: DagRun, hdfs: HdfsCluster) -> None:
+    recs = dag_run.part("recommendations")
+    parquet = next(name for name in hdfs.ls(recs) if name.endswith(".parquet"))
+    written = [recs, f"{recs}/{parquet}", f"{dag_run.part('metrics')}/metrics.json",
+               f"{dag_run.warehouse}/recommendations/_LATEST", dag_run.part("models"), dag_run.part("curated")]
+    for path in written:
+        status = hdfs.status(path)
+        assert status["owner"] == hdfs.user, path
+        assert int(status["permission"], 8) & 0o027 == 0, f"{path}: {status['permission']} (umask 027 expected)"
+
+    # Another user can neither read what the jobs wrote nor write into the warehouse.
+    assert hdfs.http_status_as("intruder", recs, "LISTSTATUS") == 403
+    assert hdfs.http_status_as("intruder", f"{recs}/{parquet}", "OPEN") == 403
+    assert hdfs.http_status_as("intruder", f"{dag_run.warehouse}/intruder", "MKDIRS", method="PUT") == 403
+    assert not hdfs.exists(f"{dag_run.warehouse}/intruder")
+
+
+def test_published_data_carries_only_ids_titles_and_scores(dag_run: DagRun, hdfs: HdfsCluster,
+                                                            tmp_path: Path) -> None:
+    local = hdfs.download(dag_run.part("recommendations"), tmp_path / "recommendations")
+    assert pq.read_table(local).schema.names == ["user_id", "rank", "movie_id", "title", "score", "ranker_score"]
+
+    def leaves(value: object) -> list[object]:
+        if isinstance(value, dict):
+            return [leaf for v in value.values() for leaf in leaves(v)]
+        if isinstance(value, list):
+            return [leaf for v in value for leaf in leaves(v)]
+        return [value]
+
+    metrics = hdfs.read_json(f"{dag_run.part('metrics')}/metrics.json")
+    # Aggregates and settings only: no per-user rows, ids or free text beyond the gate's reasons.
+    assert all(v is None or isinstance(v, bool | int | float | str) for v in leaves(metrics))
+    assert all(len(v) < 300 for v in leaves(metrics) if isinstance(v, str))
+    assert len(leaves(metrics)) < 80
+
+
 def test_every_job_ran_on_the_standalone_cluster(dag_run: DagRun, spark_master: SparkMaster) -> None:
     state = spark_master.state()
     names = [app["name"] for app in state["completedapps"]]

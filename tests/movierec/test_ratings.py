@@ -22,9 +22,10 @@ def test_parses_100k_lines(spark):
     assert rows[0].rated_at.isoformat() == "1997-12-04T15:55:49"
 
 
-def test_csv_tolerates_header_bom_crlf_and_trailing_empty_columns(spark):
+def test_csv_tolerates_header_bom_crlf_and_trailing_empty_columns(spark, records):
     lines = ["\ufeffuserId,movieId,rating,timestamp", "1,31,2.5,1260759144\r", "1,1029,3.0,1260759179,,"]
     rows, rejected = parse(spark, Layout.CSV, lines)
+    records(kept=len(rows), rejected=len(rejected), lost=2 - len(rows) - len(rejected))
     assert rejected == {}
     assert [(r.movie_id, r.rating) for r in rows] == [(31, 2.5), (1029, 3.0)]
 
@@ -48,14 +49,18 @@ def test_csv_tolerates_header_bom_crlf_and_trailing_empty_columns(spark):
         ("", "empty line"),
     ],
 )
-def test_rejects_malformed_csv_lines_with_reason(spark, line, reason):
+def test_rejects_malformed_csv_lines_with_reason(spark, line, reason, records):
     rows, rejected = parse(spark, Layout.CSV, ["userId,movieId,rating,timestamp", line])
+    records(kept=len(rows), rejected=len(rejected), lost=1 - len(rows) - len(rejected))
     assert rows == []
     assert reason in rejected[2]
 
 
-def test_rejected_rows_keep_file_and_source_line(spark):
-    _, rejected = parse_ratings(lines_df(spark, ["1::2::9::978300760"]), LAYOUTS[Layout.ML_1M], "ml-1m", "ratings.dat")
+def test_rejected_rows_keep_file_and_source_line(spark, records):
+    kept, rejected = parse_ratings(lines_df(spark, ["1::2::9::978300760"]), LAYOUTS[Layout.ML_1M], "ml-1m",
+                                   "ratings.dat")
+    counts = (kept.count(), rejected.count())
+    records(kept=counts[0], rejected=counts[1], lost=1 - sum(counts))
     row = rejected.first()
     assert (row.source_file, row.line_no, row.source_line) == ("ratings.dat", 1, "1::2::9::978300760")
     assert "outside the ml-1m scale 1..5" in row.reason
@@ -75,7 +80,7 @@ def test_read_lines_numbers_lines_across_partitions(spark, tmp_path):
     assert all(r.value == f"line {r.line_no}" for r in rows)
 
 
-def test_unknown_movies_and_duplicates_are_rejected_with_reason(spark):
+def test_unknown_movies_and_duplicates_are_rejected_with_reason(spark, records):
     lines = ["1\t10\t3\t881250949", "1\t10\t5\t881250950", "1\t99\t4\t881250949", "2\t10\t4\t881250949"]
     src = lines_df(spark, lines)
     ratings, _ = parse_ratings(src, LAYOUTS[Layout.ML_100K], "ml-100k", "u.data")
@@ -83,6 +88,7 @@ def test_unknown_movies_and_duplicates_are_rejected_with_reason(spark):
     kept, dups = deduplicate(kept)
     assert sorted((r.user_id, r.movie_id, r.rating) for r in kept.collect()) == [(1, 10, 5.0), (2, 10, 4.0)]
     rejected = {r.line_no: r.reason for r in to_rejected(unknown.unionByName(dups), src, "u.data").collect()}
+    records(kept=kept.count(), rejected=len(rejected), lost=len(lines) - kept.count() - len(rejected))
     assert rejected == {
         3: "movie_id 99 is not in u.item",
         1: "duplicate rating of user 1 for movie 10; the later one at line 2 is kept",

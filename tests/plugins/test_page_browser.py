@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -80,7 +81,7 @@ def api_server(dag_warehouse: DagWarehouse) -> Iterator[ApiServer]:
         **dag_warehouse.env,
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
-        "AIRFLOW__API_AUTH__JWT_SECRET": "movierec-plugin-tests-only",
+        "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(32),  # generated, as scripts/stack does
         "AIRFLOW__API__WORKERS": "1",
     }
     log = (dag_warehouse.home / "api-server.log").open("w")
