@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from movierec.errors import PipelineError
 from movierec.ratings import deduplicate, parse_ratings, read_lines, reject_unknown_movies, to_rejected
 from movierec.schema import LAYOUTS, Layout
 
@@ -93,3 +94,23 @@ def test_unknown_movies_and_duplicates_are_rejected_with_reason(spark, records):
         3: "movie_id 99 is not in u.item",
         1: "duplicate rating of user 1 for movie 10; the later one at line 2 is kept",
     }
+
+
+def test_truncated_file_keeps_whole_lines_and_rejects_the_cut_one(spark, tmp_path, records):
+    whole = ["196\t242\t3\t881250949", "186\t302\t3\t891717742"]
+    path = tmp_path / "u.data"
+    path.write_text("\n".join(whole) + "\n22\t37")  # the transfer stopped mid-line
+    ratings, rejected = parse_ratings(read_lines(spark, str(path)), LAYOUTS[Layout.ML_100K], "ml-100k", "u.data")
+    kept = ratings.count()
+    reasons = {(r.source_file, r.line_no): (r.source_line, r.reason) for r in rejected.collect()}
+    records(kept=kept, rejected=len(reasons), lost=3 - kept - len(reasons))
+    assert kept == 2
+    assert list(reasons) == [("u.data", 3)]
+    assert reasons["u.data", 3][0] == "22\t37" and "expected 4 fields" in reasons["u.data", 3][1]
+
+
+def test_an_empty_ratings_file_stops_preprocess_with_the_reason():
+    from preprocess import check_rejected_share
+
+    with pytest.raises(PipelineError, match=r"the ratings file is empty \(0 lines\); nothing to train on.*rejected"):
+        check_rejected_share(0, 0, 0.1, "file:///wh/rejected/ds=2026-01-01")

@@ -354,3 +354,14 @@ def test_list_files_skips_symlinks_leaving_the_folder(tmp_path: Path) -> None:
     (drop / "leak.txt").symlink_to(outside / "secret.txt")
     (drop / "leakdir").symlink_to(outside, target_is_directory=True)
     assert list_files(drop) == ["alias.dat", "ml-1m/movies.dat", "ml-1m/ratings.dat"]
+
+
+def test_truncated_zip_names_the_file_and_writes_nothing(tmp_path: Path) -> None:
+    archive = tmp_path / "ml-100k.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("ml-100k/u.data", "196\t242\t3\t881250949\n" * 2000)
+        zf.writestr("ml-100k/u.item", "1|Toy Story (1995)|01-Jan-1995||http://x|0\n")
+    archive.write_bytes(archive.read_bytes()[: archive.stat().st_size // 2])  # a download cut in half
+    with pytest.raises(PipelineError, match=r"ml-100k\.zip.*not a readable zip archive"):
+        materialize(str(archive), tmp_path / "work")
+    assert not (tmp_path / "work").exists() or not any((tmp_path / "work").iterdir())
