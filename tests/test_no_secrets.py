@@ -20,8 +20,9 @@ PATTERNS = {
     "GitHub token": re.compile(r"\bgh[pousr]_[A-Za-z0-9]{36,}\b"),
     "Slack token": re.compile(r"\bxox[baprs]-[A-Za-z0-9-]{10,}\b"),
     "Fernet key": re.compile(r"(?i)fernet_key\s*[:=]\s*['\"]?[A-Za-z0-9_-]{43}="),
-    # password = "literal" in code, PASSWORD=literal in env/YAML; not ${VAR}, <placeholder> or an expression.
-    "literal password": re.compile(
+    # A quoted literal after password/secret_key in code, or an unquoted one in env/YAML files;
+    # never ${VAR}, a <placeholder> or an expression.
+    "password literal in code": re.compile(
         r"(?i)(?<![a-z])(?:password|passwd|secret_key|jwt_secret)(?![a-z])['\"]?\s*[:=]\s*(['\"])(?![$<{])"
         r"[^'\"\s]{6,}\1"
     ),
@@ -60,16 +61,18 @@ def test_no_key_token_or_literal_password_in_tracked_files():
 
 
 def test_the_scan_catches_what_it_is_meant_to():
+    # Built from pieces, so that this file itself passes the scan above.
+    fake = "hunter2" * 2
     examples = {
-        "private key": "-----BEGIN RSA PRIVATE KEY-----",
-        "AWS access key id": "key = AKIAABCDEFGHIJKLMNOP",
-        "literal password": 'POSTGRES_PASSWORD: "hunter2hunter2"',
-        "literal password in env or YAML": "AIRFLOW__API__SECRET_KEY=hunter2hunter2",
+        "private key": "-----BEGIN RSA " + "PRIVATE KEY-----",
+        "AWS access key id": "key = AKIA" + "ABCDEFGHIJKLMNOP",
+        "password literal in code": "POSTGRES_" + 'PASSWORD: "' + fake + '"',
+        "literal password in env or YAML": "AIRFLOW__API__SECRET_" + "KEY=" + fake,
         "Fernet key": "AIRFLOW__CORE__FERNET_KEY=" + "A" * 43 + "=",
     }
     for kind, text in examples.items():
         assert PATTERNS[kind].search(text), kind
     for harmless in ("POSTGRES_PASSWORD: ${POSTGRES_PASSWORD:?set it in .env}", "password = os.environ['X']",
                      "password: <generated>", 'PGPASSWORD="$PG_PASSWORD" psql', '{"password": self.password}'):
-        assert not PATTERNS["literal password"].search(harmless), harmless
+        assert not PATTERNS["password literal in code"].search(harmless), harmless
         assert not PATTERNS["literal password in env or YAML"].search(harmless), harmless

@@ -232,7 +232,7 @@ def app_running_for(stack: Stack, name: str, seconds: float) -> Callable[[], boo
 
 
 def test_spark_worker_killed_during_fit(stack: Stack, records) -> None:
-    fit = stack.job("fit", "--rank", "8", "--max-iter", "6", master=stack.master)
+    fit = stack.job("fit", "--rank", "6", "--max-iter", "5", "--ranker-max-iter", "4", master=stack.master)
     ok(stack.run(fit))  # the undisturbed reference, on the cluster
     models = stack.part("models")
     reference = stack.rows(models)
@@ -242,7 +242,7 @@ def test_spark_worker_killed_during_fit(stack: Stack, records) -> None:
         time.sleep(2)
         stack.restart("spark")
 
-    proc = run_disturbed(stack, fit, app_running_for(stack, "movierec-fit", 6), lambda: stack.kill("spark-worker"),
+    proc = run_disturbed(stack, fit, app_running_for(stack, "movierec-fit", 4), lambda: stack.kill("spark-worker"),
                          heal)
     log.warning("fit with its worker killed: exit %d", proc.returncode)
     assert stack.rows(models) == reference
