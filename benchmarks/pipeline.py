@@ -59,7 +59,7 @@ def drop_for(ratings: int) -> Path:
 
     target = REPO / "data" / f"bench-{ratings}"
     if not target.exists():
-        layout = Layout.ML_100K if ratings <= 100_000 else Layout.ML_LATEST
+        layout = Layout.ML_100K if ratings <= 100_000 else Layout.CSV
         print(f"generating {ratings:,} ratings in {target}", flush=True)
         tmp = target.with_name(target.name + ".tmp")
         shutil.rmtree(tmp, ignore_errors=True)
