@@ -58,6 +58,8 @@ class Warehouse:
         hpath = self._path(self.root)
         self._fs = hpath.getFileSystem(self._conf)
         self._gateway = spark.sparkContext._gateway
+        # FileContext renames never nest a folder into an existing one (see _rename); made once.
+        self._context = self._jvm.org.apache.hadoop.fs.FileContext.getFileContext(self._fs.getUri(), self._conf)
         self._check_reachable()
 
     def _check_reachable(self) -> None:
@@ -133,9 +135,8 @@ class Warehouse:
         mode = getattr(jvm.org.apache.hadoop.fs, "Options$Rename")
         options = self._gateway.new_array(mode, 1)
         options[0] = mode.OVERWRITE if overwrite else mode.NONE
-        context = jvm.org.apache.hadoop.fs.FileContext.getFileContext(self._fs.getUri(), self._conf)
         try:
-            context.rename(self._path(src), self._path(dst), options)
+            self._context.rename(self._path(src), self._path(dst), options)
         except Py4JJavaError as exc:
             error = exc.java_exception.getClass().getName()
             if error == "org.apache.hadoop.fs.FileAlreadyExistsException":

@@ -10,6 +10,7 @@ duplicated, nothing partial, nothing lost.
 
 from __future__ import annotations
 
+import functools
 import getpass
 import json
 import logging
@@ -40,7 +41,7 @@ JOB_TIMEOUT = 600
 ATTEMPTS = 3  # tries to catch a job in the act before giving up
 
 
-@dataclass
+@dataclass(eq=False)  # hashed by identity: job_env is cached per Stack
 class Stack:
     """The module's own HDFS + Spark cluster, and how to disturb them."""
 
@@ -76,10 +77,10 @@ class Stack:
         run_stack("up", service, self.env)  # starts only what is not running, then waits until ready
 
     def job(self, job: str, *args: str, master: str = "local[2]") -> list[str]:
-        env = self.job_env()
-        return ["spark-submit", "--master", master, "--py-files", env["MOVIEREC_PY_FILES"],
+        return ["spark-submit", "--master", master, "--py-files", self.job_env()["MOVIEREC_PY_FILES"],
                 str(REPO / "spark_jobs" / f"{job}.py"), "--ds", DS, "--warehouse", self.warehouse, *args]
 
+    @functools.cache  # noqa: B019 - one Stack per module; sourcing scripts/env.sh once is enough
     def job_env(self) -> dict[str, str]:
         return project_env(HADOOP_CONF_DIR=str(self.hdfs.conf_dir), SPARK_LOCAL_IP="127.0.0.1")
 
