@@ -120,13 +120,14 @@ def run_ours(spark, train, test, scale: tuple[float, float]) -> tuple[dict, floa
     """Fit with the pipeline's defaults and score as the evaluate job does."""
     from movierec.evaluation import score_model
     from movierec.model import AlsParams, RankerParams, fit_model
+    from movierec.serving import serving_tables
 
     started = time.monotonic()
     model = fit_model(train, AlsParams(), RankerParams())
     if model.profiles is not None:
         model.profiles.count()  # materialise inside the timed part
     fit_seconds = time.monotonic() - started
-    return score_model(model, train, test, K, scale), fit_seconds
+    return score_model(serving_tables(model, train), train, test, K, scale), fit_seconds
 
 
 def run_surprise(train, test, scale: tuple[float, float], seed: int) -> dict:  # noqa: ANN001 - DataFrames

@@ -28,8 +28,8 @@ from collections.abc import Sequence
 from movierec import cli
 from movierec.errors import PipelineError
 from movierec.evaluation import NO_CHAMPION, champion_ds, champion_failures, score_model
-from movierec.model import load_model
 from movierec.schema import MOVIE_ID, RATING, USER_ID
+from movierec.serving import load_serving
 from movierec.session import get_session
 from movierec.warehouse import Warehouse, latest_marker, partition
 
@@ -48,7 +48,7 @@ def evaluate(args) -> None:  # noqa: ANN001 - argparse namespace
     train = spark.read.parquet(f"{curated}/train").select(USER_ID, MOVIE_ID, RATING).cache()
     test = spark.read.parquet(f"{curated}/test").select(USER_ID, MOVIE_ID, RATING).cache()
     models = partition(wh.root, "models", args.ds)
-    challenger = score_model(load_model(spark, models), train, test, args.k, (lo, hi))
+    challenger = score_model(load_serving(spark, wh, models, train), train, test, args.k, (lo, hi))
 
     marker = latest_marker(wh.root)
     champ_ds = champion_ds(wh.read_json(marker) if wh.exists(marker) else None, args.ds)
@@ -58,7 +58,7 @@ def evaluate(args) -> None:  # noqa: ANN001 - argparse namespace
         champ_models = partition(wh.root, "models", champ_ds)
         if wh.exists(f"{champ_models}/als"):
             champion = {"ds": champ_ds,
-                        **score_model(load_model(spark, champ_models), train, test, args.k, (lo, hi))}
+                        **score_model(load_serving(spark, wh, champ_models, train), train, test, args.k, (lo, hi))}
             failures = champion_failures(challenger, champion, args.k, args.max_rmse_regression, args.max_ndcg_drop)
         else:
             # Failing closed here would block every later date until someone restores the folder.

@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from movierec import cli
 from movierec.model import AlsParams, RankerParams, fit_model, params_dict, save_model
 from movierec.schema import MOVIE_ID, RATING, USER_ID
+from movierec.serving import SERVING_FILE, save_serving, serving_tables
 from movierec.session import get_session
 from movierec.tuning import tune
 from movierec.warehouse import Warehouse, partition
@@ -69,6 +70,7 @@ def fit(args) -> None:  # noqa: ANN001 - argparse namespace
         final = partition(wh.root, "models", args.ds)
         staged = wh.staging_dir(final)
         save_model(spark, model, staged)
+        save_serving(wh, f"{staged}/{SERVING_FILE}", serving_tables(model, train))
         fit_seconds = time.monotonic() - started
         summary = {
             "ds": args.ds, "params": params_dict(params), "ranker": params_dict(ranker_params), "tuning": tuning,

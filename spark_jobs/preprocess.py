@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 from pyspark.sql import functions as F
 
@@ -92,34 +93,50 @@ def preprocess(args) -> None:  # noqa: ANN001 - argparse namespace
         spark.createDataFrame([tuple(r) for r in movie_rejects], REJECTED_SCHEMA)
     )
 
-    rejected_final = partition(wh.root, "rejected", args.ds)
-    staged = wh.staging_dir(rejected_final)
-    rejected.orderBy(SOURCE_FILE, LINE_NO).coalesce(1).write.parquet(staged)
-    wh.commit(staged, rejected_final)
-    rejected_counts = dict(
-        spark.read.parquet(rejected_final)
-        .where(F.col(SOURCE_FILE) == spec.ratings_file)
-        .groupBy(reason_kind(F.col(REASON)).alias("k"))
-        .count()
-        .collect()
-    )
-    n_lines = lines.count()
-    check_rejected_share(sum(rejected_counts.values()), n_lines, args.max_rejected_fraction, rejected_final)
-
+    rejected = rejected.cache()
+    rejected_final, final = partition(wh.root, "rejected", args.ds), partition(wh.root, "curated", args.ds)
+    rejected_staged, staged = wh.staging_dir(rejected_final), wh.staging_dir(final)
     train, test = split_ratings(kept, args.split, args.test_fraction, args.seed)
-    final = partition(wh.root, "curated", args.ds)
-    staged = wh.staging_dir(final)
-    train.orderBy(USER_ID, MOVIE_ID).write.parquet(f"{staged}/train")
-    test.orderBy(USER_ID, MOVIE_ID).write.parquet(f"{staged}/test")
-    movies.orderBy(MOVIE_ID).coalesce(1).write.parquet(f"{staged}/movies")
-    n_train = spark.read.parquet(f"{staged}/train").count()
-    n_test = spark.read.parquet(f"{staged}/test").count()
+
+    def count_rejected() -> dict[str, int]:
+        return dict(rejected.where(F.col(SOURCE_FILE) == spec.ratings_file)
+                    .groupBy(reason_kind(F.col(REASON)).alias("k")).count().collect())
+
+    def count_kept() -> tuple[int, int, int]:
+        flagged = train.select(USER_ID, F.lit(1).alias("_train")).unionByName(
+            test.select(USER_ID, F.lit(0).alias("_train")))
+        row = flagged.agg(F.sum("_train"), F.count(F.lit(1)), F.countDistinct(USER_ID)).first()
+        return int(row[0] or 0), int(row[1]) - int(row[0] or 0), int(row[2])
+
+    # The writes and counts are independent Spark jobs: submitted together they share the cores
+    # instead of queueing (most of a small drop's time is per-job latency, not work).
+    # Curated data is only staged here; it is committed after the rejected-share check passes.
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        jobs = [
+            pool.submit(lambda: rejected.repartition(1).sortWithinPartitions(SOURCE_FILE, LINE_NO)
+                        .write.parquet(rejected_staged)),
+            pool.submit(lambda: train.orderBy(USER_ID, MOVIE_ID).write.parquet(f"{staged}/train")),
+            pool.submit(lambda: test.orderBy(USER_ID, MOVIE_ID).write.parquet(f"{staged}/test")),
+            pool.submit(lambda: movies.orderBy(MOVIE_ID).coalesce(1).write.parquet(f"{staged}/movies")),
+        ]
+        rejected_counts, kept_counts, n_lines = pool.submit(count_rejected), pool.submit(count_kept), \
+            pool.submit(lines.count)
+        for job in jobs:
+            job.result()
+        rejected_counts, (n_train, n_test, n_users), n_lines = (
+            rejected_counts.result(), kept_counts.result(), n_lines.result())
+    wh.commit(rejected_staged, rejected_final)
+    try:
+        check_rejected_share(sum(rejected_counts.values()), n_lines, args.max_rejected_fraction, rejected_final)
+    except PipelineError:
+        wh.delete(staged)
+        raise
     counts = {
         "rating_lines": n_lines,
         "ratings_kept": n_train + n_test,
         "train": n_train,
         "test": n_test,
-        "users": kept.select(USER_ID).distinct().count(),
+        "users": n_users,
         "movies": len(movie_rows),
         "rejected": {k: rejected_counts.get(k, 0) for k in ("malformed", "unknown_movie", "duplicate")},
         "movie_lines_rejected": len(movie_rejects),

@@ -15,13 +15,15 @@ from typing import TYPE_CHECKING
 from pyspark.sql import functions as F
 
 from movierec.metrics import ranking_metrics, rating_errors
-from movierec.model import KNOWN_MOVIE, KNOWN_USER, Model
+from movierec.model import KNOWN_MOVIE, KNOWN_USER
 from movierec.schema import USER_ID
-from movierec.scoring import model_tables, predict
+from movierec.scoring import predict
 from movierec.topn import recommend
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
+
+    from movierec.serving import ServingTables
 
 NO_CHAMPION = "no model was published for an earlier date"
 
@@ -36,16 +38,15 @@ def cold_start_counts(predictions: DataFrame) -> dict[str, int]:
     return {k: int(row[k] or 0) for k in ("unknown_user", "unknown_movie", "unknown_both")}
 
 
-def score_model(model: Model, train: DataFrame, test: DataFrame, k: int, scale: tuple[float, float]) -> dict:
-    """Rating errors and ranking metrics of ``model`` on ``test`` (``train``: seen movies, candidates).
+def score_model(model: ServingTables, train: DataFrame, test: DataFrame, k: int, scale: tuple[float, float]) -> dict:
+    """Rating errors and ranking metrics of ``model`` on ``test`` (``train``: the seen movies).
 
     Returns:
         rmse, mae, test_ratings, cold_start (counts) and the ranking metrics at ``k``.
     """
-    tables = model_tables(model)  # collected once for both predictions
-    predictions = predict(tables, test, scale[0], scale[1]).cache()
+    predictions = predict(model.rating, test, scale[0], scale[1]).cache()
     errors = rating_errors(predictions)
-    lists = recommend(model, train, users=test.select(USER_ID), seen=train, n=k, scale=scale, tables=tables)
+    lists = recommend(model, users=test.select(USER_ID), seen=train, n=k, scale=scale)
     scores = {"rmse": errors["rmse"], "mae": errors["mae"], "test_ratings": errors["n"],
               "cold_start": cold_start_counts(predictions), **ranking_metrics(lists, test, k)}
     predictions.unpersist()

@@ -39,6 +39,7 @@ Notes:
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
@@ -47,6 +48,7 @@ from pyspark.sql import functions as F
 
 from movierec.errors import PipelineError
 from movierec.exact import exact_sum
+from movierec.lookup import Table, collect_table
 from movierec.schema import MOVIE_ID, PREDICTION, RATING, USER_ID
 
 if TYPE_CHECKING:
@@ -149,16 +151,28 @@ class RankerParams:
 
 @dataclass(frozen=True)
 class Biases:
-    """The fitted baseline: global mean and per-user / per-movie offsets."""
+    """The fitted baseline: global mean and per-user / per-movie offsets.
+
+    ``user_table`` / ``movie_table`` hold the same numbers as numpy tables when
+    they were fitted in this process (loaded models collect them on demand).
+    """
 
     global_mean: float
     users: DataFrame  # user_id, user_bias
     movies: DataFrame  # movie_id, movie_bias
+    user_table: Table | None = None
+    movie_table: Table | None = None
 
     def cache(self) -> Biases:
         self.users.cache()
         self.movies.cache()
         return self
+
+    def tables(self) -> tuple[Table, Table]:
+        """(user biases, movie biases) as numpy tables."""
+        users = self.user_table if self.user_table is not None else collect_table(self.users, USER_ID, USER_BIAS)
+        movies = self.movie_table if self.movie_table is not None else collect_table(self.movies, MOVIE_ID, MOVIE_BIAS)
+        return users, movies
 
 
 @dataclass(frozen=True)
@@ -188,13 +202,92 @@ class Model:
         return self.profiles is not None and self.ranker is not None and self.profile_weight > 0
 
 
-def _damped_mean(x, bias_reg: float):  # noqa: ANN001, ANN202 - Columns
-    """``sum(x) / (count + bias_reg)``, summed exactly (see ``movierec.exact``)."""
-    return exact_sum(x) / (F.count(F.lit(1)) + F.lit(bias_reg))
+_PARTIAL = "_partial"
+_N = "_n"
+# Training sets up to this size are fitted for latency (few, small Spark jobs, independent fits side by
+# side); above it for throughput (every step distributed, one fit at a time to bound memory).
+SMALL_TRAIN = 2_000_000
+
+
+def _damped_means(data: DataFrame, key: str, other: str, other_bias: Table, bias_reg: float) -> Table:
+    """Per ``key``: ``sum(_x - other_bias[other]) / (count + bias_reg)``, in one Spark job.
+
+    Each Arrow batch is summed per key in numpy (the other side's biases looked
+    up in a shipped table, no join); Spark adds the partial sums per key
+    exactly (``movierec.exact``, so the result does not depend on the order
+    partials arrive in) and the driver collects one row per key.
+    """
+    import pandas as pd
+
+    def partial_sums(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        # One row per key and partition (not per Arrow batch): fewer rows to shuffle and add.
+        keys, sums = [np.zeros(0, dtype=np.int64)], [np.zeros(0)]
+        counts = [np.zeros(0, dtype=np.int64)]
+        for batch in batches:
+            x = batch["_x"].to_numpy(np.float64) - other_bias.lookup(batch[other].to_numpy(np.int64))[0]
+            ids, inverse = np.unique(batch[key].to_numpy(np.int64), return_inverse=True)
+            keys.append(ids)
+            sums.append(np.bincount(inverse, weights=x, minlength=len(ids)))
+            counts.append(np.bincount(inverse, minlength=len(ids)))
+        ids, inverse = np.unique(np.concatenate(keys), return_inverse=True)
+        n = np.bincount(inverse, weights=np.concatenate(counts), minlength=len(ids))
+        yield pd.DataFrame({key: ids.astype(np.int32), _N: n.astype(np.int64),
+                            _PARTIAL: np.bincount(inverse, weights=np.concatenate(sums), minlength=len(ids))})
+
+    sums = (data.select(key, other, "_x").mapInPandas(partial_sums, f"{key} int, {_N} long, {_PARTIAL} double")
+            .groupBy(key).agg(exact_sum(F.col(_PARTIAL)).alias(_PARTIAL), F.sum(_N).alias(_N))
+            .toPandas().sort_values(key, kind="stable"))
+    return Table(sums[key].to_numpy(np.int64),
+                 sums[_PARTIAL].to_numpy(np.float64) / (sums[_N].to_numpy(np.float64) + bias_reg))
+
+
+def _bias_frame(spark: SparkSession, table: Table, key: str, name: str) -> DataFrame:
+    import pandas as pd
+
+    pdf = pd.DataFrame({key: table.ids.astype(np.int32), name: table.values.astype(np.float64)})
+    return spark.createDataFrame(pdf, f"{key} int, {name} double")
+
+
+def _damped(keys: np.ndarray, others: np.ndarray, x: np.ndarray, other_bias: Table, bias_reg: float) -> Table:
+    """Per key: ``sum(x - other_bias[other]) / (count + bias_reg)`` over aligned numpy arrays."""
+    ids, inverse = np.unique(keys, return_inverse=True)
+    residual = x - other_bias.lookup(others)[0]
+    return Table(ids, np.bincount(inverse, weights=residual, minlength=len(ids))
+                 / (np.bincount(inverse, minlength=len(ids)) + bias_reg))
+
+
+def _biases_in_one_task(data: DataFrame, passes: int, bias_reg: float) -> tuple[Table, Table]:
+    """Every alternation in one Spark task: for small training sets, one job instead of one per half-pass."""
+    import pandas as pd
+
+    def fit_all(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        rows = pd.concat(list(batches), ignore_index=True)
+        u, m = rows[USER_ID].to_numpy(np.int64), rows[MOVIE_ID].to_numpy(np.int64)
+        x = rows["_x"].to_numpy(np.float64)
+        users = Table.empty()
+        for _ in range(passes):
+            movies = _damped(m, u, x, users, bias_reg)
+            users = _damped(u, m, x, movies, bias_reg)
+        yield pd.DataFrame({"_side": np.r_[np.zeros(len(users.ids)), np.ones(len(movies.ids))].astype(np.int32),
+                            "_id": np.r_[users.ids, movies.ids].astype(np.int32),
+                            "_bias": np.r_[users.values, movies.values]})
+
+    out = data.coalesce(1).mapInPandas(fit_all, "_side int, _id int, _bias double").toPandas()
+    tables = []
+    for side in (0, 1):
+        mine = out[out["_side"] == side].sort_values("_id", kind="stable")
+        tables.append(Table(mine["_id"].to_numpy(np.int64), mine["_bias"].to_numpy(np.float64)))
+    return tables[0], tables[1]
 
 
 def fit_biases(train: DataFrame, bias_reg: float, passes: int = 1, offset: str | None = None) -> Biases:
     """Fit ``mu``, then movie biases, then user biases on what the movies leave.
+
+    Every bias is a damped mean ``sum(residual) / (count + bias_reg)``. Up to
+    :data:`SMALL_TRAIN` ratings the whole alternation runs in one Spark task
+    (one job: at that size each job's latency is the cost); above it each
+    half-pass is one distributed job (:func:`_damped_means`), the biases of
+    the other side travelling as a numpy table instead of a join.
 
     Args:
         train: user_id, movie_id, rating (and ``offset`` when given).
@@ -202,30 +295,61 @@ def fit_biases(train: DataFrame, bias_reg: float, passes: int = 1, offset: str |
         passes: alternations of movie then user biases (1: Koren's one-shot baseline).
         offset: a column already explained by another model (backfitting), subtracted first.
     """
-    mu = train.agg(F.avg(RATING)).first()[0]
+    mu, n = train.agg(F.avg(RATING), F.count(F.lit(1))).first()
     if mu is None:
         raise PipelineError("the training set is empty; check the drop and the rejected rows")
     base = F.col(RATING) - F.lit(mu) - (F.col(offset) if offset else F.lit(0.0))
-    data = train.select(USER_ID, MOVIE_ID, base.alias("_x")).cache()
-    users = None
-    for _ in range(passes):
-        left = data if users is None else data.join(users, USER_ID)
-        user_part = F.col(USER_BIAS) if users is not None else F.lit(0.0)
-        movies = left.groupBy(MOVIE_ID).agg(_damped_mean(F.col("_x") - user_part, bias_reg).alias(MOVIE_BIAS))
-        movies = movies.localCheckpoint()
-        users = data.join(movies, MOVIE_ID).groupBy(USER_ID).agg(
-            _damped_mean(F.col("_x") - F.col(MOVIE_BIAS), bias_reg).alias(USER_BIAS)
-        ).localCheckpoint()
-    data.unpersist()
-    return Biases(float(mu), users, movies)
+    data = train.select(USER_ID, MOVIE_ID, base.alias("_x"))
+    if n <= SMALL_TRAIN:
+        users, movies = _biases_in_one_task(data, passes, bias_reg)
+    else:
+        data = data.cache()
+        users = Table.empty()
+        for _ in range(passes):
+            movies = _damped_means(data, MOVIE_ID, USER_ID, users, bias_reg)
+            users = _damped_means(data, USER_ID, MOVIE_ID, movies, bias_reg)
+        data.unpersist()
+    spark = train.sparkSession
+    return Biases(float(mu), _bias_frame(spark, users, USER_ID, USER_BIAS),
+                  _bias_frame(spark, movies, MOVIE_ID, MOVIE_BIAS), users, movies)
 
 
 def residuals(train: DataFrame, biases: Biases) -> DataFrame:
-    """Ratings minus the baseline ``mu + b_user + b_movie``: what ALS is left to explain."""
-    df = (train.join(biases.users, USER_ID, "left").join(biases.movies, MOVIE_ID, "left")
-          .fillna({USER_BIAS: 0.0, MOVIE_BIAS: 0.0}))
-    baseline = F.lit(biases.global_mean) + F.col(USER_BIAS) + F.col(MOVIE_BIAS)
-    return df.withColumn(RATING, F.col(RATING) - baseline).drop(USER_BIAS, MOVIE_BIAS)
+    """user_id, movie_id, rating minus the baseline ``mu + b_user + b_movie``: what ALS is left to explain."""
+    users, movies = biases.tables()
+    mu = biases.global_mean
+
+    def subtract(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        for batch in batches:
+            bu, _ = users.lookup(batch[USER_ID].to_numpy(np.int64))
+            bm, _ = movies.lookup(batch[MOVIE_ID].to_numpy(np.int64))
+            out = batch[[USER_ID, MOVIE_ID]].copy()
+            out[RATING] = batch[RATING].to_numpy(np.float64) - ((mu + bu) + bm)
+            yield out
+
+    return train.select(USER_ID, MOVIE_ID, RATING).mapInPandas(
+        subtract, f"{USER_ID} int, {MOVIE_ID} int, {RATING} double")
+
+
+def with_als_prediction(train: DataFrame, als: ALSModel) -> DataFrame:
+    """user_id, movie_id, rating plus ALS's ``p_user . q_movie`` (0 for unknown users or movies).
+
+    The factors are collected once and each batch is scored by lookups, as
+    ``movierec.scoring`` does, instead of ``ALSModel.transform``'s two joins.
+    """
+    users = collect_table(als.userFactors, "id", FEATURES, als.rank, np.float32)
+    movies = collect_table(als.itemFactors, "id", FEATURES, als.rank, np.float32)
+
+    def score(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        for batch in batches:
+            p, _ = users.lookup(batch[USER_ID].to_numpy(np.int64))
+            q, _ = movies.lookup(batch[MOVIE_ID].to_numpy(np.int64))
+            out = batch[[USER_ID, MOVIE_ID, RATING]].copy()
+            out[PREDICTION] = np.einsum("ij,ij->i", p.astype(np.float32), q.astype(np.float32)).astype(np.float64)
+            yield out
+
+    return train.select(USER_ID, MOVIE_ID, RATING).mapInPandas(
+        score, f"{USER_ID} int, {MOVIE_ID} int, {RATING} double, {PREDICTION} double")
 
 
 def _blocks(df: DataFrame) -> int:
@@ -336,14 +460,20 @@ def fit_model(train: DataFrame, params: AlsParams, ranker_params: RankerParams,
             hyperparameter search reuses one across its grid).
     """
     train = train.select(USER_ID, MOVIE_ID, RATING).cache()
-    baseline = fit_biases(train, params.bias_reg, params.bias_passes).cache()
-    base_res = residuals(train, baseline).select(USER_ID, MOVIE_ID, RATING).cache()
-    als, biases = fit_als(base_res, params), baseline
-    for _ in range(params.backfit):
-        explained = als.transform(train).withColumn(PREDICTION, F.coalesce(F.nanvl(PREDICTION, F.lit(0.0)),
-                                                                           F.lit(0.0)))
-        biases = fit_biases(explained, params.bias_reg, params.bias_passes, offset=PREDICTION).cache()
-        als = fit_als(residuals(train, biases).select(USER_ID, MOVIE_ID, RATING).cache(), params)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # The ranking model does not depend on the rating model: on a small training set it is fitted
+        # beside it (the cores are mostly idle between the small jobs of one chain).
+        ranker_fit = pool.submit(fit_ranker, train, ranker_params) if (
+            ranker is None and train.count() <= SMALL_TRAIN) else None
+        baseline = fit_biases(train, params.bias_reg, params.bias_passes).cache()
+        base_res = residuals(train, baseline).select(USER_ID, MOVIE_ID, RATING).cache()
+        als, biases = fit_als(base_res, params), baseline
+        for _ in range(params.backfit):
+            explained = with_als_prediction(train, als)
+            biases = fit_biases(explained, params.bias_reg, params.bias_passes, offset=PREDICTION).cache()
+            als = fit_als(residuals(train, biases).select(USER_ID, MOVIE_ID, RATING).cache(), params)
+        if ranker_fit is not None:
+            ranker = ranker_fit.result()
     if ranker is None:
         ranker = fit_ranker(train, ranker_params)
     profiles = None

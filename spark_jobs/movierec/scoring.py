@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from pyspark.sql.types import BooleanType, DoubleType, StructField, StructType
 
+from movierec.lookup import Table, collect_table
 from movierec.model import FEATURES, KNOWN_MOVIE, KNOWN_USER, MOVIE_BIAS, USER_BIAS, Model
 from movierec.schema import MOVIE_ID, PREDICTION, USER_ID
 
@@ -28,33 +29,6 @@ if TYPE_CHECKING:
 
     import pandas as pd
     from pyspark.sql import DataFrame
-
-
-@dataclass(frozen=True)
-class Table:
-    """Rows keyed by sorted ids: ``values[i]`` belongs to ``ids[i]``."""
-
-    ids: np.ndarray
-    values: np.ndarray
-
-    def lookup(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(values for ``keys``, found mask); rows of missing keys are zeros."""
-        shape = (len(keys), *self.values.shape[1:])
-        if len(self.ids) == 0:
-            return np.zeros(shape), np.zeros(len(keys), dtype=bool)
-        pos = np.minimum(np.searchsorted(self.ids, keys), len(self.ids) - 1)
-        found = self.ids[pos] == keys
-        out = np.where(found.reshape(-1, *[1] * (len(shape) - 1)), self.values[pos], 0.0)
-        return out, found
-
-
-def _table(df: DataFrame, key: str, value: str, width: int | None = None) -> Table:
-    pdf = df.select(key, value).toPandas().sort_values(key)
-    ids = pdf[key].to_numpy(np.int64)
-    if width is None:
-        return Table(ids, pdf[value].to_numpy(np.float64))
-    rows = [np.zeros(width) if v is None else np.asarray(v, dtype=np.float64) for v in pdf[value]]
-    return Table(ids, np.vstack(rows) if rows else np.zeros((0, width)))
 
 
 @dataclass(frozen=True)
@@ -78,17 +52,18 @@ def model_tables(model: Model) -> ModelTables:
     """Collect every piece of ``model`` the prediction needs."""
     als_rank = model.als.rank
     uses_profiles = model.uses_profiles
+    ranker_rank = model.ranker.rank if uses_profiles else 0
     return ModelTables(
         global_mean=model.biases.global_mean,
-        user_bias=_table(model.biases.users, USER_ID, USER_BIAS),
-        movie_bias=_table(model.biases.movies, MOVIE_ID, MOVIE_BIAS),
-        user_factors=_table(model.als.userFactors, "id", FEATURES, als_rank),
-        movie_factors=_table(model.als.itemFactors, "id", FEATURES, als_rank),
+        user_bias=collect_table(model.biases.users, USER_ID, USER_BIAS),
+        movie_bias=collect_table(model.biases.movies, MOVIE_ID, MOVIE_BIAS),
+        user_factors=collect_table(model.als.userFactors, "id", FEATURES, als_rank),
+        movie_factors=collect_table(model.als.itemFactors, "id", FEATURES, als_rank),
         baseline_mean=model.baseline.global_mean,
-        user_bias0=_table(model.baseline.users, USER_ID, USER_BIAS),
-        movie_bias0=_table(model.baseline.movies, MOVIE_ID, MOVIE_BIAS),
-        profiles=_table(model.profiles, USER_ID, FEATURES, model.ranker.rank) if uses_profiles else None,
-        profile_factors=_table(model.ranker.itemFactors, "id", FEATURES, model.ranker.rank) if uses_profiles else None,
+        user_bias0=collect_table(model.baseline.users, USER_ID, USER_BIAS),
+        movie_bias0=collect_table(model.baseline.movies, MOVIE_ID, MOVIE_BIAS),
+        profiles=collect_table(model.profiles, USER_ID, FEATURES, ranker_rank) if uses_profiles else None,
+        profile_factors=collect_table(model.ranker.itemFactors, "id", FEATURES, ranker_rank) if uses_profiles else None,
         profile_weight=model.profile_weight if uses_profiles else 0.0,
     )
 

@@ -23,10 +23,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 from pyspark.sql import functions as F
 
-from movierec.exact import exact_avg
+from movierec.lookup import Table, collect_table
 from movierec.model import FEATURES, MOVIE_BIAS, Model
 from movierec.schema import MOVIE_ID, PREDICTION, RANK, SCORE, USER_ID
-from movierec.scoring import ModelTables, predict
+from movierec.scoring import predict
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -35,10 +35,13 @@ if TYPE_CHECKING:
     from pyspark.ml.recommendation import ALSModel
     from pyspark.sql import DataFrame
 
+    from movierec.serving import ServingTables
+
 RANKER_SCORE = "ranker_score"
 TOPN_SCHEMA = f"{USER_ID} int, {RANK} int, {MOVIE_ID} int, {RANKER_SCORE} float"
 OFFSET = "offset"
 _SEEN = "_seen"
+_WANTED = "_wanted"
 
 
 @dataclass(frozen=True)
@@ -76,69 +79,86 @@ def supported_movies(train: DataFrame, min_support: int) -> DataFrame:
     return train.groupBy(MOVIE_ID).count().where(F.col("count") >= min_support).select(MOVIE_ID)
 
 
-def _movie_table(factors: Factors, candidates: DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Collect candidate movies' ids, factors and offsets, sorted by id."""
-    table = candidates.select(MOVIE_ID).distinct().join(factors.movies.withColumnRenamed("id", MOVIE_ID), MOVIE_ID)
-    if factors.offsets is not None:
-        table = table.join(factors.offsets, MOVIE_ID, "left")
-    else:
-        table = table.withColumn(OFFSET, F.lit(0.0))
-    rows = table.fillna({OFFSET: 0.0}).orderBy(MOVIE_ID).collect()
-    ids = np.array([r[MOVIE_ID] for r in rows], dtype=np.int64)
-    matrix = np.array([r[FEATURES] for r in rows], dtype=np.float32).reshape(len(rows), factors.rank)
-    offsets = np.array([r[OFFSET] for r in rows], dtype=np.float32)
-    return ids, matrix, offsets
+@dataclass(frozen=True)
+class RankingTables:
+    """A factor model collected for ranking: what every scoring task gets.
+
+    Attributes:
+        users: user factors by user id.
+        movie_ids: the candidate movies, sorted.
+        movie_factors: their factors, aligned with ``movie_ids``.
+        offsets: their score offsets, aligned with ``movie_ids``.
+        mean_user: the average user vector: what a user without factors is ranked
+            with (close to popularity).
+    """
+
+    users: Table
+    movie_ids: np.ndarray
+    movie_factors: np.ndarray
+    offsets: np.ndarray
+    mean_user: np.ndarray
+
+    @classmethod
+    def build(cls, users: Table, movies: Table, offsets: Table | None, candidates: np.ndarray) -> RankingTables:
+        """Keep the ``candidates`` among ``movies`` (offsets missing: 0)."""
+        keep = np.isin(movies.ids, candidates)
+        ids = movies.ids[keep]
+        offset = offsets.lookup(ids)[0] if offsets is not None else np.zeros(len(ids))
+        mean_user = users.values.astype(np.float64).mean(axis=0) if len(users.ids) else np.zeros(movies.values.shape[1])
+        return cls(users, ids, movies.values[keep].astype(np.float32), offset.astype(np.float32),
+                   mean_user.astype(np.float32))
 
 
-def _mean_user(factors: Factors) -> np.ndarray:
-    """The average user vector: what a user without factors is ranked with (close to popularity)."""
-    row = factors.users.select(
-        *[exact_avg(F.col(FEATURES)[j]).alias(f"f{j}") for j in range(factors.rank)]
-    ).first()
-    return np.array([0.0 if v is None else v for v in row], dtype=np.float32)
+def _collect(factors: Factors, candidates: DataFrame) -> RankingTables:
+    users = collect_table(factors.users, "id", FEATURES, factors.rank, np.float32)
+    movies = collect_table(factors.movies, "id", FEATURES, factors.rank, np.float32)
+    offsets = collect_table(factors.offsets, MOVIE_ID, OFFSET) if factors.offsets is not None else None
+    ids = candidates.select(MOVIE_ID).toPandas()[MOVIE_ID].to_numpy(np.int64)
+    return RankingTables.build(users, movies, offsets, ids)
 
 
-def top_n(factors: Factors, users: DataFrame, seen: DataFrame, candidates: DataFrame, n: int) -> DataFrame:
+def top_n(factors: Factors | RankingTables, users: DataFrame, seen: DataFrame, candidates: DataFrame | None,
+          n: int) -> DataFrame:
     """Rank candidate movies for every user in ``users``.
 
     Args:
-        factors: the factor model to rank with.
+        factors: the factor model to rank with (or it already collected, with its candidates).
         users: ``user_id`` of everyone to recommend for; users without factors
             are ranked with the average user vector.
         seen: (user_id, movie_id) pairs never to recommend.
-        candidates: ``movie_id`` of the movies allowed in the lists.
+        candidates: ``movie_id`` of the movies allowed in the lists (None with ``RankingTables``).
         n: list length.
 
     Returns:
         user_id, rank (1 = best), movie_id, ranker_score. Ties are broken by
         movie id, so lists are deterministic.
     """
-    ids, movie_factors, offsets = _movie_table(factors, candidates)
-    mean_user = _mean_user(factors)
+    tables = factors if isinstance(factors, RankingTables) else _collect(factors, candidates)
+    # One shuffle: the wanted users and the seen pairs grouped together by user.
     user_rows = (
-        users.select(USER_ID)
-        .distinct()
-        .join(factors.users.withColumnRenamed("id", USER_ID), USER_ID, "left")
-        .join(seen.groupBy(USER_ID).agg(F.collect_list(MOVIE_ID).alias(_SEEN)), USER_ID, "left")
+        users.select(USER_ID, F.lit(None).cast("int").alias(MOVIE_ID), F.lit(True).alias(_WANTED))
+        .unionByName(seen.select(USER_ID, MOVIE_ID, F.lit(False).alias(_WANTED)))
+        .groupBy(USER_ID)
+        .agg(F.max(_WANTED).alias(_WANTED), F.collect_list(MOVIE_ID).alias(_SEEN))
+        .where(F.col(_WANTED))
+        .select(USER_ID, _SEEN)
     )
 
     def score(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         for batch in batches:
-            if not batch.empty and len(ids):
-                yield _score_batch(batch, ids, movie_factors, offsets, mean_user, n)
+            if not batch.empty and len(tables.movie_ids):
+                yield _score_batch(batch, tables, n)
 
     return user_rows.mapInPandas(score, TOPN_SCHEMA)
 
 
-def _score_batch(batch: pd.DataFrame, ids: np.ndarray, movie_factors: np.ndarray, offsets: np.ndarray,
-                 mean_user: np.ndarray, n: int) -> pd.DataFrame:
+def _score_batch(batch: pd.DataFrame, tables: RankingTables, n: int) -> pd.DataFrame:
     import pandas as pd
 
-    u = np.tile(mean_user, (len(batch), 1))
-    for i, f in enumerate(batch[FEATURES]):
-        if f is not None:
-            u[i] = f
-    scores = u @ movie_factors.T + offsets[None, :]
+    ids = tables.movie_ids
+    u, known = tables.users.lookup(batch[USER_ID].to_numpy(np.int64))
+    u = np.where(known[:, None], u, tables.mean_user[None, :]).astype(np.float32)
+    scores = u @ tables.movie_factors.T + tables.offsets[None, :]
     for i, seen_ids in enumerate(batch[_SEEN]):
         if seen_ids is not None and len(seen_ids):
             pos = np.minimum(np.searchsorted(ids, seen_ids), len(ids) - 1)
@@ -162,23 +182,21 @@ def _score_batch(batch: pd.DataFrame, ids: np.ndarray, movie_factors: np.ndarray
     })
 
 
-def recommend(model: Model, train: DataFrame, users: DataFrame, seen: DataFrame, n: int,
-              scale: tuple[float, float], tables: ModelTables | None = None) -> DataFrame:
+def recommend(serving: ServingTables, users: DataFrame, seen: DataFrame, n: int,
+              scale: tuple[float, float]) -> DataFrame:
     """The published lists: ranked by the ranking model, scored by the rating model.
 
     Args:
-        model: the fitted model.
-        train: the training ratings (candidates are its movies with ``model.min_support`` ratings).
+        serving: the fitted model as tables (:mod:`movierec.serving`); candidates are
+            the movies with at least its ``min_support`` training ratings.
         users: ``user_id`` of everyone to recommend for.
         seen: (user_id, movie_id) pairs never to recommend.
         n: list length.
         scale: (min, max) rating, to clip the predicted rating.
-        tables: ``model`` already collected by :func:`movierec.scoring.model_tables` (saves collecting it again).
 
     Returns:
         user_id, rank, movie_id, score (the predicted rating, float), ranker_score.
     """
-    candidates = supported_movies(train, model.min_support)
-    lists = top_n(ranking_factors(model), users, seen, candidates, n)
-    rated = predict(tables or model, lists, scale[0], scale[1])
+    lists = top_n(serving.ranking(), users, seen, None, n)
+    rated = predict(serving.rating, lists, scale[0], scale[1])
     return rated.select(USER_ID, RANK, MOVIE_ID, F.col(PREDICTION).cast("float").alias(SCORE), RANKER_SCORE)

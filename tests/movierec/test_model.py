@@ -29,6 +29,25 @@ def test_biases_hand_computed(spark):
     assert users == pytest.approx({1: 0.5, 2: -1.0})
 
 
+def test_distributed_biases_equal_the_one_task_fit(spark, monkeypatch):
+    import movierec.model as model
+
+    rng = np.random.default_rng(3)
+    rows = [(int(u), int(m), float(r)) for u, m, r in
+            zip(rng.integers(1, 40, 400), rng.integers(1, 30, 400), rng.integers(1, 6, 400), strict=True)]
+    train = spark.createDataFrame(rows, "user_id int, movie_id int, rating double").dropDuplicates(
+        ["user_id", "movie_id"]).repartition(3)
+    small = fit_biases(train, bias_reg=5.0, passes=3)
+    monkeypatch.setattr(model, "SMALL_TRAIN", 0)  # every half-pass a distributed job
+    large = fit_biases(train, bias_reg=5.0, passes=3)
+    for side in ("user_table", "movie_table"):
+        a, b = getattr(small, side), getattr(large, side)
+        assert list(a.ids) == list(b.ids)
+        assert a.values == pytest.approx(b.values, abs=1e-9)
+    assert {r.movie_id: r.movie_bias for r in large.movies.collect()} == pytest.approx(
+        dict(zip(small.movie_table.ids.tolist(), small.movie_table.values.tolist(), strict=True)), abs=1e-9)
+
+
 def test_profile_is_the_ridge_solution_over_known_movies():
     ids = np.array([10, 20])
     factors = np.array([[1.0, 0.0], [0.0, 1.0]])
