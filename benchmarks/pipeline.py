@@ -135,7 +135,7 @@ class RssSampler(threading.Thread):
         return max((b for t, b in self.samples if start <= t <= end), default=0)
 
 
-def run_once(drop: Path, scratch: Path) -> dict:
+def run_once(drop: Path, scratch: Path, log_to: Path | None = None) -> dict:
     home, warehouse, events = scratch / "airflow", scratch / "warehouse", scratch / "events"
     events.mkdir(parents=True)
     base = project_env(AIRFLOW_HOME=str(home), MOVIEREC_WAREHOUSE=warehouse.as_uri())
@@ -151,6 +151,9 @@ def run_once(drop: Path, scratch: Path) -> dict:
     output = proc.communicate()[0]
     sampler.stop()
     total = time.monotonic() - started
+    if log_to is not None:
+        log_to.parent.mkdir(parents=True, exist_ok=True)
+        log_to.write_text(output)
     tasks = parse_task_log(output)
     if [tasks.get(t, {}).get("state") for t in TASKS] != ["success"] * len(TASKS):
         (scratch / "failed.log").write_text(output)
@@ -173,12 +176,15 @@ def run_once(drop: Path, scratch: Path) -> dict:
     first = min(t["start"] for t in tasks.values())
     last = max(t["end"] for t in tasks.values())
     metrics = json.loads((warehouse / "metrics" / f"ds={DS}" / "metrics.json").read_text())
-    return {"dag_wall_s": round(last - first, 2), "airflow_dags_test_s": round(total, 2), "stages": stages,
+    manifest = json.loads((warehouse / "curated" / f"ds={DS}" / "_manifest.json").read_text())
+    return {"ratings": manifest["counts"]["ratings_kept"], "dag_wall_s": round(last - first, 2),
+            "airflow_dags_test_s": round(total, 2), "stages": stages,
             "rmse": metrics["rmse"], "ndcg_at_10": metrics["ndcg_at_10"]}
 
 
 def median_row(runs: list[dict]) -> dict:
-    med = {"dag_wall_s": statistics.median(r["dag_wall_s"] for r in runs), "stages": {}}
+    med = {"ratings": runs[0].get("ratings"), "dag_wall_s": statistics.median(r["dag_wall_s"] for r in runs),
+           "stages": {}}
     for task in TASKS:
         med["stages"][task] = {k: statistics.median(r["stages"][task][k] for r in runs)
                                for k in runs[0]["stages"][task]}
@@ -191,6 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", nargs="*", default=[], help="real MovieLens drops (folder or zip)")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--json", type=Path, help="write every run's figures here")
+    parser.add_argument("--logs", type=Path, help="keep each run's task log (every job's output) in this folder")
     args = parser.parse_args(argv)
     drops = [(f"generated {n:,}", drop_for(n)) for n in args.ratings]
     drops += [(Path(d).name, Path(d).resolve()) for d in args.data]
@@ -199,7 +206,8 @@ def main(argv: list[str] | None = None) -> int:
         runs = []
         for i in range(args.runs):
             with tempfile.TemporaryDirectory(prefix="movierec-bench-") as scratch:
-                runs.append(run_once(drop, Path(scratch)))
+                log_to = args.logs / f"{drop.name}-run{i + 1}.log" if args.logs else None
+                runs.append(run_once(drop, Path(scratch), log_to))
             print(f"{label} run {i + 1}: DAG {runs[-1]['dag_wall_s']:.1f} s "
                   + " ".join(f"{t} {runs[-1]['stages'][t]['wall_s']:.1f}" for t in TASKS), flush=True)
         results[label] = {"runs": runs, "median": median_row(runs)}

@@ -30,7 +30,7 @@ from movierec.errors import PipelineError
 from movierec.evaluation import NO_CHAMPION, champion_ds, champion_failures, score_model
 from movierec.schema import MOVIE_ID, RATING, USER_ID
 from movierec.serving import load_serving
-from movierec.session import get_session
+from movierec.session import get_session, size_to_data
 from movierec.warehouse import Warehouse, latest_marker, partition
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,9 @@ def evaluate(args) -> None:  # noqa: ANN001 - argparse namespace
     spark = get_session("movierec-evaluate")
     wh = Warehouse(spark, args.warehouse)
     curated = partition(wh.root, "curated", args.ds)
-    lo, hi = wh.read_json(f"{curated}/_manifest.json")["scale"]
+    manifest = wh.read_json(f"{curated}/_manifest.json")
+    lo, hi = manifest["scale"]
+    size_to_data(spark, manifest["counts"]["ratings_kept"])
     train = spark.read.parquet(f"{curated}/train").select(USER_ID, MOVIE_ID, RATING).cache()
     test = spark.read.parquet(f"{curated}/test").select(USER_ID, MOVIE_ID, RATING).cache()
     models = partition(wh.root, "models", args.ds)

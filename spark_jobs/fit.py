@@ -28,7 +28,7 @@ from movierec import cli
 from movierec.model import AlsParams, RankerParams, fit_model, params_dict, save_model
 from movierec.schema import MOVIE_ID, RATING, USER_ID
 from movierec.serving import SERVING_FILE, save_serving, serving_tables
-from movierec.session import get_session
+from movierec.session import get_session, size_to_data
 from movierec.tuning import tune
 from movierec.warehouse import Warehouse, partition
 
@@ -57,7 +57,9 @@ def fit(args) -> None:  # noqa: ANN001 - argparse namespace
     checkpoints = wh.uri("_checkpoints", f"fit-{args.ds}-{uuid.uuid4().hex[:8]}")
     spark.sparkContext.setCheckpointDir(checkpoints)
     curated = partition(wh.root, "curated", args.ds)
-    lo, hi = wh.read_json(f"{curated}/_manifest.json")["scale"]
+    manifest = wh.read_json(f"{curated}/_manifest.json")
+    lo, hi = manifest["scale"]
+    size_to_data(spark, manifest["counts"]["train"])
     train = spark.read.parquet(f"{curated}/train").select(USER_ID, MOVIE_ID, RATING).cache()
     try:
         started = time.monotonic()

@@ -11,11 +11,13 @@ lines, sha256). Written to a staging folder, then renamed into place.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from movierec import cli
 from movierec.errors import PipelineError
@@ -24,13 +26,36 @@ from movierec.session import get_session
 from movierec.sources import is_local_or_http, list_files, materialize
 from movierec.warehouse import Warehouse, partition
 
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
 log = logging.getLogger(__name__)
 RAW = "raw/movielens"
+SMALL_FILE_BYTES = 32 * 1024**2
 
 
 def resolve_source(source: str, ds: str) -> str:
     """Fill the ``{ds}`` placeholder of a dated source."""
     return source.replace("{ds}", ds)
+
+
+def count_lines(data: bytes) -> int:
+    """Lines as Hadoop's text reader counts them (\\n, \\r\\n or a lone \\r ends a line)."""
+    return len(data.splitlines())
+
+
+def file_facts(spark: SparkSession, wh: Warehouse, uri: str) -> dict:
+    """bytes, lines and sha256 of a copied file.
+
+    A small file is read once into the driver (no Spark job: at that size a
+    job's latency is the whole cost); a large one is counted by Spark and hashed
+    in the JVM, so its bytes never cross py4j.
+    """
+    size = wh.size(uri)
+    if size <= SMALL_FILE_BYTES:
+        data = wh.read_bytes(uri)
+        return {"bytes": size, "lines": count_lines(data), "sha256": hashlib.sha256(data).hexdigest()}
+    return {"bytes": size, "lines": spark.read.text(uri).count(), "sha256": wh.sha256(uri)}
 
 
 def build_manifest(source: str, layout: str, files: list[dict]) -> dict:
@@ -59,9 +84,8 @@ def ingest(args) -> None:  # noqa: ANN001 - argparse namespace
             name = PurePosixPath(rel).name
             target = f"{staged}/{name}"
             wh.copy(f"{base}/{rel}", target)
-            lines = spark.read.text(target).count()
-            files.append({"name": name, "role": role, "bytes": wh.size(target), "lines": lines,
-                          "sha256": wh.sha256(target)})
+            files.append({"name": name, "role": role, **file_facts(spark, wh, target)})
+            lines = files[-1]["lines"]
             log.info("copied %s (%s): %d bytes, %d lines", rel, role, files[-1]["bytes"], lines)
         wh.write_json(f"{staged}/_manifest.json", build_manifest(source, layout.value, files))
         wh.commit(staged, final)

@@ -40,7 +40,7 @@ from movierec.schema import (
     YEAR,
     Layout,
 )
-from movierec.session import get_session
+from movierec.session import get_session, size_to_data
 from movierec.split import SPLIT_METHODS, split_ratings
 from movierec.warehouse import Warehouse, partition
 
@@ -80,6 +80,7 @@ def preprocess(args) -> None:  # noqa: ANN001 - argparse namespace
     manifest = wh.read_json(f"{raw}/_manifest.json")
     layout = Layout(manifest["layout"])
     spec = LAYOUTS[layout]
+    size_to_data(spark, sum(f["lines"] for f in manifest["files"] if f.get("role") == "ratings"))
 
     movie_rows, movie_rejects = parse_movies(wh.read_bytes(f"{raw}/{spec.movies_file}"), layout, spec.movies_file)
     movies = spark.createDataFrame([(m.movie_id, m.title, m.year, list(m.genres)) for m in movie_rows], MOVIES_SCHEMA)

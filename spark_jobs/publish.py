@@ -23,7 +23,7 @@ from movierec import cli
 from movierec.errors import PipelineError
 from movierec.schema import MOVIE_ID, RANK, SCORE, TITLE, USER_ID
 from movierec.serving import load_serving
-from movierec.session import get_session
+from movierec.session import get_session, size_to_data
 from movierec.topn import RANKER_SCORE, recommend
 from movierec.warehouse import Warehouse, latest_marker, partition
 
@@ -44,7 +44,9 @@ def publish(args) -> None:  # noqa: ANN001 - argparse namespace
                             f" max_rmse {metrics.get('max_rmse')}, failures {metrics.get('failures')}); "
                             "refusing to publish it")
     curated = partition(wh.root, "curated", args.ds)
-    lo, hi = wh.read_json(f"{curated}/_manifest.json")["scale"]
+    manifest = wh.read_json(f"{curated}/_manifest.json")
+    lo, hi = manifest["scale"]
+    size_to_data(spark, manifest["counts"]["ratings_kept"])
     train = spark.read.parquet(f"{curated}/train")
     rated = train.unionByName(spark.read.parquet(f"{curated}/test")).select(USER_ID, MOVIE_ID)
     movies = spark.read.parquet(f"{curated}/movies").select(MOVIE_ID, TITLE)

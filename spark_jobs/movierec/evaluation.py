@@ -10,6 +10,7 @@ seen movies.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from pyspark.sql import functions as F
@@ -44,13 +45,23 @@ def score_model(model: ServingTables, train: DataFrame, test: DataFrame, k: int,
     Returns:
         rmse, mae, test_ratings, cold_start (counts) and the ranking metrics at ``k``.
     """
-    predictions = predict(model.rating, test, scale[0], scale[1]).cache()
-    errors = rating_errors(predictions)
-    lists = recommend(model, users=test.select(USER_ID), seen=train, n=k, scale=scale)
-    scores = {"rmse": errors["rmse"], "mae": errors["mae"], "test_ratings": errors["n"],
-              "cold_start": cold_start_counts(predictions), **ranking_metrics(lists, test, k)}
-    predictions.unpersist()
-    return scores
+    def rating_part() -> dict:
+        predictions = predict(model.rating, test, scale[0], scale[1]).cache()
+        try:
+            errors = rating_errors(predictions)
+            return {"rmse": errors["rmse"], "mae": errors["mae"], "test_ratings": errors["n"],
+                    "cold_start": cold_start_counts(predictions)}
+        finally:
+            predictions.unpersist()
+
+    def ranking_part() -> dict:
+        lists = recommend(model, users=test.select(USER_ID), seen=train, n=k, scale=scale)
+        return ranking_metrics(lists, test, k)
+
+    # Independent Spark jobs: submitted together they overlap instead of queueing.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        rating, ranking = pool.submit(rating_part), pool.submit(ranking_part)
+        return {**rating.result(), **ranking.result()}
 
 
 def champion_ds(latest: dict | None, ds: str) -> str | None:

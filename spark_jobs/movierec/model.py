@@ -39,6 +39,8 @@ Notes:
 from __future__ import annotations
 
 import json
+import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
@@ -57,6 +59,8 @@ if TYPE_CHECKING:
     import pandas as pd
     from pyspark.ml.recommendation import ALSModel
     from pyspark.sql import DataFrame, SparkSession
+
+log = logging.getLogger(__name__)
 
 USER_BIAS = "user_bias"
 MOVIE_BIAS = "movie_bias"
@@ -368,7 +372,15 @@ def fit_als(train: DataFrame, params: AlsParams) -> ALSModel:
         checkpointInterval=params.checkpoint_interval, userCol=USER_ID, itemCol=MOVIE_ID, ratingCol=RATING,
         coldStartStrategy="nan",
     )
-    return als.fit(train)
+    return _timed_fit(als, train, f"ALS (rank {params.rank}, {params.max_iter} iterations)")
+
+
+def _timed_fit(als, train: DataFrame, what: str) -> ALSModel:  # noqa: ANN001 - pyspark.ml ALS
+    # Per-fit time in the task log: what benchmarks/als.py's seconds per iteration are compared with.
+    started = time.monotonic()
+    model = als.fit(train)
+    log.info("%s fitted in %.1f s", what, time.monotonic() - started)
+    return model
 
 
 def fit_ranker(train: DataFrame, params: RankerParams) -> ALSModel:
@@ -381,7 +393,8 @@ def fit_ranker(train: DataFrame, params: RankerParams) -> ALSModel:
         regParam=params.reg_param, implicitPrefs=True, alpha=params.alpha, seed=params.seed,
         userCol=USER_ID, itemCol=MOVIE_ID, ratingCol=RATING, coldStartStrategy="nan",
     )
-    return als.fit(train.select(USER_ID, MOVIE_ID, RATING))
+    return _timed_fit(als, train.select(USER_ID, MOVIE_ID, RATING),
+                      f"implicit ALS ranker (rank {params.rank}, {params.max_iter} iterations)")
 
 
 def factor_table(factors: DataFrame, rank: int) -> tuple[np.ndarray, np.ndarray]:
@@ -512,15 +525,24 @@ def load_biases(spark: SparkSession, uri: str) -> Biases:
 
 
 def save_model(spark: SparkSession, model: Model, uri: str) -> None:
-    """Write ``model`` below ``uri``: ``als/``, ``biases/``, ``baseline/``, ``ranker/``, ``profiles/``, ``model/``."""
-    model.als.write().save(f"{uri}/als")
-    save_biases(spark, model.biases, f"{uri}/biases")
-    save_biases(spark, model.baseline, f"{uri}/baseline")
+    """Write ``model`` below ``uri``: ``als/``, ``biases/``, ``baseline/``, ``ranker/``, ``profiles/``, ``model/``.
+
+    The pieces are independent writes, submitted together (each is a few small Spark jobs).
+    """
+    writes = [
+        lambda: model.als.write().save(f"{uri}/als"),
+        lambda: save_biases(spark, model.biases, f"{uri}/biases"),
+        lambda: save_biases(spark, model.baseline, f"{uri}/baseline"),
+        lambda: _write_json(spark, {"profile_weight": model.profile_weight, "min_support": model.min_support},
+                            f"{uri}/model"),
+    ]
     if model.ranker is not None:
-        model.ranker.write().save(f"{uri}/ranker")
+        writes.append(lambda: model.ranker.write().save(f"{uri}/ranker"))
     if model.profiles is not None:
-        model.profiles.write.mode("overwrite").parquet(f"{uri}/profiles")
-    _write_json(spark, {"profile_weight": model.profile_weight, "min_support": model.min_support}, f"{uri}/model")
+        writes.append(lambda: model.profiles.write.mode("overwrite").parquet(f"{uri}/profiles"))
+    with ThreadPoolExecutor(max_workers=len(writes)) as pool:
+        for done in [pool.submit(write) for write in writes]:
+            done.result()
 
 
 def load_model(spark: SparkSession, uri: str) -> Model:

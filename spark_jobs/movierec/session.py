@@ -41,6 +41,37 @@ def get_session(app_name: str) -> SparkSession:
     return spark
 
 
+# Below this many ratings a job is a chain of small Spark jobs whose cost is latency, not work.
+SMALL_INPUT = 2_000_000
+RATINGS_PER_PARTITION = 1_000_000
+
+
+def shuffle_settings(ratings: int, cores: int) -> dict[str, str]:
+    """SQL settings sized to the number of ratings a job handles.
+
+    About one shuffle partition per million ratings, never fewer than two per
+    core. Adaptive execution re-plans after every shuffle and runs each query
+    stage as its own Spark job: it pays off on large inputs (coalescing, skew
+    joins) and only adds latency on small ones, where it is turned off.
+    """
+    partitions = max(2 * cores, -(-ratings // RATINGS_PER_PARTITION))
+    return {"spark.sql.shuffle.partitions": str(partitions),
+            "spark.sql.adaptive.enabled": "false" if ratings <= SMALL_INPUT else "true"}
+
+
+def size_to_data(spark: SparkSession, ratings: int) -> None:
+    """Apply :func:`shuffle_settings` unless spark-submit set the same keys (``--conf`` wins)."""
+    from pyspark import SparkConf
+
+    given = SparkConf()  # what spark-submit passed, without get_session's defaults
+    settings = shuffle_settings(ratings, spark.sparkContext.defaultParallelism)
+    for key, value in settings.items():
+        if not given.contains(key):
+            spark.conf.set(key, value)
+    logging.getLogger(__name__).info("sized to %d ratings: %s", ratings,
+                                     {k: spark.conf.get(k) for k in settings})
+
+
 def setup_logging() -> None:
     """Log to stderr in a format Airflow's task log shows well."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -25,8 +25,8 @@ from pyspark.sql import functions as F
 
 from movierec.lookup import Table, collect_table
 from movierec.model import FEATURES, MOVIE_BIAS, Model
-from movierec.schema import MOVIE_ID, PREDICTION, RANK, SCORE, USER_ID
-from movierec.scoring import predict
+from movierec.schema import MOVIE_ID, RANK, SCORE, USER_ID
+from movierec.scoring import predict_arrays
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -39,9 +39,11 @@ if TYPE_CHECKING:
 
 RANKER_SCORE = "ranker_score"
 TOPN_SCHEMA = f"{USER_ID} int, {RANK} int, {MOVIE_ID} int, {RANKER_SCORE} float"
+RECS_SCHEMA = f"{USER_ID} int, {RANK} int, {MOVIE_ID} int, {SCORE} float, {RANKER_SCORE} float"
 OFFSET = "offset"
 _SEEN = "_seen"
 _WANTED = "_wanted"
+_SCORE_CELLS = 30_000_000  # user x movie scores held at once per task (float32: 120 MB)
 
 
 @dataclass(frozen=True)
@@ -134,8 +136,21 @@ def top_n(factors: Factors | RankingTables, users: DataFrame, seen: DataFrame, c
         movie id, so lists are deterministic.
     """
     tables = factors if isinstance(factors, RankingTables) else _collect(factors, candidates)
-    # One shuffle: the wanted users and the seen pairs grouped together by user.
-    user_rows = (
+
+    def score(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        for batch in batches:
+            if not batch.empty and len(tables.movie_ids):
+                yield _score_batch(batch, tables, n)
+
+    return _user_rows(users, seen).mapInPandas(score, TOPN_SCHEMA)
+
+
+def _user_rows(users: DataFrame, seen: DataFrame) -> DataFrame:
+    """user_id and the list of movies they have seen, for every user in ``users``.
+
+    One shuffle: the wanted users and the seen pairs are grouped together by user.
+    """
+    return (
         users.select(USER_ID, F.lit(None).cast("int").alias(MOVIE_ID), F.lit(True).alias(_WANTED))
         .unionByName(seen.select(USER_ID, MOVIE_ID, F.lit(False).alias(_WANTED)))
         .groupBy(USER_ID)
@@ -144,17 +159,19 @@ def top_n(factors: Factors | RankingTables, users: DataFrame, seen: DataFrame, c
         .select(USER_ID, _SEEN)
     )
 
-    def score(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        for batch in batches:
-            if not batch.empty and len(tables.movie_ids):
-                yield _score_batch(batch, tables, n)
-
-    return user_rows.mapInPandas(score, TOPN_SCHEMA)
-
 
 def _score_batch(batch: pd.DataFrame, tables: RankingTables, n: int) -> pd.DataFrame:
+    """Top-``n`` of one Arrow batch of users, scored in slices of users.
+
+    The scores of a slice are users x candidate movies floats: slicing bounds
+    that matrix (about 120 MB at 60k movies) whatever the batch size.
+    """
     import pandas as pd
 
+    step = max(1, _SCORE_CELLS // max(1, len(tables.movie_ids)))
+    if len(batch) > step:
+        return pd.concat([_score_batch(batch.iloc[i:i + step], tables, n) for i in range(0, len(batch), step)],
+                         ignore_index=True)
     ids = tables.movie_ids
     u, known = tables.users.lookup(batch[USER_ID].to_numpy(np.int64))
     u = np.where(known[:, None], u, tables.mean_user[None, :]).astype(np.float32)
@@ -197,6 +214,18 @@ def recommend(serving: ServingTables, users: DataFrame, seen: DataFrame, n: int,
     Returns:
         user_id, rank, movie_id, score (the predicted rating, float), ranker_score.
     """
-    lists = top_n(serving.ranking(), users, seen, None, n)
-    rated = predict(serving.rating, lists, scale[0], scale[1])
-    return rated.select(USER_ID, RANK, MOVIE_ID, F.col(PREDICTION).cast("float").alias(SCORE), RANKER_SCORE)
+    ranking, rating = serving.ranking(), serving.rating
+    lo, hi = scale
+
+    # Ranking and rating in one pass (one Python worker per task, not one per step).
+    def score(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        for batch in batches:
+            if batch.empty or not len(ranking.movie_ids):
+                continue
+            lists = _score_batch(batch, ranking, n)
+            predicted, _, _ = predict_arrays(rating, lists[USER_ID].to_numpy(np.int64),
+                                             lists[MOVIE_ID].to_numpy(np.int64), lo, hi)
+            lists[SCORE] = predicted.astype(np.float32)
+            yield lists[[USER_ID, RANK, MOVIE_ID, SCORE, RANKER_SCORE]]
+
+    return _user_rows(users, seen).mapInPandas(score, RECS_SCHEMA)
