@@ -111,3 +111,40 @@ def test_fit_predict_save_load_round_trip(spark, tmp_path):
              for r in predict(fit_model(train, AlsParams(rank=2, max_iter=3, profile_weight=0.0),
                                         RankerParams(rank=2, max_iter=3)), pairs, 1.0, 5.0).collect()}
     assert plain[(1, 1)] != pytest.approx(out[(1, 1)].prediction)
+
+
+def test_serving_tables_round_trip_and_match_the_saved_model(spark, tmp_path):
+    from dataclasses import fields
+
+    from movierec.lookup import Table
+    from movierec.serving import SERVING_FILE, load_serving, save_serving, serving_tables
+    from movierec.warehouse import Warehouse
+
+    rng = np.random.default_rng(1)
+    rows = [(u, m, float(rng.integers(1, 6))) for u in range(1, 21) for m in range(1, 16) if rng.random() < 0.5]
+    train = spark.createDataFrame(rows, "user_id int, movie_id int, rating double")
+    model = fit_model(train, AlsParams(rank=2, max_iter=2), RankerParams(rank=2, max_iter=2, min_support=3))
+    uri = (tmp_path / "m").as_uri()
+    save_model(spark, model, uri)
+    wh = Warehouse(spark, uri)
+    save_serving(wh, f"{uri}/{SERVING_FILE}", serving_tables(model, train))
+    from_file = load_serving(spark, wh, uri, train)
+    (tmp_path / "m" / SERVING_FILE).unlink()  # a model written before serving.npz existed
+    collected = load_serving(spark, wh, uri, train)
+
+    def same(a, b) -> None:
+        for f in fields(a):
+            x, y = getattr(a, f.name), getattr(b, f.name)
+            if isinstance(x, Table):
+                assert x.ids.tolist() == y.ids.tolist()
+                assert np.asarray(x.values) == pytest.approx(np.asarray(y.values), abs=1e-6), f.name
+            elif f.name == "rating":
+                same(x, y)
+            elif x is None or y is None:
+                assert x is y, f.name
+            else:
+                assert x == pytest.approx(y), f.name
+
+    same(from_file, collected)
+    assert from_file.min_support == 3
+    assert set(from_file.ranking().movie_ids) == {m for m, n in train.groupBy("movie_id").count().collect() if n >= 3}
