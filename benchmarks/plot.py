@@ -23,12 +23,15 @@ def points(paths: list[Path]) -> list[dict]:
     by_ratings: dict[int, dict] = {}
     for path in paths:
         for label, result in json.loads(path.read_text()).items():
+            if not isinstance(result, dict) or "median" not in result:
+                continue  # not a benchmarks/pipeline.py result (e.g. benchmarks/als.py's)
             med = result["median"]
             ratings = med.get("ratings") or result["runs"][0].get("ratings")
             if not ratings and label.startswith("generated "):  # files written before ratings were recorded
                 ratings = int(label.split()[1].replace(",", ""))
             if ratings:
-                by_ratings[int(ratings)] = {**med, "label": label, "runs": len(result["runs"])}
+                by_ratings[int(ratings)] = {**med, "ratings": int(ratings), "label": label,
+                                            "runs": len(result["runs"])}
     return [by_ratings[n] for n in sorted(by_ratings)]
 
 

@@ -24,7 +24,7 @@ import numpy as np
 from pyspark.sql import functions as F
 
 from movierec.lookup import Table, collect_table
-from movierec.model import FEATURES, MOVIE_BIAS, Model
+from movierec.model import FEATURES
 from movierec.schema import MOVIE_ID, RANK, SCORE, USER_ID
 from movierec.scoring import predict_arrays
 
@@ -66,14 +66,6 @@ class Factors:
 def als_factors(als: ALSModel) -> Factors:
     """An ALS model's factors, no offsets (the implicit ranker's score)."""
     return Factors(als.userFactors, als.itemFactors, als.rank)
-
-
-def ranking_factors(model: Model) -> Factors:
-    """The factors the lists are ranked by: the ranker's, else (older models) ALS + movie bias."""
-    if model.ranker is not None:
-        return als_factors(model.ranker)
-    offsets = model.biases.movies.select(MOVIE_ID, F.col(MOVIE_BIAS).alias(OFFSET))
-    return Factors(model.als.userFactors, model.als.itemFactors, model.als.rank, offsets)
 
 
 def supported_movies(train: DataFrame, min_support: int) -> DataFrame:
