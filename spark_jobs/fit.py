@@ -70,7 +70,7 @@ def fit(args) -> None:  # noqa: ANN001 - argparse namespace
                      tuning["ranker"]["chosen"])
         model = fit_model(train, params, ranker_params)
         final = partition(wh.root, "models", args.ds)
-        staged = wh.staging_dir(final)
+        staged = wh.staging_dir(final, create=True)
         save_model(spark, model, staged)
         save_serving(wh, f"{staged}/{SERVING_FILE}", serving_tables(model, train))
         fit_seconds = time.monotonic() - started

@@ -96,7 +96,7 @@ def preprocess(args) -> None:  # noqa: ANN001 - argparse namespace
 
     rejected = rejected.cache()
     rejected_final, final = partition(wh.root, "rejected", args.ds), partition(wh.root, "curated", args.ds)
-    rejected_staged, staged = wh.staging_dir(rejected_final), wh.staging_dir(final)
+    rejected_staged, staged = wh.staging_dir(rejected_final), wh.staging_dir(final, create=True)
     train, test = split_ratings(kept, args.split, args.test_fraction, args.seed)
 
     def count_rejected() -> dict[str, int]:

@@ -117,10 +117,17 @@ class Warehouse:
             found.append(it.next().getPath().toString()[len(base):])
         return sorted(found)
 
-    def staging_dir(self, final: str) -> str:
-        """A fresh, unique staging folder beside ``final`` (same filesystem, so rename is cheap)."""
+    def staging_dir(self, final: str, *, create: bool = False) -> str:
+        """A fresh, unique staging folder beside ``final`` (same filesystem, so rename is cheap).
+
+        ``create`` makes it now, with the warehouse's umask, for writers that run side by side
+        into it: left to them, it once came out 755 on HDFS instead of 750.
+        """
         parent, name = final.rsplit("/", 1)
-        return f"{parent}/{STAGING}/{name}-{uuid.uuid4().hex[:12]}"
+        staged = f"{parent}/{STAGING}/{name}-{uuid.uuid4().hex[:12]}"
+        if create:
+            self.mkdirs(staged)
+        return staged
 
     def _rename(self, src: str, dst: str, *, overwrite: bool, missing_ok: bool = False) -> bool:
         """Rename through FileContext: never into an existing folder (FileSystem.rename would nest it).
@@ -228,10 +235,11 @@ class Warehouse:
 
     def copy(self, src: str, dst: str) -> None:
         """Copy a file between any two Hadoop filesystems (local path, file://, hdfs://)."""
-        src_path = self._path(src)
-        src_fs = src_path.getFileSystem(self._conf)
+        # Each side gets its own FileSystem: the warehouse's would reject the other's scheme.
+        src_path, dst_path = self._path(src), self._path(dst)
         ok = self._jvm.org.apache.hadoop.fs.FileUtil.copy(
-            src_fs, src_path, self._fs, self._path(dst), False, True, self._conf
+            src_path.getFileSystem(self._conf), src_path,
+            dst_path.getFileSystem(self._conf), dst_path, False, True, self._conf,
         )
         if not ok:
             raise PipelineError(f"could not copy {src} to {dst}")
