@@ -154,6 +154,8 @@ def run_once(drop: Path, scratch: Path, log_to: Path | None = None) -> dict:
     if log_to is not None:
         log_to.parent.mkdir(parents=True, exist_ok=True)
         log_to.write_text(output)
+        # The Spark event logs beside it, for benchmarks/eventlog.py.
+        shutil.copytree(events, log_to.with_suffix(".events"), dirs_exist_ok=True)
     tasks = parse_task_log(output)
     if [tasks.get(t, {}).get("state") for t in TASKS] != ["success"] * len(TASKS):
         (scratch / "failed.log").write_text(output)
@@ -197,7 +199,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", nargs="*", default=[], help="real MovieLens drops (folder or zip)")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--json", type=Path, help="write every run's figures here")
-    parser.add_argument("--logs", type=Path, help="keep each run's task log (every job's output) in this folder")
+    parser.add_argument("--logs", type=Path,
+                        help="keep each run's task log (every job's output) and Spark event logs in this folder")
     args = parser.parse_args(argv)
     drops = [(f"generated {n:,}", drop_for(n)) for n in args.ratings]
     drops += [(Path(d).name, Path(d).resolve()) for d in args.data]

@@ -41,7 +41,7 @@ def gate(rmse: float, max_rmse: float) -> bool:
 
 
 def evaluate(args) -> None:  # noqa: ANN001 - argparse namespace
-    spark = get_session("movierec-evaluate")
+    spark = get_session("movierec-evaluate", uses_pandas=True)
     wh = Warehouse(spark, args.warehouse)
     curated = partition(wh.root, "curated", args.ds)
     manifest = wh.read_json(f"{curated}/_manifest.json")

@@ -23,6 +23,7 @@ import sys
 import time
 import uuid
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 from movierec import cli
 from movierec.model import AlsParams, RankerParams, fit_model, params_dict, save_model
@@ -52,7 +53,7 @@ def ranker_params_from_args(args) -> RankerParams:  # noqa: ANN001 - argparse na
 
 def fit(args) -> None:  # noqa: ANN001 - argparse namespace
     params, ranker_params = params_from_args(args), ranker_params_from_args(args)
-    spark = get_session("movierec-fit")
+    spark = get_session("movierec-fit", uses_pandas=True)
     wh = Warehouse(spark, args.warehouse)
     checkpoints = wh.uri("_checkpoints", f"fit-{args.ds}-{uuid.uuid4().hex[:8]}")
     spark.sparkContext.setCheckpointDir(checkpoints)
@@ -71,13 +72,17 @@ def fit(args) -> None:  # noqa: ANN001 - argparse namespace
         model = fit_model(train, params, ranker_params)
         final = partition(wh.root, "models", args.ds)
         staged = wh.staging_dir(final, create=True)
-        save_model(spark, model, staged)
-        save_serving(wh, f"{staged}/{SERVING_FILE}", serving_tables(model, train))
+        # Writing the model and collecting its tables are independent: side by side.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            collected = pool.submit(serving_tables, model, train)
+            save_model(spark, model, staged)
+            tables = collected.result()
+        save_serving(wh, f"{staged}/{SERVING_FILE}", tables)
         fit_seconds = time.monotonic() - started
         summary = {
             "ds": args.ds, "params": params_dict(params), "ranker": params_dict(ranker_params), "tuning": tuning,
-            "fit_seconds": round(fit_seconds, 3), "train_ratings": train.count(),
-            "users": model.als.userFactors.count(), "movies": model.als.itemFactors.count(),
+            "fit_seconds": round(fit_seconds, 3), "train_ratings": manifest["counts"]["train"],
+            "users": len(tables.rating.user_factors.ids), "movies": len(tables.rating.movie_factors.ids),
             "global_mean": model.baseline.global_mean,
         }
         wh.write_json(f"{staged}/params.json", summary)

@@ -36,7 +36,7 @@ def should_move_latest(current: str | None, ds: str) -> bool:
 
 
 def publish(args) -> None:  # noqa: ANN001 - argparse namespace
-    spark = get_session("movierec-publish")
+    spark = get_session("movierec-publish", uses_pandas=True)
     wh = Warehouse(spark, args.warehouse)
     metrics = wh.read_json(f"{partition(wh.root, 'metrics', args.ds)}/metrics.json")
     if not metrics.get("passed"):

@@ -8,13 +8,18 @@ Spark job to plan, broadcast and run) with a ``searchsorted``.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from pyspark.sql import DataFrame
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -47,3 +52,10 @@ def collect_table(df: DataFrame, key: str, value: str, width: int | None = None,
         return Table(ids, pdf[value].to_numpy(dtype))
     rows = [np.zeros(width, dtype=dtype) if v is None else np.asarray(v, dtype=dtype) for v in pdf[value]]
     return Table(ids, np.vstack(rows) if rows else np.zeros((0, width), dtype=dtype))
+
+
+def collect_concurrently(collects: dict[str, Callable[[], T]]) -> dict[str, T]:
+    """Run independent collects side by side: each is a small Spark job whose cost is latency."""
+    with ThreadPoolExecutor(max_workers=max(1, len(collects))) as pool:
+        futures = {name: pool.submit(collect) for name, collect in collects.items()}
+        return {name: future.result() for name, future in futures.items()}

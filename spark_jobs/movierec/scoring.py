@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from pyspark.sql.types import BooleanType, DoubleType, StructField, StructType
 
-from movierec.lookup import Table, collect_table
+from movierec.lookup import Table, collect_concurrently, collect_table
 from movierec.model import FEATURES, KNOWN_MOVIE, KNOWN_USER, MOVIE_BIAS, USER_BIAS, Model
 from movierec.schema import MOVIE_ID, PREDICTION, USER_ID
 
@@ -49,22 +49,29 @@ class ModelTables:
 
 
 def model_tables(model: Model) -> ModelTables:
-    """Collect every piece of ``model`` the prediction needs."""
+    """Collect every piece of ``model`` the prediction needs (the collects side by side)."""
     als_rank = model.als.rank
     uses_profiles = model.uses_profiles
     ranker_rank = model.ranker.rank if uses_profiles else 0
+    collects = {
+        "user_bias": lambda: collect_table(model.biases.users, USER_ID, USER_BIAS),
+        "movie_bias": lambda: collect_table(model.biases.movies, MOVIE_ID, MOVIE_BIAS),
+        "user_factors": lambda: collect_table(model.als.userFactors, "id", FEATURES, als_rank),
+        "movie_factors": lambda: collect_table(model.als.itemFactors, "id", FEATURES, als_rank),
+        "user_bias0": lambda: collect_table(model.baseline.users, USER_ID, USER_BIAS),
+        "movie_bias0": lambda: collect_table(model.baseline.movies, MOVIE_ID, MOVIE_BIAS),
+    }
+    if uses_profiles:
+        collects["profiles"] = lambda: collect_table(model.profiles, USER_ID, FEATURES, ranker_rank)
+        collects["profile_factors"] = lambda: collect_table(model.ranker.itemFactors, "id", FEATURES, ranker_rank)
+    tables = collect_concurrently(collects)
     return ModelTables(
         global_mean=model.biases.global_mean,
-        user_bias=collect_table(model.biases.users, USER_ID, USER_BIAS),
-        movie_bias=collect_table(model.biases.movies, MOVIE_ID, MOVIE_BIAS),
-        user_factors=collect_table(model.als.userFactors, "id", FEATURES, als_rank),
-        movie_factors=collect_table(model.als.itemFactors, "id", FEATURES, als_rank),
         baseline_mean=model.baseline.global_mean,
-        user_bias0=collect_table(model.baseline.users, USER_ID, USER_BIAS),
-        movie_bias0=collect_table(model.baseline.movies, MOVIE_ID, MOVIE_BIAS),
-        profiles=collect_table(model.profiles, USER_ID, FEATURES, ranker_rank) if uses_profiles else None,
-        profile_factors=collect_table(model.ranker.itemFactors, "id", FEATURES, ranker_rank) if uses_profiles else None,
+        profiles=tables.pop("profiles", None),
+        profile_factors=tables.pop("profile_factors", None),
         profile_weight=model.profile_weight if uses_profiles else 0.0,
+        **tables,
     )
 
 

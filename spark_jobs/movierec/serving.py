@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import os
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
 import numpy as np
 from pyspark.sql import functions as F
 
-from movierec.lookup import Table, collect_table
+from movierec.lookup import Table, collect_concurrently, collect_table
 from movierec.model import FEATURES, MOVIE_BIAS, Model, load_model
 from movierec.schema import MOVIE_ID
 from movierec.scoring import ModelTables, model_tables
@@ -68,14 +69,15 @@ def serving_tables(model: Model, train: DataFrame) -> ServingTables:
         ranker = model.als
         offsets = collect_table(model.biases.movies.select(MOVIE_ID, F.col(MOVIE_BIAS).alias(OFFSET)), MOVIE_ID,
                                 OFFSET)
-    return ServingTables(
-        rating=model_tables(model),
-        rank_users=collect_table(ranker.userFactors, "id", FEATURES, ranker.rank, np.float32),
-        rank_movies=collect_table(ranker.itemFactors, "id", FEATURES, ranker.rank, np.float32),
-        rank_offsets=offsets,
-        support=collect_table(train.groupBy(MOVIE_ID).count(), MOVIE_ID, _COUNT, dtype=np.int64),
-        min_support=model.min_support,
-    )
+    # The rating model's collects run side by side already; these beside them.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        rating = pool.submit(model_tables, model)
+        tables = collect_concurrently({
+            "rank_users": lambda: collect_table(ranker.userFactors, "id", FEATURES, ranker.rank, np.float32),
+            "rank_movies": lambda: collect_table(ranker.itemFactors, "id", FEATURES, ranker.rank, np.float32),
+            "support": lambda: collect_table(train.groupBy(MOVIE_ID).count(), MOVIE_ID, _COUNT, dtype=np.int64),
+        })
+        return ServingTables(rating=rating.result(), rank_offsets=offsets, min_support=model.min_support, **tables)
 
 
 def _flatten(obj: object, prefix: str, out: dict[str, np.ndarray]) -> None:

@@ -15,3 +15,14 @@ def test_shuffle_settings_grow_with_the_ratings(ratings, partitions, adaptive):
 
 def test_never_fewer_partitions_than_two_per_core():
     assert shuffle_settings(0, cores=16)["spark.sql.shuffle.partitions"] == "32"
+
+
+def test_preloading_stops_quietly_at_a_missing_module(monkeypatch):
+    import sys
+
+    from movierec import session
+
+    monkeypatch.delitem(sys.modules, "colorsys", raising=False)
+    session._import_all(("colorsys", "movierec_no_such_module", "this_is_never_reached"))
+
+    assert "colorsys" in sys.modules
