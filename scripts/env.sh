@@ -27,11 +27,18 @@ export MOVIEREC_PY_FILES="${MOVIEREC_PY_FILES:-$REPO/build/movierec.zip}"
 #   replaces these two (e.g. "-XX:+UseParallelGC" alone for 10M+ ratings, where C2 code pays off);
 # - no Spark UI (-0.5 s a job).
 # MOVIEREC_FAST_START=0 turns all of it off.
+# Sourcing again (say with another MOVIEREC_DRIVER_JAVA_OPTS) replaces what the last source added.
+if [ -n "${MOVIEREC_ADDED_SUBMIT_OPTS:-}" ]; then
+  SPARK_SUBMIT_OPTS="${SPARK_SUBMIT_OPTS//"$MOVIEREC_ADDED_SUBMIT_OPTS"/}"
+  SPARK_SUBMIT_OPTS="${SPARK_SUBMIT_OPTS% }"
+  unset MOVIEREC_ADDED_SUBMIT_OPTS
+fi
 _cds="$(ls "$REPO"/build/spark-cds/*.jsa 2>/dev/null | head -1)"
 if [ "${MOVIEREC_FAST_START:-1}" != 0 ] && [[ "${SPARK_SUBMIT_OPTS:-}" != *Dspark.ui.enabled* ]]; then
   _opts="${MOVIEREC_DRIVER_JAVA_OPTS--XX:+UseParallelGC -XX:TieredStopAtLevel=1}"
   [ -n "$_cds" ] && _opts="-XX:SharedArchiveFile=$_cds -Xshare:auto $_opts"
   # The same for the executors a standalone cluster on this machine starts (local[*] has none).
-  export SPARK_SUBMIT_OPTS="${SPARK_SUBMIT_OPTS:+$SPARK_SUBMIT_OPTS }$_opts -Dspark.ui.enabled=false \"-Dspark.executor.extraJavaOptions=$_opts\""
+  export MOVIEREC_ADDED_SUBMIT_OPTS="$_opts -Dspark.ui.enabled=false \"-Dspark.executor.extraJavaOptions=$_opts\""
+  export SPARK_SUBMIT_OPTS="${SPARK_SUBMIT_OPTS:+$SPARK_SUBMIT_OPTS }$MOVIEREC_ADDED_SUBMIT_OPTS"
 fi
 unset _cds _opts
