@@ -84,9 +84,9 @@ def ingest(args) -> None:  # noqa: ANN001 - argparse namespace
             name = PurePosixPath(rel).name
             target = f"{staged}/{name}"
             wh.copy(f"{base}/{rel}", target)
-            files.append({"name": name, "role": role, **file_facts(spark, wh, target)})
-            lines = files[-1]["lines"]
-            log.info("copied %s (%s): %d bytes, %d lines", rel, role, files[-1]["bytes"], lines)
+            facts = file_facts(spark, wh, target)
+            files.append({"name": name, "role": role, **facts})
+            log.info("copied %s (%s): %d bytes, %d lines", rel, role, facts["bytes"], facts["lines"])
         wh.write_json(f"{staged}/_manifest.json", build_manifest(source, layout.value, files))
         wh.commit(staged, final)
     log.info("ingested %s into %s", source, final)

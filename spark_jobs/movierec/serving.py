@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
@@ -69,15 +68,13 @@ def serving_tables(model: Model, train: DataFrame) -> ServingTables:
         ranker = model.als
         offsets = collect_table(model.biases.movies.select(MOVIE_ID, F.col(MOVIE_BIAS).alias(OFFSET)), MOVIE_ID,
                                 OFFSET)
-    # The rating model's collects run side by side already; these beside them.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        rating = pool.submit(model_tables, model)
-        tables = collect_concurrently({
-            "rank_users": lambda: collect_table(ranker.userFactors, "id", FEATURES, ranker.rank, np.float32),
-            "rank_movies": lambda: collect_table(ranker.itemFactors, "id", FEATURES, ranker.rank, np.float32),
-            "support": lambda: collect_table(train.groupBy(MOVIE_ID).count(), MOVIE_ID, _COUNT, dtype=np.int64),
-        })
-        return ServingTables(rating=rating.result(), rank_offsets=offsets, min_support=model.min_support, **tables)
+    tables = collect_concurrently({
+        "rating": lambda: model_tables(model),
+        "rank_users": lambda: collect_table(ranker.userFactors, "id", FEATURES, ranker.rank, np.float32),
+        "rank_movies": lambda: collect_table(ranker.itemFactors, "id", FEATURES, ranker.rank, np.float32),
+        "support": lambda: collect_table(train.groupBy(MOVIE_ID).count(), MOVIE_ID, _COUNT, dtype=np.int64),
+    })
+    return ServingTables(rank_offsets=offsets, min_support=model.min_support, **tables)
 
 
 def _flatten(obj: object, prefix: str, out: dict[str, np.ndarray]) -> None:
