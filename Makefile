@@ -15,9 +15,11 @@ help:
 venv:
 	@scripts/install.sh
 
-# The shared package, shipped to Spark with --py-files; and the JVM class-data-sharing archive
-# that makes every spark-submit start ~3 s faster (recorded once, scripts/spark_cds.py).
+# The shared package, shipped to Spark with --py-files; Spark's home with pyspark's Python zips
+# precompiled (scripts/spark_home.py); and the JVM class-data-sharing archive that makes every
+# spark-submit start ~3 s faster (recorded once, scripts/spark_cds.py, under that Spark home).
 package: venv
+	@$(ENV) python scripts/spark_home.py >/dev/null
 	@$(ENV) python scripts/package.py >/dev/null
 	@$(ENV) python scripts/spark_cds.py
 

@@ -6,6 +6,11 @@ export VENV="${VENV:-$REPO/.venv}"
 # spark-submit must find the venv's python first (else "/bin/spark-class: No such file").
 export PATH="$VENV/bin:$PATH"
 export PYSPARK_PYTHON="${PYSPARK_PYTHON:-$VENV/bin/python}"
+# The installed pyspark with its Python zips precompiled (scripts/spark_home.py, built by make):
+# every Spark Python process imports pyspark from that zip, compiling it from source without this.
+if [ -z "${SPARK_HOME:-}" ] && [ -d "$REPO/build/spark-home" ]; then
+  export SPARK_HOME="$REPO/build/spark-home"
+fi
 if [ -z "${JAVA_HOME:-}" ] && command -v java >/dev/null; then
   JAVA_HOME="$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")"
   export JAVA_HOME

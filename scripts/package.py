@@ -1,4 +1,4 @@
-"""Zip spark_jobs/movierec into build/movierec.zip, the --py-files every job ships."""
+"""Zip spark_jobs/movierec into build/movierec.zip, the --py-files every job ships (with its bytecode)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,9 @@ import zipfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bytecode import pyc  # noqa: E402
 
 
 def build(target: Path = REPO / "build" / "movierec.zip") -> Path:
@@ -14,7 +17,12 @@ def build(target: Path = REPO / "build" / "movierec.zip") -> Path:
     tmp = target.with_suffix(".zip.tmp")
     with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
         for path in sorted((REPO / "spark_jobs" / "movierec").glob("*.py")):
-            zf.write(path, f"movierec/{path.name}")
+            name = f"movierec/{path.name}"
+            zf.write(path, name)
+            # Each Spark Python process would otherwise compile the package again (zip imports cache nothing).
+            compiled = pyc(path.read_bytes(), f"{target}/{name}")
+            if compiled is not None:
+                zf.writestr(name + "c", compiled)
     tmp.replace(target)
     return target
 

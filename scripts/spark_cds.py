@@ -5,8 +5,8 @@ about 3 s of each job's 9 s floor on two cores. Java 17 can record the classes
 a run loaded into an archive (``-XX:ArchiveClassesAtExit``) and map it at the
 next start (``-XX:SharedArchiveFile``). The archive is recorded once, from all
 five jobs run on a tiny generated drop (scripts/cds_workload.py), and is tied
-to this pyspark and this JVM (both are in its name); a JVM that does not match
-it prints a warning and starts as before (``-Xshare:auto``).
+to this pyspark, this JVM and the Spark home in use (all in its name); a JVM
+that does not match it prints a warning and starts as before (``-Xshare:auto``).
 
 scripts/env.sh passes it to the driver JVM in ``SPARK_SUBMIT_OPTS``. Not a
 spark-defaults.conf: ``SPARK_CONF_DIR`` goes on the JVM's class path, and a
@@ -18,6 +18,7 @@ Usage: python scripts/spark_cds.py [--force]
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import re
 import shutil
@@ -37,9 +38,12 @@ def java_version() -> str:
 
 
 def archive_path() -> Path:
+    """Named by what it is tied to: pyspark, the JVM and the Spark home whose jars are the class path."""
     import pyspark
 
-    return BUILD / "spark-cds" / f"spark-{pyspark.__version__}-java-{java_version()}.jsa"
+    home = os.environ.get("SPARK_HOME") or str(Path(pyspark.__file__).resolve().parent)
+    tag = hashlib.sha256(home.encode()).hexdigest()[:8]
+    return BUILD / "spark-cds" / f"spark-{pyspark.__version__}-java-{java_version()}-home-{tag}.jsa"
 
 
 def record(archive: Path) -> None:

@@ -11,18 +11,19 @@ lines, sha256). Written to a staging folder, then renamed into place.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from movierec import cli
 from movierec.errors import PipelineError
 from movierec.layouts import detect_layout, layout_files
-from movierec.session import get_session
+from movierec.session import get_hadoop, get_session
 from movierec.sources import is_local_or_http, list_files, materialize
 from movierec.warehouse import Warehouse, partition
 
@@ -44,18 +45,19 @@ def count_lines(data: bytes) -> int:
     return len(data.splitlines())
 
 
-def file_facts(spark: SparkSession, wh: Warehouse, uri: str) -> dict:
+def file_facts(spark: Callable[[], SparkSession], wh: Warehouse, uri: str) -> dict:
     """bytes, lines and sha256 of a copied file.
 
     A small file is read once into the driver (no Spark job: at that size a
     job's latency is the whole cost); a large one is counted by Spark and hashed
-    in the JVM, so its bytes never cross py4j.
+    in the JVM, so its bytes never cross py4j. ``spark`` is called only then:
+    a drop of small files never starts a SparkContext.
     """
     size = wh.size(uri)
     if size <= SMALL_FILE_BYTES:
         data = wh.read_bytes(uri)
         return {"bytes": size, "lines": count_lines(data), "sha256": hashlib.sha256(data).hexdigest()}
-    return {"bytes": size, "lines": spark.read.text(uri).count(), "sha256": wh.sha256(uri)}
+    return {"bytes": size, "lines": spark().read.text(uri).count(), "sha256": wh.sha256(uri)}
 
 
 def build_manifest(source: str, layout: str, files: list[dict]) -> dict:
@@ -67,8 +69,9 @@ def ingest(args) -> None:  # noqa: ANN001 - argparse namespace
     if not args.source.strip():
         raise PipelineError("no source given: set the DAG param 'source' or the Airflow Variable movierec_source")
     source = resolve_source(args.source.strip(), args.ds)
-    spark = get_session("movierec-ingest")
-    wh = Warehouse(spark, args.warehouse)
+    # Copying files needs Spark's JVM and Hadoop, not a SparkContext: one starts only to count a large file.
+    wh = Warehouse(get_hadoop(), args.warehouse)
+    spark = functools.cache(lambda: get_session("movierec-ingest"))
     with tempfile.TemporaryDirectory(prefix="movierec-ingest-") as tmp:
         if is_local_or_http(source):
             folder = materialize(source, Path(tmp), sha256=args.sha256, max_bytes=args.max_bytes)

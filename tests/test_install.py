@@ -6,20 +6,43 @@ its own (different) copy of the ``pyspark`` Python package over pyspark's.
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 from pathlib import Path
 
 import pyspark
 
+from scripts import spark_home
+from tests.conftest import project_env
+
+
+def jar_version(home: Path) -> str:
+    cores = list((home / "jars").glob("spark-core_*.jar"))
+    assert cores, f"no spark-core jar in {home / 'jars'}: pyspark is installed without its jars"
+    return re.search(r"spark-core_[\d.]+-(.+)\.jar", cores[0].name).group(1)
+
 
 def test_pyspark_python_matches_its_jars():
-    jars = Path(pyspark.__file__).parent / "jars"
-    cores = list(jars.glob("spark-core_*.jar"))
-    assert cores, f"no spark-core jar in {jars}: pyspark is installed without its jars"
-    jar_version = re.search(r"spark-core_[\d.]+-(.+)\.jar", cores[0].name).group(1)
-    assert pyspark.__version__ == jar_version, (
-        f"pyspark Python {pyspark.__version__} != jars {jar_version}: reinstall with scripts/install.sh"
+    jars = jar_version(Path(pyspark.__file__).parent)
+    assert pyspark.__version__ == jars, (
+        f"pyspark Python {pyspark.__version__} != jars {jars}: reinstall with scripts/install.sh"
     )
+
+
+def test_spark_submit_runs_the_pyspark_of_its_jars_precompiled(tmp_path):
+    # What the jobs import is $SPARK_HOME/python/lib/pyspark.zip (build/spark-home's, with bytecode).
+    script = tmp_path / "which.py"
+    script.write_text("import pyspark\nprint('PYSPARK', pyspark.__version__, pyspark.__file__)\n")
+    env = project_env()
+    out = subprocess.run(["spark-submit", "--master", "local[1]", str(script)], env=env, capture_output=True,
+                         text=True, timeout=300)
+    line = next(x for x in out.stdout.splitlines() if x.startswith("PYSPARK "))
+    _, version, where = line.split()
+    home = Path(env["SPARK_HOME"])
+    assert home == spark_home.TARGET and spark_home.is_current()  # rebuilt by make when pyspark changes
+    assert version == pyspark.__version__ == jar_version(home)
+    assert where == os.path.join(home, "python", "lib", "pyspark.zip", "pyspark", "__init__.pyc")
 
 
 def test_requirements_pin_the_installed_pyspark():

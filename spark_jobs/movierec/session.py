@@ -5,7 +5,8 @@ from __future__ import annotations
 import importlib
 import logging
 import threading
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -49,6 +50,42 @@ def get_session(app_name: str, uses_pandas: bool = False) -> SparkSession:
     if uses_pandas:
         threading.Thread(target=_warm_workers, args=(spark,), name="warm-workers", daemon=True).start()
     return spark
+
+
+@dataclass(frozen=True)
+class Hadoop:
+    """What Hadoop FileSystem calls need: Spark's JVM (through py4j) and a Hadoop configuration."""
+
+    jvm: Any
+    gateway: Any
+    conf: Any  # org.apache.hadoop.conf.Configuration
+
+    @classmethod
+    def of(cls, spark: SparkSession) -> Hadoop:
+        sc = spark.sparkContext
+        return cls(sc._jvm, sc._gateway, sc._jsc.hadoopConfiguration())
+
+
+def get_hadoop() -> Hadoop:
+    """Spark's JVM and the Hadoop configuration a SparkContext would use, without starting one.
+
+    For work that only moves files (ingest): a SparkContext costs about a second
+    to start and stop. The configuration is built as SparkContext builds it
+    (``SparkHadoopUtil.newConfiguration``: spark-submit's ``spark.hadoop.*``
+    settings, then :data:`DEFAULT_CONF`'s where spark-submit did not set them).
+    A session made later in the same process (:func:`get_session`) reuses the
+    same JVM connection.
+    """
+    from pyspark import SparkContext
+
+    SparkContext._ensure_initialized()  # connects to spark-submit's JVM (or starts one outside spark-submit)
+    jvm = SparkContext._jvm
+    spark_conf = jvm.org.apache.spark.SparkConf()  # holds what spark-submit was given
+    for key, value in DEFAULT_CONF.items():
+        if not spark_conf.contains(key):
+            spark_conf.set(key, value)
+    conf = jvm.org.apache.spark.deploy.SparkHadoopUtil.get().newConfiguration(spark_conf)
+    return Hadoop(jvm, SparkContext._gateway, conf)
 
 
 # What pandas UDFs need; about 0.8 s to import in each process.

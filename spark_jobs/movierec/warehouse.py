@@ -24,6 +24,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from movierec.errors import PipelineError
+from movierec.session import Hadoop
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -47,17 +48,16 @@ class Warehouse:
     """Thin wrapper over Hadoop's FileSystem for one warehouse root.
 
     Args:
-        spark: the active session (its JVM and Hadoop configuration are used).
+        spark: the active session, or :func:`movierec.session.get_hadoop`'s handle when the
+            job starts no SparkContext (its JVM and Hadoop configuration are used).
         root: the warehouse URI, e.g. ``file:///data/wh`` or ``hdfs://nn:8020/wh``.
     """
 
-    def __init__(self, spark: SparkSession, root: str) -> None:
+    def __init__(self, spark: SparkSession | Hadoop, root: str) -> None:
+        hadoop = spark if isinstance(spark, Hadoop) else Hadoop.of(spark)
         self.root = root.rstrip("/")
-        self._jvm = spark.sparkContext._jvm
-        self._conf = spark.sparkContext._jsc.hadoopConfiguration()
-        hpath = self._path(self.root)
-        self._fs = hpath.getFileSystem(self._conf)
-        self._gateway = spark.sparkContext._gateway
+        self._jvm, self._gateway, self._conf = hadoop.jvm, hadoop.gateway, hadoop.conf
+        self._fs = self._path(self.root).getFileSystem(self._conf)
         # FileContext renames never nest a folder into an existing one (see _rename); made once.
         self._context = self._jvm.org.apache.hadoop.fs.FileContext.getFileContext(self._fs.getUri(), self._conf)
         self._check_reachable()

@@ -182,7 +182,9 @@ def test_outputs_are_readable_by_the_pipeline_group_only(dag_run: DagRun, hdfs: 
     recs = dag_run.part("recommendations")
     parquet = next(name for name in hdfs.ls(recs) if name.endswith(".parquet"))
     written = [recs, f"{recs}/{parquet}", f"{dag_run.part('metrics')}/metrics.json",
-               f"{dag_run.warehouse}/recommendations/_LATEST", dag_run.part("models"), dag_run.part("curated")]
+               f"{dag_run.warehouse}/recommendations/_LATEST", dag_run.part("models"), dag_run.part("curated"),
+               # ingest writes through Hadoop without a SparkContext: the same umask applies.
+               dag_run.part("raw/movielens"), f"{dag_run.part('raw/movielens')}/u.data"]
     for path in written:
         status = hdfs.status(path)
         assert status["owner"] == hdfs.user, path

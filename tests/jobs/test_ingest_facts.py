@@ -13,8 +13,8 @@ def test_small_files_are_counted_as_sparks_text_reader_counts(spark, tmp_path, m
     path = tmp_path / "u.data"
     path.write_bytes(data)
     wh = Warehouse(spark, tmp_path.as_uri())
-    small = ingest.file_facts(spark, wh, path.as_uri())
+    small = ingest.file_facts(lambda: spark, wh, path.as_uri())
     monkeypatch.setattr(ingest, "SMALL_FILE_BYTES", -1)  # the Spark job + JVM hash path
-    large = ingest.file_facts(spark, wh, path.as_uri())
+    large = ingest.file_facts(lambda: spark, wh, path.as_uri())
     assert small == large == {"bytes": len(data), "lines": spark.read.text(path.as_uri()).count(),
                               "sha256": hashlib.sha256(data).hexdigest()}

@@ -56,6 +56,15 @@ def test_ingest_copies_the_csv_drop_with_a_manifest(pipeline):
     assert (pipeline / "raw/movielens" / f"ds={DS}" / "movies.csv").exists()
 
 
+def test_ingest_of_small_files_starts_no_spark_context(tmp_path, py_files):
+    drop = generate_drop(tmp_path / "drop", Layout.ML_100K, n_ratings=500, seed=3)
+    proc = submit("ingest", tmp_path / "wh", "--source", str(drop))
+    ok(proc)
+    assert "Running Spark version" not in proc.stdout + proc.stderr  # copying files needs no SparkContext
+    manifest = json.loads((tmp_path / "wh/raw/movielens" / f"ds={DS}" / "_manifest.json").read_text())
+    assert {f["name"]: f["lines"] for f in manifest["files"]}["u.data"] == 500
+
+
 def test_preprocess_writes_typed_parquet_and_time_split(pipeline):
     curated = pipeline / "curated" / f"ds={DS}"
     train = pq.read_table(curated / "train")

@@ -26,3 +26,13 @@ def test_preloading_stops_quietly_at_a_missing_module(monkeypatch):
     session._import_all(("colorsys", "movierec_no_such_module", "this_is_never_reached"))
 
     assert "colorsys" in sys.modules
+
+
+def test_hadoop_without_a_context_is_configured_as_the_sessions(spark):
+    from movierec.session import get_hadoop
+
+    hadoop = get_hadoop()
+
+    assert hadoop.jvm is spark.sparkContext._jvm  # the one JVM connection, not a second gateway
+    assert hadoop.conf.get("fs.permissions.umask-mode") == "027"  # the jobs' default (session.DEFAULT_CONF)
+    assert hadoop.conf.get("fs.defaultFS") == spark.sparkContext._jsc.hadoopConfiguration().get("fs.defaultFS")
