@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from movierec import cli
 from movierec.errors import PipelineError
 from movierec.evaluation import NO_CHAMPION, champion_ds, champion_failures, score_model
-from movierec.schema import MOVIE_ID, RATING, USER_ID
+from movierec.schema import MOVIE_ID, RATING, RATINGS_SCHEMA, USER_ID
 from movierec.serving import load_serving
 from movierec.session import get_session, size_to_data
 from movierec.warehouse import Warehouse, latest_marker, partition
@@ -47,8 +47,9 @@ def evaluate(args) -> None:  # noqa: ANN001 - argparse namespace
     manifest = wh.read_json(f"{curated}/_manifest.json")
     lo, hi = manifest["scale"]
     size_to_data(spark, manifest["counts"]["ratings_kept"])
-    train = spark.read.parquet(f"{curated}/train").select(USER_ID, MOVIE_ID, RATING).cache()
-    test = spark.read.parquet(f"{curated}/test").select(USER_ID, MOVIE_ID, RATING).cache()
+    ratings = spark.read.schema(RATINGS_SCHEMA)
+    train = ratings.parquet(f"{curated}/train").select(USER_ID, MOVIE_ID, RATING).cache()
+    test = ratings.parquet(f"{curated}/test").select(USER_ID, MOVIE_ID, RATING).cache()
     models = partition(wh.root, "models", args.ds)
     challenger = score_model(load_serving(spark, wh, models, train), train, test, args.k, (lo, hi))
 

@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from movierec import cli
 from movierec.model import AlsParams, RankerParams, fit_model, params_dict, save_model
-from movierec.schema import MOVIE_ID, RATING, USER_ID
+from movierec.schema import MOVIE_ID, RATING, RATINGS_SCHEMA, USER_ID
 from movierec.serving import SERVING_FILE, save_serving, serving_tables
 from movierec.session import get_session, size_to_data
 from movierec.tuning import tune
@@ -61,7 +61,7 @@ def fit(args) -> None:  # noqa: ANN001 - argparse namespace
     manifest = wh.read_json(f"{curated}/_manifest.json")
     lo, hi = manifest["scale"]
     size_to_data(spark, manifest["counts"]["train"])
-    train = spark.read.parquet(f"{curated}/train").select(USER_ID, MOVIE_ID, RATING).cache()
+    train = spark.read.schema(RATINGS_SCHEMA).parquet(f"{curated}/train").select(USER_ID, MOVIE_ID, RATING).cache()
     try:
         started = time.monotonic()
         tuning: dict = {"enabled": False}
@@ -69,7 +69,7 @@ def fit(args) -> None:  # noqa: ANN001 - argparse namespace
             params, ranker_params, tuning = tune(train, params, ranker_params, (lo, hi), args.seed, args.parallelism)
             log.info("hyperparameter search chose rating %s, ranker %s", tuning["rating"]["chosen"],
                      tuning["ranker"]["chosen"])
-        model = fit_model(train, params, ranker_params)
+        model = fit_model(train, params, ranker_params, n_train=manifest["counts"]["train"])
         final = partition(wh.root, "models", args.ds)
         staged = wh.staging_dir(final, create=True)
         # Writing the model and collecting its tables are independent: side by side.

@@ -20,24 +20,22 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from pyspark.sql import functions as F
+from pyspark.sql.types import StructType
 
 from movierec import cli
 from movierec.errors import PipelineError
 from movierec.movies import parse_movies
 from movierec.ratings import deduplicate, parse_ratings, read_lines, reject_unknown_movies, to_rejected
 from movierec.schema import (
-    GENRES,
     LAYOUTS,
     LINE_NO,
     MOVIE_ID,
-    RATED_AT,
-    RATING,
+    MOVIES_SCHEMA,
+    RATINGS_SCHEMA,
     REASON,
     SOURCE_FILE,
     SOURCE_LINE,
-    TITLE,
     USER_ID,
-    YEAR,
     Layout,
 )
 from movierec.session import get_session, size_to_data
@@ -45,9 +43,7 @@ from movierec.split import SPLIT_METHODS, split_ratings
 from movierec.warehouse import Warehouse, partition
 
 log = logging.getLogger(__name__)
-MOVIES_SCHEMA = f"{MOVIE_ID} int, {TITLE} string, {YEAR} int, {GENRES} array<string>"
 REJECTED_SCHEMA = f"{SOURCE_FILE} string, {LINE_NO} long, {SOURCE_LINE} string, {REASON} string"
-RATING_COLUMNS = (USER_ID, MOVIE_ID, RATING, RATED_AT)
 
 
 def reason_kind(reason):  # noqa: ANN001, ANN201 - Column in, Column out
@@ -89,7 +85,8 @@ def preprocess(args) -> None:  # noqa: ANN001 - argparse namespace
     parsed, malformed = parse_ratings(lines, spec, layout.value, spec.ratings_file)
     known, unknown = reject_unknown_movies(parsed, movies, spec.movies_file)
     kept, dups = deduplicate(known)
-    kept = kept.select(*RATING_COLUMNS).cache()
+    # Exactly the declared schema: the later jobs read the curated tables with it instead of inferring it.
+    kept = kept.select(*[F.col(f.name).cast(f.dataType) for f in StructType.fromDDL(RATINGS_SCHEMA).fields]).cache()
     rejected = malformed.unionByName(to_rejected(unknown.unionByName(dups), lines, spec.ratings_file)).unionByName(
         spark.createDataFrame([tuple(r) for r in movie_rejects], REJECTED_SCHEMA)
     )

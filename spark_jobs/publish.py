@@ -21,7 +21,7 @@ from collections.abc import Sequence
 
 from movierec import cli
 from movierec.errors import PipelineError
-from movierec.schema import MOVIE_ID, RANK, SCORE, TITLE, USER_ID
+from movierec.schema import MOVIE_ID, MOVIES_SCHEMA, RANK, RATINGS_SCHEMA, SCORE, TITLE, USER_ID
 from movierec.serving import load_serving
 from movierec.session import get_session, size_to_data
 from movierec.topn import RANKER_SCORE, recommend
@@ -47,9 +47,9 @@ def publish(args) -> None:  # noqa: ANN001 - argparse namespace
     manifest = wh.read_json(f"{curated}/_manifest.json")
     lo, hi = manifest["scale"]
     size_to_data(spark, manifest["counts"]["ratings_kept"])
-    train = spark.read.parquet(f"{curated}/train")
-    rated = train.unionByName(spark.read.parquet(f"{curated}/test")).select(USER_ID, MOVIE_ID)
-    movies = spark.read.parquet(f"{curated}/movies").select(MOVIE_ID, TITLE)
+    train = spark.read.schema(RATINGS_SCHEMA).parquet(f"{curated}/train")
+    rated = train.unionByName(spark.read.schema(RATINGS_SCHEMA).parquet(f"{curated}/test")).select(USER_ID, MOVIE_ID)
+    movies = spark.read.schema(MOVIES_SCHEMA).parquet(f"{curated}/movies").select(MOVIE_ID, TITLE)
     model = load_serving(spark, wh, partition(wh.root, "models", args.ds), train)
 
     started = time.monotonic()

@@ -55,6 +55,7 @@ from movierec.schema import MOVIE_ID, PREDICTION, RATING, USER_ID
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from concurrent.futures import Future
 
     import pandas as pd
     from pyspark.ml.recommendation import ALSModel
@@ -461,8 +462,15 @@ def fit_profiles(baseline_residuals: DataFrame, ranker: ALSModel, reg: float) ->
     return by_user.mapInPandas(solve, PROFILES_SCHEMA)
 
 
+def _profiles_now(base_res: DataFrame, ranker: Future[ALSModel], reg: float) -> DataFrame:
+    """:func:`fit_profiles`, computed and cached now (not when the model is first written or read)."""
+    profiles = fit_profiles(base_res, ranker.result(), reg).cache()
+    profiles.count()
+    return profiles
+
+
 def fit_model(train: DataFrame, params: AlsParams, ranker_params: RankerParams,
-              ranker: ALSModel | None = None) -> Model:
+              ranker: ALSModel | None = None, n_train: int | None = None) -> Model:
     """Fit the whole rating + ranking model on ``train`` (user_id, movie_id, rating).
 
     Args:
@@ -471,15 +479,20 @@ def fit_model(train: DataFrame, params: AlsParams, ranker_params: RankerParams,
         ranker_params: ranking-model knobs.
         ranker: an already fitted ranking model on the same ``train`` (the
             hyperparameter search reuses one across its grid).
+        n_train: the number of training ratings, when known (else counted).
     """
     train = train.select(USER_ID, MOVIE_ID, RATING).cache()
+    small = (n_train if n_train is not None else train.count()) <= SMALL_TRAIN
+    profiles = None
     with ThreadPoolExecutor(max_workers=1) as pool:
         # The ranking model does not depend on the rating model: on a small training set it is fitted
-        # beside it (the cores are mostly idle between the small jobs of one chain).
-        ranker_fit = pool.submit(fit_ranker, train, ranker_params) if (
-            ranker is None and train.count() <= SMALL_TRAIN) else None
+        # beside it (the cores are mostly idle between the small jobs of one chain), and the taste
+        # profiles (ranker + baseline only) after it, beside the backfit.
+        ranker_fit = pool.submit(fit_ranker, train, ranker_params) if (ranker is None and small) else None
         baseline = fit_biases(train, params.bias_reg, params.bias_passes).cache()
         base_res = residuals(train, baseline).select(USER_ID, MOVIE_ID, RATING).cache()
+        profiles_fit = pool.submit(_profiles_now, base_res, ranker_fit, params.profile_reg) if (
+            ranker_fit is not None and params.profile_weight > 0) else None
         als, biases = fit_als(base_res, params), baseline
         for _ in range(params.backfit):
             explained = with_als_prediction(train, als)
@@ -487,10 +500,11 @@ def fit_model(train: DataFrame, params: AlsParams, ranker_params: RankerParams,
             als = fit_als(residuals(train, biases).select(USER_ID, MOVIE_ID, RATING).cache(), params)
         if ranker_fit is not None:
             ranker = ranker_fit.result()
+        if profiles_fit is not None:
+            profiles = profiles_fit.result()
     if ranker is None:
         ranker = fit_ranker(train, ranker_params)
-    profiles = None
-    if params.profile_weight > 0:
+    if profiles is None and params.profile_weight > 0:
         profiles = fit_profiles(base_res, ranker, params.profile_reg).cache()
     return Model(als, biases, baseline, ranker, profiles, params.profile_weight, ranker_params.min_support)
 

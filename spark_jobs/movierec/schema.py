@@ -23,6 +23,11 @@ LINE_NO = "line_no"
 SOURCE_LINE = "source_line"
 REASON = "reason"
 
+# The curated tables preprocess writes (curated/ds=<ds>/{train,test,movies}). Readers give Spark
+# these instead of letting it infer them: inferring a Parquet schema runs a Spark job per read.
+RATINGS_SCHEMA = f"{USER_ID} int, {MOVIE_ID} int, {RATING} float, {RATED_AT} timestamp"
+MOVIES_SCHEMA = f"{MOVIE_ID} int, {TITLE} string, {YEAR} int, {GENRES} array<string>"
+
 # The 19 genre flags of ml-100k's u.item, in file order (also listed in u.genre).
 GENRES_100K = (
     "unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime",

@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from movierec.generate import generate_drop
-from movierec.schema import Layout
+from movierec.schema import MOVIES_SCHEMA, RATINGS_SCHEMA, Layout
 from tests.conftest import REPO, project_env
 
 pytestmark = pytest.mark.integration
@@ -63,6 +63,25 @@ def test_ingest_of_small_files_starts_no_spark_context(tmp_path, py_files):
     assert "Running Spark version" not in proc.stdout + proc.stderr  # copying files needs no SparkContext
     manifest = json.loads((tmp_path / "wh/raw/movielens" / f"ds={DS}" / "_manifest.json").read_text())
     assert {f["name"]: f["lines"] for f in manifest["files"]}["u.data"] == 500
+
+
+def spark_schema(folder: Path) -> str:
+    """The Spark schema stored in a Parquet folder's files, as DDL (``name type, ...``)."""
+    names = {"integer": "int"}
+    schemas = set()
+    for part in folder.glob("*.parquet"):
+        fields = json.loads(pq.read_schema(part).metadata[b"org.apache.spark.sql.parquet.row.metadata"])["fields"]
+        schemas.add(", ".join(
+            f"{f['name']} " + (f"array<{f['type']['elementType']}>" if isinstance(f["type"], dict)
+                               else names.get(f["type"], f["type"])) for f in fields))
+    assert len(schemas) == 1, schemas
+    return schemas.pop()
+
+
+def test_curated_tables_have_the_schemas_later_jobs_read_them_with(pipeline):
+    curated = pipeline / "curated" / f"ds={DS}"
+    assert spark_schema(curated / "train") == spark_schema(curated / "test") == RATINGS_SCHEMA
+    assert spark_schema(curated / "movies") == MOVIES_SCHEMA
 
 
 def test_preprocess_writes_typed_parquet_and_time_split(pipeline):
