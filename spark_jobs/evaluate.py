@@ -22,7 +22,6 @@ Airflow never runs publish for that model):
 from __future__ import annotations
 
 import logging
-import sys
 from collections.abc import Sequence
 
 from movierec import cli
@@ -103,4 +102,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    cli.exit_now(main())

@@ -15,7 +15,6 @@ Fails (exit 1) when the rejected share of rating lines exceeds
 from __future__ import annotations
 
 import logging
-import sys
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
@@ -82,43 +81,46 @@ def preprocess(args) -> None:  # noqa: ANN001 - argparse namespace
     movies = spark.createDataFrame([(m.movie_id, m.title, m.year, list(m.genres)) for m in movie_rows], MOVIES_SCHEMA)
 
     lines = read_lines(spark, f"{raw}/{spec.ratings_file}").cache()
-    parsed, malformed = parse_ratings(lines, spec, layout.value, spec.ratings_file)
-    known, unknown = reject_unknown_movies(parsed, movies, spec.movies_file)
-    kept, dups = deduplicate(known)
-    # Exactly the declared schema: the later jobs read the curated tables with it instead of inferring it.
-    kept = kept.select(*[F.col(f.name).cast(f.dataType) for f in StructType.fromDDL(RATINGS_SCHEMA).fields]).cache()
-    rejected = malformed.unionByName(to_rejected(unknown.unionByName(dups), lines, spec.ratings_file)).unionByName(
-        spark.createDataFrame([tuple(r) for r in movie_rejects], REJECTED_SCHEMA)
-    )
-
-    rejected = rejected.cache()
     rejected_final, final = partition(wh.root, "rejected", args.ds), partition(wh.root, "curated", args.ds)
     rejected_staged, staged = wh.staging_dir(rejected_final), wh.staging_dir(final, create=True)
-    train, test = split_ratings(kept, args.split, args.test_fraction, args.seed)
-
-    def count_rejected() -> dict[str, int]:
-        return dict(rejected.where(F.col(SOURCE_FILE) == spec.ratings_file)
-                    .groupBy(reason_kind(F.col(REASON)).alias("k")).count().collect())
-
-    def count_kept() -> tuple[int, int, int]:
-        flagged = train.select(USER_ID, F.lit(1).alias("_train")).unionByName(
-            test.select(USER_ID, F.lit(0).alias("_train")))
-        row = flagged.agg(F.sum("_train"), F.count(F.lit(1)), F.countDistinct(USER_ID)).first()
-        return int(row[0] or 0), int(row[1]) - int(row[0] or 0), int(row[2])
 
     # The writes and counts are independent Spark jobs: submitted together they share the cores
-    # instead of queueing (most of a small drop's time is per-job latency, not work).
-    # Curated data is only staged here; it is committed after the rejected-share check passes.
+    # instead of queueing (most of a small drop's time is per-job latency, not work). The first two
+    # need no more planning and start at once, so the cores work while the driver plans the rest
+    # (in a fresh JVM that planning takes seconds). Curated data is only staged here; it is
+    # committed after the rejected-share check passes.
     with ThreadPoolExecutor(max_workers=6) as pool:
-        jobs = [
+        n_lines = pool.submit(lines.count)
+        jobs = [pool.submit(lambda: movies.orderBy(MOVIE_ID).coalesce(1).write.parquet(f"{staged}/movies"))]
+
+        parsed, malformed = parse_ratings(lines, spec, layout.value, spec.ratings_file)
+        known, unknown = reject_unknown_movies(parsed, movies, spec.movies_file)
+        kept, dups = deduplicate(known)
+        # Exactly the declared schema: the later jobs read the curated tables with it instead of inferring it.
+        kept = kept.select(*[F.col(f.name).cast(f.dataType)
+                             for f in StructType.fromDDL(RATINGS_SCHEMA).fields]).cache()
+        rejected = malformed.unionByName(to_rejected(unknown.unionByName(dups), lines, spec.ratings_file)).unionByName(
+            spark.createDataFrame([tuple(r) for r in movie_rejects], REJECTED_SCHEMA)
+        ).cache()
+        train, test = split_ratings(kept, args.split, args.test_fraction, args.seed)
+
+        def count_rejected() -> dict[str, int]:
+            return dict(rejected.where(F.col(SOURCE_FILE) == spec.ratings_file)
+                        .groupBy(reason_kind(F.col(REASON)).alias("k")).count().collect())
+
+        def count_kept() -> tuple[int, int, int]:
+            flagged = train.select(USER_ID, F.lit(1).alias("_train")).unionByName(
+                test.select(USER_ID, F.lit(0).alias("_train")))
+            row = flagged.agg(F.sum("_train"), F.count(F.lit(1)), F.countDistinct(USER_ID)).first()
+            return int(row[0] or 0), int(row[1]) - int(row[0] or 0), int(row[2])
+
+        jobs += [
             pool.submit(lambda: rejected.repartition(1).sortWithinPartitions(SOURCE_FILE, LINE_NO)
                         .write.parquet(rejected_staged)),
             pool.submit(lambda: train.orderBy(USER_ID, MOVIE_ID).write.parquet(f"{staged}/train")),
             pool.submit(lambda: test.orderBy(USER_ID, MOVIE_ID).write.parquet(f"{staged}/test")),
-            pool.submit(lambda: movies.orderBy(MOVIE_ID).coalesce(1).write.parquet(f"{staged}/movies")),
         ]
-        rejected_counts, kept_counts, n_lines = pool.submit(count_rejected), pool.submit(count_kept), \
-            pool.submit(lines.count)
+        rejected_counts, kept_counts = pool.submit(count_rejected), pool.submit(count_kept)
         for job in jobs:
             job.result()
         rejected_counts, (n_train, n_test, n_users), n_lines = (
@@ -161,4 +163,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    cli.exit_now(main())

@@ -15,7 +15,6 @@ training ratings (:func:`movierec.topn.recommend`, the lists evaluate scored).
 from __future__ import annotations
 
 import logging
-import sys
 import time
 from collections.abc import Sequence
 
@@ -80,4 +79,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    cli.exit_now(main())

@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import logging
+import os
+import sys
 from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 from movierec.errors import PipelineError
 from movierec.session import setup_logging
@@ -50,3 +53,17 @@ def run(job: str, body: Callable[[argparse.Namespace], None], parser: argparse.A
         log.error("%s failed: %s", job, exc)
         return 1
     return 0
+
+
+def exit_now(code: int) -> NoReturn:
+    """End a job's process at once with ``code``, its logs flushed (``if __name__ == "__main__"`` only).
+
+    Python's own teardown (finalising pandas, pyarrow, py4j and their threads)
+    adds 0.2-0.3 s to every job and does nothing the job needs: its files are
+    closed and committed by then, and the Spark JVM stops the SparkContext in
+    its shutdown hook when this process ends.
+    """
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
