@@ -20,10 +20,10 @@ from collections.abc import Sequence
 
 from movierec import cli
 from movierec.errors import PipelineError
-from movierec.schema import MOVIE_ID, MOVIES_SCHEMA, RANK, RATINGS_SCHEMA, SCORE, TITLE, USER_ID
-from movierec.serving import load_serving
+from movierec.schema import MOVIE_ID, RANK, RATINGS_SCHEMA, USER_ID
+from movierec.serving import load_serving, load_titles
 from movierec.session import get_session, size_to_data
-from movierec.topn import RANKER_SCORE, recommend
+from movierec.topn import recommend
 from movierec.warehouse import Warehouse, latest_marker, partition
 
 log = logging.getLogger(__name__)
@@ -48,12 +48,11 @@ def publish(args) -> None:  # noqa: ANN001 - argparse namespace
     size_to_data(spark, manifest["counts"]["ratings_kept"])
     train = spark.read.schema(RATINGS_SCHEMA).parquet(f"{curated}/train")
     rated = train.unionByName(spark.read.schema(RATINGS_SCHEMA).parquet(f"{curated}/test")).select(USER_ID, MOVIE_ID)
-    movies = spark.read.schema(MOVIES_SCHEMA).parquet(f"{curated}/movies").select(MOVIE_ID, TITLE)
     model = load_serving(spark, wh, partition(wh.root, "models", args.ds), train)
 
     started = time.monotonic()
-    lists = recommend(model, users=rated.select(USER_ID), seen=rated, n=args.top_n, scale=(lo, hi))
-    recs = lists.join(movies, MOVIE_ID, "left").select(USER_ID, RANK, MOVIE_ID, TITLE, SCORE, RANKER_SCORE)
+    titles = load_titles(wh, f"{curated}/movies")
+    recs = recommend(model, users=rated.select(USER_ID), seen=rated, n=args.top_n, scale=(lo, hi), titles=titles)
     final = partition(wh.root, "recommendations", args.ds)
     staged = wh.staging_dir(final)
     # The lists come out of a shuffle by user, so each user's rows are in one partition: sorting within

@@ -22,7 +22,7 @@ from pyspark.sql import functions as F
 
 from movierec.lookup import Table, collect_concurrently, collect_table
 from movierec.model import FEATURES, MOVIE_BIAS, Model, load_model
-from movierec.schema import MOVIE_ID
+from movierec.schema import MOVIE_ID, TITLE
 from movierec.scoring import ModelTables, model_tables
 from movierec.topn import OFFSET, RankingTables
 
@@ -126,3 +126,24 @@ def load_serving(spark: SparkSession, wh: Warehouse, models_uri: str, train: Dat
         with np.load(local, allow_pickle=False) as data:
             arrays = {name: data[name] for name in data.files}
     return _unflatten(ServingTables, arrays, "")
+
+
+def load_titles(wh: Warehouse, movies_uri: str) -> Table:
+    """movie_id -> title from the curated movies table, read on the driver without a Spark job.
+
+    The table is a few MB at most (MovieLens 32M lists 87k movies): its Parquet
+    files are read whole through the warehouse's filesystem and decoded with pyarrow.
+    """
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    parts = [pq.read_table(io.BytesIO(wh.read_bytes(f"{movies_uri}/{name}")), columns=[MOVIE_ID, TITLE])
+             for name in wh.list_names(movies_uri) if name.endswith(".parquet")]
+    if not parts:
+        return Table(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object))
+    table = pa.concat_tables(parts)
+    ids = table[MOVIE_ID].to_numpy().astype(np.int64)
+    order = np.argsort(ids, kind="stable")
+    return Table(ids[order], np.asarray(table[TITLE].to_pylist(), dtype=object)[order])

@@ -25,7 +25,7 @@ from pyspark.sql import functions as F
 
 from movierec.lookup import Table, collect_table
 from movierec.model import FEATURES
-from movierec.schema import MOVIE_ID, RANK, SCORE, USER_ID
+from movierec.schema import MOVIE_ID, RANK, SCORE, TITLE, USER_ID
 from movierec.scoring import predict_arrays
 
 if TYPE_CHECKING:
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 RANKER_SCORE = "ranker_score"
 TOPN_SCHEMA = f"{USER_ID} int, {RANK} int, {MOVIE_ID} int, {RANKER_SCORE} float"
 RECS_SCHEMA = f"{USER_ID} int, {RANK} int, {MOVIE_ID} int, {SCORE} float, {RANKER_SCORE} float"
+TITLED_RECS_SCHEMA = f"{USER_ID} int, {RANK} int, {MOVIE_ID} int, {TITLE} string, {SCORE} float, {RANKER_SCORE} float"
 OFFSET = "offset"
 _SEEN = "_seen"
 _WANTED = "_wanted"
@@ -192,7 +193,7 @@ def _score_batch(batch: pd.DataFrame, tables: RankingTables, n: int) -> pd.DataF
 
 
 def recommend(serving: ServingTables, users: DataFrame, seen: DataFrame, n: int,
-              scale: tuple[float, float]) -> DataFrame:
+              scale: tuple[float, float], titles: Table | None = None) -> DataFrame:
     """The published lists: ranked by the ranking model, scored by the rating model.
 
     Args:
@@ -202,22 +203,28 @@ def recommend(serving: ServingTables, users: DataFrame, seen: DataFrame, n: int,
         seen: (user_id, movie_id) pairs never to recommend.
         n: list length.
         scale: (min, max) rating, to clip the predicted rating.
+        titles: movie_id -> title (:func:`movierec.serving.load_titles`): each listed
+            movie gets its title in the same pass (null when unknown) instead of a join.
 
     Returns:
-        user_id, rank, movie_id, score (the predicted rating, float), ranker_score.
+        user_id, rank, movie_id, (title,) score (the predicted rating, float), ranker_score.
     """
     ranking, rating = serving.ranking(), serving.rating
     lo, hi = scale
+    columns = [USER_ID, RANK, MOVIE_ID, *([TITLE] if titles is not None else []), SCORE, RANKER_SCORE]
 
-    # Ranking and rating in one pass (one Python worker per task, not one per step).
+    # Ranking, rating and titles in one pass (one Python worker per task, not one per step).
     def score(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         for batch in batches:
             if batch.empty or not len(ranking.movie_ids):
                 continue
             lists = _score_batch(batch, ranking, n)
-            predicted, _, _ = predict_arrays(rating, lists[USER_ID].to_numpy(np.int64),
-                                             lists[MOVIE_ID].to_numpy(np.int64), lo, hi)
+            movie_ids = lists[MOVIE_ID].to_numpy(np.int64)
+            predicted, _, _ = predict_arrays(rating, lists[USER_ID].to_numpy(np.int64), movie_ids, lo, hi)
             lists[SCORE] = predicted.astype(np.float32)
-            yield lists[[USER_ID, RANK, MOVIE_ID, SCORE, RANKER_SCORE]]
+            if titles is not None:
+                names, found = titles.lookup(movie_ids)
+                lists[TITLE] = np.where(found, names, None)
+            yield lists[columns]
 
-    return _user_rows(users, seen).mapInPandas(score, RECS_SCHEMA)
+    return _user_rows(users, seen).mapInPandas(score, TITLED_RECS_SCHEMA if titles is not None else RECS_SCHEMA)

@@ -148,3 +148,28 @@ def test_serving_tables_round_trip_and_match_the_saved_model(spark, tmp_path):
     same(from_file, collected)
     assert from_file.min_support == 3
     assert set(from_file.ranking().movie_ids) == {m for m, n in train.groupBy("movie_id").count().collect() if n >= 3}
+
+
+def test_lists_with_titles_are_the_lists_plus_each_movies_title(spark, tmp_path):
+    from movierec.serving import load_titles, serving_tables
+    from movierec.topn import recommend
+    from movierec.warehouse import Warehouse
+
+    rng = np.random.default_rng(2)
+    rows = [(u, m, float(rng.integers(1, 6))) for u in range(1, 21) for m in range(1, 16) if rng.random() < 0.5]
+    train = spark.createDataFrame(rows, "user_id int, movie_id int, rating double")
+    model = serving_tables(fit_model(train, AlsParams(rank=2, max_iter=2),
+                                     RankerParams(rank=2, max_iter=2, min_support=1)), train)
+    # The curated movies table in two files; movie 15 has no row (its title comes out null).
+    movies = spark.createDataFrame([(m, f"Movie {m} (1990)") for m in range(14, 0, -1)], "movie_id int, title string")
+    movies.repartition(2).write.parquet(str(tmp_path / "movies"))
+    titles = load_titles(Warehouse(spark, tmp_path.as_uri()), (tmp_path / "movies").as_uri())
+    seen = train.select("user_id", "movie_id")
+
+    plain = recommend(model, seen.select("user_id"), seen, n=5, scale=(1.0, 5.0)).collect()
+    titled = recommend(model, seen.select("user_id"), seen, n=5, scale=(1.0, 5.0), titles=titles).collect()
+
+    assert titles.ids.tolist() == list(range(1, 15))
+    assert any(r.movie_id == 15 for r in plain)
+    assert [{k: v for k, v in r.asDict().items() if k != "title"} for r in titled] == [r.asDict() for r in plain]
+    assert all(r.title == (f"Movie {r.movie_id} (1990)" if r.movie_id < 15 else None) for r in titled)
