@@ -80,7 +80,8 @@ def ingest(args) -> None:  # noqa: ANN001 - argparse namespace
         layout, prefix = detect_layout(names)
         log.info("source %s holds a %s drop (%d files)", source, layout.value, len(names))
         final = partition(wh.root, RAW, args.ds)
-        staged = wh.staging_dir(final)
+        # Made now by the warehouse, with its umask: left to the first file's create, HDFS made it 755.
+        staged = wh.staging_dir(final, create=True)
         files = []
         for role, rel in layout_files(layout, prefix, names=names).items():
             name = PurePosixPath(rel).name
