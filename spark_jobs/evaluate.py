@@ -70,12 +70,12 @@ def evaluate(args) -> None:  # noqa: ANN001 - argparse namespace
     if not gate(challenger["rmse"], args.max_rmse):
         failures.insert(0, f"RMSE {challenger['rmse']:.4f} > max_rmse {args.max_rmse:.4f}")
     passed = not failures
+    fitted = wh.read_json(f"{models}/params.json")
     metrics = {
         "ds": args.ds, **challenger, "k": args.k,
         "max_rmse": args.max_rmse, "max_rmse_regression": args.max_rmse_regression,
         "max_ndcg_drop": args.max_ndcg_drop, "champion": champion, "passed": passed, "failures": failures,
-        "model": wh.read_json(f"{models}/params.json")["params"],
-        "ranker": wh.read_json(f"{models}/params.json").get("ranker"),
+        "model": fitted["params"], "ranker": fitted.get("ranker"),
     }
     wh.mkdirs(partition(wh.root, "metrics", args.ds))
     wh.write_json(f"{partition(wh.root, 'metrics', args.ds)}/metrics.json", metrics)

@@ -10,11 +10,11 @@ seen movies.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from pyspark.sql import functions as F
 
+from movierec.lookup import collect_concurrently
 from movierec.metrics import ranking_metrics, rating_errors
 from movierec.model import KNOWN_MOVIE, KNOWN_USER
 from movierec.schema import USER_ID
@@ -59,9 +59,8 @@ def score_model(model: ServingTables, train: DataFrame, test: DataFrame, k: int,
         return ranking_metrics(lists, test, k)
 
     # Independent Spark jobs: submitted together they overlap instead of queueing.
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        rating, ranking = pool.submit(rating_part), pool.submit(ranking_part)
-        return {**rating.result(), **ranking.result()}
+    parts = collect_concurrently({"rating": rating_part, "ranking": ranking_part})
+    return {**parts["rating"], **parts["ranking"]}
 
 
 def champion_ds(latest: dict | None, ds: str) -> str | None:

@@ -55,7 +55,7 @@ def collect_table(df: DataFrame, key: str, value: str, width: int | None = None,
 
 
 def collect_concurrently(collects: dict[str, Callable[[], T]]) -> dict[str, T]:
-    """Run independent collects side by side: each is a small Spark job whose cost is latency."""
+    """Run independent Spark actions (collects, writes) side by side: each small one's cost is latency."""
     with ThreadPoolExecutor(max_workers=max(1, len(collects))) as pool:
         futures = {name: pool.submit(collect) for name, collect in collects.items()}
         return {name: future.result() for name, future in futures.items()}

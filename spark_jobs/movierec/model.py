@@ -50,7 +50,7 @@ from pyspark.sql import functions as F
 
 from movierec.errors import PipelineError
 from movierec.exact import exact_sum
-from movierec.lookup import Table, collect_table
+from movierec.lookup import Table, collect_concurrently, collect_table
 from movierec.schema import MOVIE_ID, PREDICTION, RATING, USER_ID
 
 if TYPE_CHECKING:
@@ -554,9 +554,7 @@ def save_model(spark: SparkSession, model: Model, uri: str) -> None:
         writes.append(lambda: model.ranker.write().save(f"{uri}/ranker"))
     if model.profiles is not None:
         writes.append(lambda: model.profiles.write.mode("overwrite").parquet(f"{uri}/profiles"))
-    with ThreadPoolExecutor(max_workers=len(writes)) as pool:
-        for done in [pool.submit(write) for write in writes]:
-            done.result()
+    collect_concurrently({str(i): write for i, write in enumerate(writes)})
 
 
 def load_model(spark: SparkSession, uri: str) -> Model:

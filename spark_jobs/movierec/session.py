@@ -41,15 +41,20 @@ def get_session(app_name: str, uses_pandas: bool = False) -> SparkSession:
 
     if uses_pandas:
         threading.Thread(target=_import_all, args=(PANDAS_STACK,), name="preload", daemon=True).start()
-    conf = SparkConf()  # already holds what spark-submit was given
-    for key, value in DEFAULT_CONF.items():
-        if not conf.contains(key):
-            conf.set(key, value)
+    conf = _with_defaults(SparkConf())  # SparkConf() already holds what spark-submit was given
     spark = SparkSession.builder.appName(app_name).config(conf=conf).getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
     if uses_pandas:
         threading.Thread(target=_warm_workers, args=(spark,), name="warm-workers", daemon=True).start()
     return spark
+
+
+def _with_defaults(conf: Any) -> Any:  # noqa: ANN401 - pyspark's SparkConf or the JVM's, same methods
+    """Fill in :data:`DEFAULT_CONF` where spark-submit did not set a key."""
+    for key, value in DEFAULT_CONF.items():
+        if not conf.contains(key):
+            conf.set(key, value)
+    return conf
 
 
 @dataclass(frozen=True)
@@ -80,10 +85,7 @@ def get_hadoop() -> Hadoop:
 
     SparkContext._ensure_initialized()  # connects to spark-submit's JVM (or starts one outside spark-submit)
     jvm = SparkContext._jvm
-    spark_conf = jvm.org.apache.spark.SparkConf()  # holds what spark-submit was given
-    for key, value in DEFAULT_CONF.items():
-        if not spark_conf.contains(key):
-            spark_conf.set(key, value)
+    spark_conf = _with_defaults(jvm.org.apache.spark.SparkConf())  # holds what spark-submit was given
     conf = jvm.org.apache.spark.deploy.SparkHadoopUtil.get().newConfiguration(spark_conf)
     return Hadoop(jvm, SparkContext._gateway, conf)
 
