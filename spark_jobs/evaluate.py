@@ -1,6 +1,6 @@
 """Evaluate: the gates. A model that is not good enough, or worse than the published one, never ships.
 
-Input: ``curated/ds=<ds>/{train,test}``, ``models/ds=<ds>/``, and for the
+Input: ``curated/ds=<ds>/{train,test,rated}``, ``models/ds=<ds>/``, and for the
 champion ``recommendations/_LATEST`` -> the published date's ``models/``.
 Output: ``metrics/ds=<ds>/metrics.json``: RMSE and MAE of the rating model
 over the whole test set (cold-start users/movies predicted from what is known
@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from movierec import cli
 from movierec.errors import PipelineError
 from movierec.evaluation import NO_CHAMPION, champion_ds, champion_failures, score_model
+from movierec.rated import load_rated
 from movierec.schema import MOVIE_ID, RATING, RATINGS_SCHEMA, USER_ID
 from movierec.serving import load_serving
 from movierec.session import get_session, size_to_data
@@ -49,8 +50,9 @@ def evaluate(args) -> None:  # noqa: ANN001 - argparse namespace
     ratings = spark.read.schema(RATINGS_SCHEMA)
     train = ratings.parquet(f"{curated}/train").select(USER_ID, MOVIE_ID, RATING).cache()
     test = ratings.parquet(f"{curated}/test").select(USER_ID, MOVIE_ID, RATING).cache()
+    rated = load_rated(spark, wh, curated, train, test)
     models = partition(wh.root, "models", args.ds)
-    challenger = score_model(load_serving(spark, wh, models, train), train, test, args.k, (lo, hi))
+    challenger = score_model(load_serving(spark, wh, models, train), train, test, args.k, (lo, hi), rated)
 
     marker = latest_marker(wh.root)
     champ_ds = champion_ds(wh.read_json(marker) if wh.exists(marker) else None, args.ds)
@@ -60,7 +62,8 @@ def evaluate(args) -> None:  # noqa: ANN001 - argparse namespace
         champ_models = partition(wh.root, "models", champ_ds)
         if wh.exists(f"{champ_models}/als"):
             champion = {"ds": champ_ds,
-                        **score_model(load_serving(spark, wh, champ_models, train), train, test, args.k, (lo, hi))}
+                        **score_model(load_serving(spark, wh, champ_models, train), train, test, args.k, (lo, hi),
+                                     rated)}
             failures = champion_failures(challenger, champion, args.k, args.max_rmse_regression, args.max_ndcg_drop)
         else:
             # Failing closed here would block every later date until someone restores the folder.

@@ -4,6 +4,8 @@ Input: ``<warehouse>/raw/movielens/ds=<ds>/`` (files + ``_manifest.json`` from i
 
 Output (each folder staged, then renamed into place):
 - ``curated/ds=<ds>/{train,test}``: Parquet (user_id, movie_id, rating, rated_at);
+- ``curated/ds=<ds>/rated``: Parquet, one row per user (user_id, train_movies, test_movies:
+  sorted movie ids), what evaluate's and publish's lists leave out (:mod:`movierec.rated`);
 - ``curated/ds=<ds>/movies``: Parquet (movie_id, title, year, genres array);
 - ``curated/ds=<ds>/_manifest.json``: layout, scale, split and every count;
 - ``rejected/ds=<ds>/``: Parquet (source_file, line_no, source_line, reason).
@@ -24,16 +26,20 @@ from pyspark.sql.types import StructType
 from movierec import cli
 from movierec.errors import PipelineError
 from movierec.movies import parse_movies
+from movierec.rated import RATED, rated_by_user
 from movierec.ratings import deduplicate, parse_ratings, read_lines, reject_unknown_movies, to_rejected
 from movierec.schema import (
     LAYOUTS,
     LINE_NO,
     MOVIE_ID,
     MOVIES_SCHEMA,
+    RATED_SCHEMA,
     RATINGS_SCHEMA,
     REASON,
     SOURCE_FILE,
     SOURCE_LINE,
+    TEST_MOVIES,
+    TRAIN_MOVIES,
     USER_ID,
     Layout,
 )
@@ -52,6 +58,11 @@ def reason_kind(reason):  # noqa: ANN001, ANN201 - Column in, Column out
         .when(reason.contains(" is not in "), "unknown_movie")
         .otherwise("malformed")
     )
+
+
+def as_schema(df, ddl: str):  # noqa: ANN001, ANN201 - DataFrame in, DataFrame out
+    """``df``'s columns of ``ddl``, cast to its types."""
+    return df.select(*[F.col(f.name).cast(f.dataType) for f in StructType.fromDDL(ddl).fields])
 
 
 def check_rejected_share(rejected: int, lines: int, limit: float, where: str) -> None:
@@ -97,8 +108,7 @@ def preprocess(args) -> None:  # noqa: ANN001 - argparse namespace
         known, unknown = reject_unknown_movies(parsed, movies, spec.movies_file)
         kept, dups = deduplicate(known)
         # Exactly the declared schema: the later jobs read the curated tables with it instead of inferring it.
-        kept = kept.select(*[F.col(f.name).cast(f.dataType)
-                             for f in StructType.fromDDL(RATINGS_SCHEMA).fields]).cache()
+        kept = as_schema(kept, RATINGS_SCHEMA).cache()
         rejected = malformed.unionByName(to_rejected(unknown.unionByName(dups), lines, spec.ratings_file)).unionByName(
             spark.createDataFrame([tuple(r) for r in movie_rejects], REJECTED_SCHEMA)
         ).cache()
@@ -108,11 +118,13 @@ def preprocess(args) -> None:  # noqa: ANN001 - argparse namespace
             return dict(rejected.where(F.col(SOURCE_FILE) == spec.ratings_file)
                         .groupBy(reason_kind(F.col(REASON)).alias("k")).count().collect())
 
-        def count_kept() -> tuple[int, int, int]:
-            flagged = train.select(USER_ID, F.lit(1).alias("_train")).unionByName(
-                test.select(USER_ID, F.lit(0).alias("_train")))
-            row = flagged.agg(F.sum("_train"), F.count(F.lit(1)), F.countDistinct(USER_ID)).first()
-            return int(row[0] or 0), int(row[1]) - int(row[0] or 0), int(row[2])
+        def write_rated() -> tuple[int, int, int]:
+            # The ratings grouped by user, written for evaluate and publish; the kept counts come from
+            # the same rows (one per user, cached), not from another pass over every rating.
+            rated = as_schema(rated_by_user(train, test), RATED_SCHEMA).cache()
+            rated.sortWithinPartitions(USER_ID).write.parquet(f"{staged}/{RATED}")
+            row = rated.agg(F.sum(F.size(TRAIN_MOVIES)), F.sum(F.size(TEST_MOVIES)), F.count(F.lit(1))).first()
+            return int(row[0] or 0), int(row[1] or 0), int(row[2])
 
         jobs += [
             pool.submit(lambda: rejected.repartition(1).sortWithinPartitions(SOURCE_FILE, LINE_NO)
@@ -120,7 +132,7 @@ def preprocess(args) -> None:  # noqa: ANN001 - argparse namespace
             pool.submit(lambda: train.orderBy(USER_ID, MOVIE_ID).write.parquet(f"{staged}/train")),
             pool.submit(lambda: test.orderBy(USER_ID, MOVIE_ID).write.parquet(f"{staged}/test")),
         ]
-        rejected_counts, kept_counts = pool.submit(count_rejected), pool.submit(count_kept)
+        rejected_counts, kept_counts = pool.submit(count_rejected), pool.submit(write_rated)
         for job in jobs:
             job.result()
         rejected_counts, (n_train, n_test, n_users), n_lines = (

@@ -1,6 +1,6 @@
 """Publish: top-N recommendations per user, then move the ``_LATEST`` pointer.
 
-Input: ``curated/ds=<ds>/{train,test,movies}``, ``models/ds=<ds>/`` and
+Input: ``curated/ds=<ds>/{train,test,rated,movies}``, ``models/ds=<ds>/`` and
 ``metrics/ds=<ds>/metrics.json`` (publish refuses a model that did not pass
 the gate, even if run by hand).
 Output: ``recommendations/ds=<ds>/`` Parquet (user_id, rank, movie_id, title,
@@ -20,7 +20,8 @@ from collections.abc import Sequence
 
 from movierec import cli
 from movierec.errors import PipelineError
-from movierec.schema import MOVIE_ID, RANK, RATINGS_SCHEMA, USER_ID
+from movierec.rated import load_rated, seen_anywhere
+from movierec.schema import RANK, RATINGS_SCHEMA, USER_ID
 from movierec.serving import load_serving, load_titles
 from movierec.session import get_session, size_to_data
 from movierec.topn import recommend
@@ -47,16 +48,18 @@ def publish(args) -> None:  # noqa: ANN001 - argparse namespace
     lo, hi = manifest["scale"]
     size_to_data(spark, manifest["counts"]["ratings_kept"])
     train = spark.read.schema(RATINGS_SCHEMA).parquet(f"{curated}/train")
-    rated = train.unionByName(spark.read.schema(RATINGS_SCHEMA).parquet(f"{curated}/test")).select(USER_ID, MOVIE_ID)
+    test = spark.read.schema(RATINGS_SCHEMA).parquet(f"{curated}/test")
     model = load_serving(spark, wh, partition(wh.root, "models", args.ds), train)
 
     started = time.monotonic()
     titles = load_titles(wh, f"{curated}/movies")
-    recs = recommend(model, users=rated.select(USER_ID), seen=rated, n=args.top_n, scale=(lo, hi), titles=titles)
+    rows = seen_anywhere(load_rated(spark, wh, curated, train, test))
+    recs = recommend(model, rows, n=args.top_n, scale=(lo, hi), titles=titles)
     final = partition(wh.root, "recommendations", args.ds)
     staged = wh.staging_dir(final)
-    # The lists come out of a shuffle by user, so each user's rows are in one partition: sorting within
-    # partitions orders every file without orderBy's sampling pass, which would compute the lists twice.
+    # Each user's list is made in one task (one row per user in), so each user's rows are in one partition:
+    # sorting within partitions orders every file without orderBy's sampling pass (which would compute the
+    # lists twice).
     recs.sortWithinPartitions(USER_ID, RANK).write.parquet(staged)
     log.info("top-%d excluding seen movies, with titles, for every user: computed and written in %.2f s",
              args.top_n, time.monotonic() - started)

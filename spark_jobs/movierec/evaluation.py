@@ -17,7 +17,7 @@ from pyspark.sql import functions as F
 from movierec.lookup import collect_concurrently
 from movierec.metrics import ranking_metrics, rating_errors
 from movierec.model import KNOWN_MOVIE, KNOWN_USER
-from movierec.schema import USER_ID
+from movierec.rated import rated_by_user, seen_in_train
 from movierec.scoring import predict
 from movierec.topn import recommend
 
@@ -39,8 +39,16 @@ def cold_start_counts(predictions: DataFrame) -> dict[str, int]:
     return {k: int(row[k] or 0) for k in ("unknown_user", "unknown_movie", "unknown_both")}
 
 
-def score_model(model: ServingTables, train: DataFrame, test: DataFrame, k: int, scale: tuple[float, float]) -> dict:
+def score_model(model: ServingTables, train: DataFrame, test: DataFrame, k: int, scale: tuple[float, float],
+                rated: DataFrame | None = None) -> dict:
     """Rating errors and ranking metrics of ``model`` on ``test`` (``train``: the seen movies).
+
+    Args:
+        model: the fitted model's tables.
+        train, test: the ratings (user_id, movie_id, rating).
+        k: the ranking cut-off.
+        scale: (min, max) rating.
+        rated: ``train`` and ``test`` grouped by user (:mod:`movierec.rated`), when at hand.
 
     Returns:
         rmse, mae, test_ratings, cold_start (counts) and the ranking metrics at ``k``.
@@ -55,7 +63,8 @@ def score_model(model: ServingTables, train: DataFrame, test: DataFrame, k: int,
             predictions.unpersist()
 
     def ranking_part() -> dict:
-        lists = recommend(model, users=test.select(USER_ID), seen=train, n=k, scale=scale)
+        by_user = rated if rated is not None else rated_by_user(train, test)
+        lists = recommend(model, seen_in_train(by_user), n=k, scale=scale)
         return ranking_metrics(lists, test, k)
 
     # Independent Spark jobs: submitted together they overlap instead of queueing.

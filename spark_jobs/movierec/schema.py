@@ -16,6 +16,9 @@ GENRES = "genres"
 PREDICTION = "prediction"
 SCORE = "score"
 RANK = "rank"
+TRAIN_MOVIES = "train_movies"
+TEST_MOVIES = "test_movies"
+SEEN = "seen"  # the movies a list must not contain (movie_id array)
 
 # Provenance columns kept on parsed and rejected rows.
 SOURCE_FILE = "source_file"
@@ -23,10 +26,12 @@ LINE_NO = "line_no"
 SOURCE_LINE = "source_line"
 REASON = "reason"
 
-# The curated tables preprocess writes (curated/ds=<ds>/{train,test,movies}). Readers give Spark
+# The curated tables preprocess writes (curated/ds=<ds>/{train,test,movies,rated}). Readers give Spark
 # these instead of letting it infer them: inferring a Parquet schema runs a Spark job per read.
 RATINGS_SCHEMA = f"{USER_ID} int, {MOVIE_ID} int, {RATING} float, {RATED_AT} timestamp"
 MOVIES_SCHEMA = f"{MOVIE_ID} int, {TITLE} string, {YEAR} int, {GENRES} array<string>"
+# One row per user: the movies they rated in train and in test, each sorted (movierec.rated).
+RATED_SCHEMA = f"{USER_ID} int, {TRAIN_MOVIES} array<int>, {TEST_MOVIES} array<int>"
 
 # The 19 genre flags of ml-100k's u.item, in file order (also listed in u.genre).
 GENRES_100K = (

@@ -25,7 +25,7 @@ from pyspark.sql import functions as F
 
 from movierec.lookup import Table, collect_table
 from movierec.model import FEATURES
-from movierec.schema import MOVIE_ID, RANK, SCORE, TITLE, USER_ID
+from movierec.schema import MOVIE_ID, RANK, SCORE, SEEN, TITLE, USER_ID
 from movierec.scoring import predict_arrays
 
 if TYPE_CHECKING:
@@ -42,7 +42,6 @@ TOPN_SCHEMA = f"{USER_ID} int, {RANK} int, {MOVIE_ID} int, {RANKER_SCORE} float"
 RECS_SCHEMA = f"{USER_ID} int, {RANK} int, {MOVIE_ID} int, {SCORE} float, {RANKER_SCORE} float"
 TITLED_RECS_SCHEMA = f"{USER_ID} int, {RANK} int, {MOVIE_ID} int, {TITLE} string, {SCORE} float, {RANKER_SCORE} float"
 OFFSET = "offset"
-_SEEN = "_seen"
 _WANTED = "_wanted"
 _SCORE_CELLS = 30_000_000  # user x movie scores held at once per task (float32: 120 MB)
 
@@ -135,21 +134,22 @@ def top_n(factors: Factors | RankingTables, users: DataFrame, seen: DataFrame, c
             if not batch.empty and len(tables.movie_ids):
                 yield _score_batch(batch, tables, n)
 
-    return _user_rows(users, seen).mapInPandas(score, TOPN_SCHEMA)
+    return user_rows(users, seen).mapInPandas(score, TOPN_SCHEMA)
 
 
-def _user_rows(users: DataFrame, seen: DataFrame) -> DataFrame:
-    """user_id and the list of movies they have seen, for every user in ``users``.
+def user_rows(users: DataFrame, seen: DataFrame) -> DataFrame:
+    """user_id and ``seen`` (the movies they have seen, as an array), for every user in ``users``.
 
     One shuffle: the wanted users and the seen pairs are grouped together by user.
+    (The jobs read the rows of their lists grouped already: :mod:`movierec.rated`.)
     """
     return (
         users.select(USER_ID, F.lit(None).cast("int").alias(MOVIE_ID), F.lit(True).alias(_WANTED))
         .unionByName(seen.select(USER_ID, MOVIE_ID, F.lit(False).alias(_WANTED)))
         .groupBy(USER_ID)
-        .agg(F.max(_WANTED).alias(_WANTED), F.collect_list(MOVIE_ID).alias(_SEEN))
+        .agg(F.max(_WANTED).alias(_WANTED), F.collect_list(MOVIE_ID).alias(SEEN))
         .where(F.col(_WANTED))
-        .select(USER_ID, _SEEN)
+        .select(USER_ID, SEEN)
     )
 
 
@@ -169,7 +169,7 @@ def _score_batch(batch: pd.DataFrame, tables: RankingTables, n: int) -> pd.DataF
     u, known = tables.users.lookup(batch[USER_ID].to_numpy(np.int64))
     u = np.where(known[:, None], u, tables.mean_user[None, :]).astype(np.float32)
     scores = u @ tables.movie_factors.T + tables.offsets[None, :]
-    for i, seen_ids in enumerate(batch[_SEEN]):
+    for i, seen_ids in enumerate(batch[SEEN]):
         if seen_ids is not None and len(seen_ids):
             pos = np.minimum(np.searchsorted(ids, seen_ids), len(ids) - 1)
             scores[i, pos[ids[pos] == seen_ids]] = -np.inf
@@ -192,15 +192,15 @@ def _score_batch(batch: pd.DataFrame, tables: RankingTables, n: int) -> pd.DataF
     })
 
 
-def recommend(serving: ServingTables, users: DataFrame, seen: DataFrame, n: int,
-              scale: tuple[float, float], titles: Table | None = None) -> DataFrame:
+def recommend(serving: ServingTables, rows: DataFrame, n: int, scale: tuple[float, float],
+              titles: Table | None = None) -> DataFrame:
     """The published lists: ranked by the ranking model, scored by the rating model.
 
     Args:
         serving: the fitted model as tables (:mod:`movierec.serving`); candidates are
             the movies with at least its ``min_support`` training ratings.
-        users: ``user_id`` of everyone to recommend for.
-        seen: (user_id, movie_id) pairs never to recommend.
+        rows: one per user to recommend for: ``user_id`` and ``seen``, the movies
+            never to recommend them (:mod:`movierec.rated`, or :func:`user_rows`).
         n: list length.
         scale: (min, max) rating, to clip the predicted rating.
         titles: movie_id -> title (:func:`movierec.serving.load_titles`): each listed
@@ -227,4 +227,4 @@ def recommend(serving: ServingTables, users: DataFrame, seen: DataFrame, n: int,
                 lists[TITLE] = np.where(found, names, None)
             yield lists[columns]
 
-    return _user_rows(users, seen).mapInPandas(score, TITLED_RECS_SCHEMA if titles is not None else RECS_SCHEMA)
+    return rows.select(USER_ID, SEEN).mapInPandas(score, TITLED_RECS_SCHEMA if titles is not None else RECS_SCHEMA)

@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from movierec.generate import generate_drop
-from movierec.schema import MOVIES_SCHEMA, RATINGS_SCHEMA, Layout
+from movierec.schema import MOVIES_SCHEMA, RATED_SCHEMA, RATINGS_SCHEMA, Layout
 from tests.conftest import REPO, project_env
 
 pytestmark = pytest.mark.integration
@@ -72,7 +72,8 @@ def spark_schema(folder: Path) -> str:
     for part in folder.glob("*.parquet"):
         fields = json.loads(pq.read_schema(part).metadata[b"org.apache.spark.sql.parquet.row.metadata"])["fields"]
         schemas.add(", ".join(
-            f"{f['name']} " + (f"array<{f['type']['elementType']}>" if isinstance(f["type"], dict)
+            f"{f['name']} " + (f"array<{names.get(f['type']['elementType'], f['type']['elementType'])}>"
+                               if isinstance(f["type"], dict)
                                else names.get(f["type"], f["type"])) for f in fields))
     assert len(schemas) == 1, schemas
     return schemas.pop()
@@ -82,6 +83,17 @@ def test_curated_tables_have_the_schemas_later_jobs_read_them_with(pipeline):
     curated = pipeline / "curated" / f"ds={DS}"
     assert spark_schema(curated / "train") == spark_schema(curated / "test") == RATINGS_SCHEMA
     assert spark_schema(curated / "movies") == MOVIES_SCHEMA
+    assert spark_schema(curated / "rated") == RATED_SCHEMA
+
+
+def test_rated_holds_each_users_train_and_test_movies(pipeline):
+    curated = pipeline / "curated" / f"ds={DS}"
+    expected: dict[int, tuple[list, list]] = {}
+    for side, index in (("train", 0), ("test", 1)):
+        for row in pq.read_table(curated / side).to_pylist():
+            expected.setdefault(row["user_id"], ([], []))[index].append(row["movie_id"])
+    rated = {r["user_id"]: (r["train_movies"], r["test_movies"]) for r in pq.read_table(curated / "rated").to_pylist()}
+    assert rated == {user: (sorted(tr), sorted(te)) for user, (tr, te) in expected.items()}
 
 
 def test_preprocess_writes_typed_parquet_and_time_split(pipeline):
@@ -150,6 +162,22 @@ def test_publish_writes_top_n_and_latest(pipeline):
     assert {r["rank"] for r in recs} == {1, 2, 3}
     assert json.loads((pipeline / "recommendations" / "_LATEST").read_text())["ds"] == DS
     assert not any(p.name.endswith(".tmp") for p in pipeline.rglob("*"))
+
+
+def test_a_curated_partition_without_rated_gives_the_same_metrics_and_lists(tmp_path, pipeline):
+    # Written before preprocess grouped the ratings by user: evaluate and publish group them themselves.
+    wh = tmp_path / "wh"
+    shutil.copytree(pipeline / "curated" / f"ds={DS}", wh / "curated" / f"ds={DS}",
+                    ignore=shutil.ignore_patterns("rated"))
+    shutil.copytree(pipeline / "models" / f"ds={DS}", wh / "models" / f"ds={DS}")
+    ok(submit("evaluate", wh, "--max-rmse", "5"))
+    ok(submit("publish", wh, "--top-n", "3"))
+    metrics = [json.loads((w / "metrics" / f"ds={DS}" / "metrics.json").read_text()) for w in (pipeline, wh)]
+    assert [{k: v for k, v in m.items() if k != "champion"} for m in metrics] == [
+        {k: v for k, v in metrics[0].items() if k != "champion"}] * 2
+    lists = [sorted(tuple(r.values()) for r in pq.read_table(w / "recommendations" / f"ds={DS}").to_pylist())
+             for w in (pipeline, wh)]
+    assert lists[0] == lists[1] and lists[0]
 
 
 def test_ingest_names_the_problem_with_an_unrecognised_drop(tmp_path, py_files):

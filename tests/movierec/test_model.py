@@ -152,7 +152,7 @@ def test_serving_tables_round_trip_and_match_the_saved_model(spark, tmp_path):
 
 def test_lists_with_titles_are_the_lists_plus_each_movies_title(spark, tmp_path):
     from movierec.serving import load_titles, serving_tables
-    from movierec.topn import recommend
+    from movierec.topn import recommend, user_rows
     from movierec.warehouse import Warehouse
 
     rng = np.random.default_rng(2)
@@ -165,9 +165,10 @@ def test_lists_with_titles_are_the_lists_plus_each_movies_title(spark, tmp_path)
     movies.repartition(2).write.parquet(str(tmp_path / "movies"))
     titles = load_titles(Warehouse(spark, tmp_path.as_uri()), (tmp_path / "movies").as_uri())
     seen = train.select("user_id", "movie_id")
+    users = user_rows(seen.select("user_id"), seen)
 
-    plain = recommend(model, seen.select("user_id"), seen, n=5, scale=(1.0, 5.0)).collect()
-    titled = recommend(model, seen.select("user_id"), seen, n=5, scale=(1.0, 5.0), titles=titles).collect()
+    plain = recommend(model, users, n=5, scale=(1.0, 5.0)).collect()
+    titled = recommend(model, users, n=5, scale=(1.0, 5.0), titles=titles).collect()
 
     assert titles.ids.tolist() == list(range(1, 15))
     assert any(r.movie_id == 15 for r in plain)

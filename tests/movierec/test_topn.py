@@ -67,10 +67,10 @@ def test_scoring_in_slices_gives_the_same_lists(monkeypatch):
     users = Table(np.arange(1, 51), rng.normal(size=(50, 3)).astype(np.float32))
     movies = Table(np.arange(100, 140), rng.normal(size=(40, 3)).astype(np.float32))
     tables = topn.RankingTables.build(users, movies, None, movies.ids)
-    batch = pd.DataFrame({"user_id": np.arange(1, 53), "_seen": [list(rng.choice(movies.ids, 5)) for _ in range(52)]})
+    batch = pd.DataFrame({"user_id": np.arange(1, 53), "seen": [list(rng.choice(movies.ids, 5)) for _ in range(52)]})
     whole = topn._score_batch(batch, tables, 4)
     monkeypatch.setattr(topn, "_SCORE_CELLS", 100)  # 2 users per slice
     sliced = topn._score_batch(batch, tables, 4)
     pd.testing.assert_frame_equal(whole, sliced)
     assert len(whole) == 52 * 4 and not set(zip(whole.user_id, whole.movie_id, strict=True)) & {
-        (u, m) for u, seen in zip(batch.user_id, batch._seen, strict=True) for m in seen}
+        (u, m) for u, seen in zip(batch.user_id, batch.seen, strict=True) for m in seen}
