@@ -91,7 +91,8 @@ def preprocess(args) -> None:  # noqa: ANN001 - argparse namespace
     movie_rows, movie_rejects = parse_movies(wh.read_bytes(f"{raw}/{spec.movies_file}"), layout, spec.movies_file)
     movies = spark.createDataFrame([(m.movie_id, m.title, m.year, list(m.genres)) for m in movie_rows], MOVIES_SCHEMA)
 
-    lines = read_lines(spark, f"{raw}/{spec.ratings_file}").cache()
+    sizes = {f["name"]: f.get("bytes") for f in manifest["files"]}
+    lines = read_lines(spark, f"{raw}/{spec.ratings_file}", sizes.get(spec.ratings_file)).cache()
     rejected_final, final = partition(wh.root, "rejected", args.ds), partition(wh.root, "curated", args.ds)
     rejected_staged, staged = wh.staging_dir(rejected_final), wh.staging_dir(final, create=True)
 

@@ -37,20 +37,22 @@ _INT_RE = r"^[0-9]{1,10}$"
 _HEADER_RE = r"^userId,"
 
 
-def read_lines(spark: SparkSession, uri: str) -> DataFrame:
+def read_lines(spark: SparkSession, uri: str, size: int | None = None) -> DataFrame:
     """Read a text file as (value, line_no) with 1-based line numbers.
 
     Line numbers come from each row's position inside its input split plus the
     line count of the splits before it. A single file's splits are contiguous
     byte ranges in partition order, so this numbering is exact without pulling
-    every line through Python (as ``zipWithIndex`` would).
+    every line through Python (as ``zipWithIndex`` would). Counting the lines
+    of each split is a Spark job over the file; a file of ``size`` bytes that
+    Spark reads as one split (:func:`one_split`) needs none.
     """
     df = spark.read.text(uri).select(
         "value",
         F.spark_partition_id().alias("_pid"),
         F.monotonically_increasing_id().alias("_mid"),
     )
-    counts = dict(df.groupBy("_pid").count().collect())
+    counts = {0: 0} if size is not None and one_split(spark, size) else dict(df.groupBy("_pid").count().collect())
     offsets, total = {}, 0
     for pid in sorted(counts):
         offsets[pid] = total
@@ -62,6 +64,18 @@ def read_lines(spark: SparkSession, uri: str) -> DataFrame:
     return df.select(
         "value", (F.coalesce(offset_map[F.col("_pid")], F.lit(0)) + local + 1).alias(LINE_NO)
     )
+
+
+def one_split(spark: SparkSession, size: int) -> bool:
+    """Whether Spark reads a file of ``size`` bytes as a single split.
+
+    A file is cut into splits of ``min(maxPartitionBytes, max(openCostInBytes,
+    bytes per core))`` (Spark's ``FilePartition.maxSplitBytes``): never below
+    ``min(maxPartitionBytes, openCostInBytes)`` (4 MB by default), whatever the
+    cluster, so a file no bigger than that is one split.
+    """
+    conf = spark._jsparkSession.sessionState().conf()  # the session's values, as the file scan reads them
+    return size <= min(conf.filesMaxPartitionBytes(), conf.filesOpenCostInBytes())
 
 
 def _positive_int(field: Column, name: str) -> tuple[Column, Column]:

@@ -81,6 +81,25 @@ def test_read_lines_numbers_lines_across_partitions(spark, tmp_path):
     assert all(r.value == f"line {r.line_no}" for r in rows)
 
 
+def test_a_file_read_as_one_split_is_numbered_without_counting_its_splits(spark, tmp_path):
+    from movierec.ratings import one_split
+
+    path = tmp_path / "small.txt"
+    path.write_text("".join(f"line {i}\n" for i in range(1, 301)))
+    size = path.stat().st_size
+    assert one_split(spark, size) and not one_split(spark, 5 * 1024 * 1024)
+    rows = read_lines(spark, str(path), size).collect()
+    assert [r.line_no for r in rows] == list(range(1, 301)) and all(r.value == f"line {r.line_no}" for r in rows)
+    spark.conf.set("spark.sql.files.maxPartitionBytes", "1000")  # now the same file is many splits
+    try:
+        assert not one_split(spark, size)
+        df = read_lines(spark, str(path), size)
+        assert df.rdd.getNumPartitions() > 1
+        assert all(r.value == f"line {r.line_no}" for r in df.collect())
+    finally:
+        spark.conf.unset("spark.sql.files.maxPartitionBytes")
+
+
 def test_unknown_movies_and_duplicates_are_rejected_with_reason(spark, records):
     lines = ["1\t10\t3\t881250949", "1\t10\t5\t881250950", "1\t99\t4\t881250949", "2\t10\t4\t881250949"]
     src = lines_df(spark, lines)
