@@ -22,21 +22,19 @@ from movierec.scoring import predict
 from movierec.topn import recommend
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame
+    from pyspark.sql import Column, DataFrame
 
     from movierec.serving import ServingTables
 
 NO_CHAMPION = "no model was published for an earlier date"
 
 
-def cold_start_counts(predictions: DataFrame) -> dict[str, int]:
-    """How many test ratings had an unknown user, movie, or both."""
-    row = predictions.agg(
-        F.sum((~F.col(KNOWN_USER)).cast("int")).alias("unknown_user"),
-        F.sum((~F.col(KNOWN_MOVIE)).cast("int")).alias("unknown_movie"),
-        F.sum((~F.col(KNOWN_USER) & ~F.col(KNOWN_MOVIE)).cast("int")).alias("unknown_both"),
-    ).first()
-    return {k: int(row[k] or 0) for k in ("unknown_user", "unknown_movie", "unknown_both")}
+def cold_start_sums() -> dict[str, Column]:
+    """How many test ratings had an unknown user, movie, or both (aggregates over predictions)."""
+    unknown_user, unknown_movie = ~F.col(KNOWN_USER), ~F.col(KNOWN_MOVIE)
+    flags = {"unknown_user": unknown_user, "unknown_movie": unknown_movie,
+             "unknown_both": unknown_user & unknown_movie}
+    return {name: F.sum(flag.cast("int")) for name, flag in flags.items()}
 
 
 def score_model(model: ServingTables, train: DataFrame, test: DataFrame, k: int, scale: tuple[float, float],
@@ -54,13 +52,11 @@ def score_model(model: ServingTables, train: DataFrame, test: DataFrame, k: int,
         rmse, mae, test_ratings, cold_start (counts) and the ranking metrics at ``k``.
     """
     def rating_part() -> dict:
-        predictions = predict(model.rating, test, scale[0], scale[1]).cache()
-        try:
-            errors = rating_errors(predictions)
-            return {"rmse": errors["rmse"], "mae": errors["mae"], "test_ratings": errors["n"],
-                    "cold_start": cold_start_counts(predictions)}
-        finally:
-            predictions.unpersist()
+        # Errors and cold-start counts in one aggregation: one pass over the predictions.
+        cold_start = cold_start_sums()
+        errors = rating_errors(predict(model.rating, test, scale[0], scale[1]), cold_start)
+        return {"rmse": errors["rmse"], "mae": errors["mae"], "test_ratings": errors["n"],
+                "cold_start": {name: int(errors[name] or 0) for name in cold_start}}
 
     def ranking_part() -> dict:
         by_user = rated if rated is not None else rated_by_user(train, test)

@@ -23,24 +23,28 @@ from movierec.exact import exact_avg, exact_sum
 from movierec.schema import MOVIE_ID, PREDICTION, RANK, RATING, USER_ID
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame
+    from pyspark.sql import Column, DataFrame
 
 
-def rating_errors(predictions: DataFrame) -> dict[str, float]:
+def rating_errors(predictions: DataFrame, extra: dict[str, Column] | None = None) -> dict:
     """RMSE and MAE of ``prediction`` against ``rating`` over every row.
 
     Rows must not contain NaN predictions: cold starts are filled upstream,
-    never dropped, so the error covers the whole test set.
+    never dropped, so the error covers the whole test set. ``extra``: more
+    aggregates computed in the same pass, returned under their names.
     """
+    extra = extra or {}
     row = predictions.agg(
         F.sqrt(exact_avg((F.col(PREDICTION) - F.col(RATING)) ** 2)).alias("rmse"),
         exact_avg(F.abs(F.col(PREDICTION) - F.col(RATING))).alias("mae"),
         F.count(F.lit(1)).alias("n"),
         F.sum(F.isnan(F.col(PREDICTION)).cast("int")).alias("nan"),
+        *[column.alias(name) for name, column in extra.items()],
     ).first()
     if row["nan"]:
         raise ValueError(f"{row['nan']} NaN predictions reached the metric; fill cold starts first")
-    return {"rmse": float(row["rmse"]), "mae": float(row["mae"]), "n": int(row["n"])}
+    return {"rmse": float(row["rmse"]), "mae": float(row["mae"]), "n": int(row["n"]),
+            **{name: row[name] for name in extra}}
 
 
 def ranking_metrics(top_k: DataFrame, relevant: DataFrame, k: int) -> dict[str, float]:

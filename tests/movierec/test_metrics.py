@@ -15,6 +15,14 @@ def test_rating_errors_hand_computed(spark):
     assert out["n"] == 3
 
 
+def test_rating_errors_compute_extra_aggregates_in_the_same_pass(spark):
+    from pyspark.sql import functions as F
+
+    df = spark.createDataFrame([(4.0, 3.0), (2.0, 4.0), (5.0, 5.0)], "rating double, prediction double")
+    out = rating_errors(df, {"high": F.sum((F.col("rating") > 3).cast("int"))})
+    assert out["high"] == 2 and out["rmse"] == rating_errors(df)["rmse"]
+
+
 def test_rating_errors_of_truth_against_itself_is_zero(spark):
     df = spark.createDataFrame([(4.0, 4.0), (1.5, 1.5)], "rating double, prediction double")
     assert rating_errors(df)["rmse"] == 0.0
