@@ -4,12 +4,14 @@ SHELL := /bin/bash
 DATA ?=
 ENV := source scripts/env.sh &&
 
-.PHONY: help venv system package demo test test-unit lint clean
+.PHONY: help venv system package demo test test-unit lint format reliability-report clean
 
 help:
 	@echo "make demo [DATA=<folder|zip|URL>]  set up, then run the whole DAG once and print the results"
 	@echo "make test                          set up, then run the whole test suite"
-	@echo "make lint                          ruff check"
+	@echo "make lint                          ruff check and ruff format --check"
+	@echo "make format                        ruff format (rewrites files)"
+	@echo "make reliability-report            docs/reliability.md from the last full test run's results"
 	@echo "make clean                         remove the demo's Airflow home and warehouse"
 
 venv:
@@ -19,15 +21,22 @@ venv:
 # precompiled (scripts/spark_home.py); and the JVM class-data-sharing archive that makes every
 # spark-submit start ~3 s faster (recorded once, scripts/spark_cds.py, under that Spark home).
 package: venv
-	@$(ENV) python scripts/spark_home.py >/dev/null
-	@$(ENV) python scripts/package.py >/dev/null
-	@$(ENV) python scripts/spark_cds.py
+	@$(ENV) python -m scripts.spark_home >/dev/null
+	@$(ENV) python -m scripts.package >/dev/null
+	@$(ENV) python -m scripts.spark_cds
 
 demo: package
 	@$(ENV) scripts/demo.sh "$(DATA)"
 
 lint: venv
 	@$(ENV) ruff check
+	@$(ENV) ruff format --check
+
+format: venv
+	@$(ENV) ruff format
+
+reliability-report:
+	@$(ENV) python -m tests.reliability_report
 
 # Debian packages of the integration tests (chromium, the PostgreSQL server); apt-get when missing.
 system:

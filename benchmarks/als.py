@@ -6,7 +6,7 @@ iteration without the setup both fits share (partitioning ratings into blocks, t
 factor RDDs). Then measures numpy's float64 GEMM rate in the same process and prints the
 floor (flops / GEMM rate) beside the measured seconds::
 
-    python benchmarks/als.py --data data/bench-25000000 --iters 2 6 --driver-memory 10g
+    python -m benchmarks.als --data data/bench-25000000 --iters 2 6 --driver-memory 10g
 
 The drop's ``ratings.csv`` (userId,movieId,rating,timestamp; the generated drops and
 ML-20M/25M/32M) is read with Spark's csv reader: ALS alone is timed, not the pipeline.
@@ -21,9 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from gemm import als_iteration_flops, gemm_rate  # noqa: E402
+from benchmarks.gemm import als_iteration_flops, gemm_rate
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,20 +37,38 @@ def main(argv: list[str] | None = None) -> int:
     from pyspark.ml.recommendation import ALS
     from pyspark.sql import SparkSession
 
-    spark = (SparkSession.builder.master("local[*]").appName("als-iteration")
-             .config("spark.driver.memory", args.driver_memory).config("spark.ui.enabled", "false")
-             .config("spark.serializer", "org.apache.spark.serializer.KryoSerializer").getOrCreate())
+    spark = (
+        SparkSession.builder.master("local[*]")
+        .appName("als-iteration")
+        .config("spark.driver.memory", args.driver_memory)
+        .config("spark.ui.enabled", "false")
+        .config("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
+        .getOrCreate()
+    )
     spark.sparkContext.setLogLevel("ERROR")
     spark.sparkContext.setCheckpointDir(f"/tmp/als-bench-checkpoints-{time.time_ns()}")
-    ratings = (spark.read.csv(str(args.data / "ratings.csv"), header=True, schema="u int, m int, r float, t long")
-               .select("u", "m", "r").cache())
+    ratings = (
+        spark.read.csv(str(args.data / "ratings.csv"), header=True, schema="u int, m int, r float, t long")
+        .select("u", "m", "r")
+        .cache()
+    )
     nnz = ratings.count()
     users, movies = ratings.select("u").distinct().count(), ratings.select("m").distinct().count()
     blocks = max(2, spark.sparkContext.defaultParallelism)
 
     def fit_seconds(iterations: int) -> float:
-        als = ALS(rank=args.rank, maxIter=iterations, regParam=args.reg_param, numUserBlocks=blocks,
-                  numItemBlocks=blocks, userCol="u", itemCol="m", ratingCol="r", seed=42, checkpointInterval=5)
+        als = ALS(
+            rank=args.rank,
+            maxIter=iterations,
+            regParam=args.reg_param,
+            numUserBlocks=blocks,
+            numItemBlocks=blocks,
+            userCol="u",
+            itemCol="m",
+            ratingCol="r",
+            seed=42,
+            checkpointInterval=5,
+        )
         started = time.perf_counter()
         als.fit(ratings)  # fit materialises both factor RDDs
         return time.perf_counter() - started
@@ -62,16 +78,25 @@ def main(argv: list[str] | None = None) -> int:
     per_iteration = (times[many] - times[few]) / (many - few)
     flops = als_iteration_flops(nnz, users, movies, args.rank)
     gemm = gemm_rate(2048, float, 5)
-    print(json.dumps({
-        "ratings": nnz, "users": users, "movies": movies, "rank": args.rank, "blocks": blocks,
-        "fit_seconds": {str(n): round(t, 1) for n, t in times.items()},
-        "seconds_per_iteration": round(per_iteration, 2),
-        "gflop_per_iteration": round(flops / 1e9, 1),
-        "achieved_gflops": round(flops / 1e9 / per_iteration, 2),
-        "gemm_float64_gflops": round(gemm, 1),
-        "floor_seconds_per_iteration": round(flops / 1e9 / gemm, 2),
-        "gap_to_floor": round(per_iteration / (flops / 1e9 / gemm), 1),
-    }, indent=2))
+    print(
+        json.dumps(
+            {
+                "ratings": nnz,
+                "users": users,
+                "movies": movies,
+                "rank": args.rank,
+                "blocks": blocks,
+                "fit_seconds": {str(n): round(t, 1) for n, t in times.items()},
+                "seconds_per_iteration": round(per_iteration, 2),
+                "gflop_per_iteration": round(flops / 1e9, 1),
+                "achieved_gflops": round(flops / 1e9 / per_iteration, 2),
+                "gemm_float64_gflops": round(gemm, 1),
+                "floor_seconds_per_iteration": round(flops / 1e9 / gemm, 2),
+                "gap_to_floor": round(per_iteration / (flops / 1e9 / gemm), 1),
+            },
+            indent=2,
+        )
+    )
     spark.stop()
     return 0
 

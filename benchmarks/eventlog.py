@@ -1,7 +1,7 @@
 """Read a Spark event log: where a job's time went (per Spark job, with the Python line that
 started it), shuffle volume and task peak memory. Used by benchmarks/pipeline.py; also a CLI:
 
-    python benchmarks/eventlog.py <event log file> [--top 15]
+    python -m benchmarks.eventlog <event log file> [--top 15]
 """
 
 from __future__ import annotations
@@ -71,8 +71,10 @@ def summarise(path: Path) -> EventLogSummary:
                 for update in event.get("Executor Metrics Updated", []):
                     peaks = update.get("Executor Metrics") or peaks
             out.driver_peak_jvm_heap = max(out.driver_peak_jvm_heap, peaks.get("JVMHeapMemory", 0))
-            rss = sum(peaks.get(k, 0) for k in ("ProcessTreeJVMRSSMemory", "ProcessTreePythonRSSMemory",
-                                                  "ProcessTreeOtherRSSMemory"))
+            rss = sum(
+                peaks.get(k, 0)
+                for k in ("ProcessTreeJVMRSSMemory", "ProcessTreePythonRSSMemory", "ProcessTreeOtherRSSMemory")
+            )
             out.peak_rss_bytes = max(out.peak_rss_bytes, rss)
     return out
 
@@ -84,9 +86,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     s = summarise(args.log)
     mib = 2**20
-    print(f"app {(s.app_end_ms - s.app_start_ms) / 1000:.1f} s, {len(s.jobs)} Spark jobs {s.job_ms / 1000:.1f} s, "
-          f"shuffle write {s.shuffle_write_bytes / mib:.1f} MiB, "
-          f"peak task memory {s.peak_execution_memory / mib:.1f} MiB, peak RSS {s.peak_rss_bytes / mib:.0f} MiB")
+    print(
+        f"app {(s.app_end_ms - s.app_start_ms) / 1000:.1f} s, {len(s.jobs)} Spark jobs {s.job_ms / 1000:.1f} s, "
+        f"shuffle write {s.shuffle_write_bytes / mib:.1f} MiB, "
+        f"peak task memory {s.peak_execution_memory / mib:.1f} MiB, peak RSS {s.peak_rss_bytes / mib:.0f} MiB"
+    )
     for ms, site in sorted(s.jobs, reverse=True)[: args.top]:
         print(f"{ms / 1000:7.2f} s  {site}")
     return 0

@@ -7,8 +7,8 @@ iteration (docs/performance.md) show how far above it Spark is.
 
 Usage::
 
-    python benchmarks/gemm.py                       # GEMM rate, float64 and float32, 1 and all threads
-    python benchmarks/gemm.py --als 25000095 162541 59047 --rank 50   # + one ALS iteration's flops
+    python -m benchmarks.gemm                       # GEMM rate, float64 and float32, 1 and all threads
+    python -m benchmarks.gemm --als 25000095 162541 59047 --rank 50   # + one ALS iteration's flops
 """
 
 from __future__ import annotations
@@ -55,7 +55,10 @@ def main() -> None:
         ratings, users, movies = args.als
         flops = als_iteration_flops(ratings, users, movies, args.rank)
         result["als"] = {
-            "ratings": ratings, "users": users, "movies": movies, "rank": args.rank,
+            "ratings": ratings,
+            "users": users,
+            "movies": movies,
+            "rank": args.rank,
             "gflop_per_iteration": round(flops / 1e9, 2),
             # Spark's ALS works in float32 for the factors but double for the normal equations.
             "floor_seconds_per_iteration": round(flops / 1e9 / result["gflops"]["float64"], 2),

@@ -12,10 +12,10 @@ Medians over ``--runs`` runs; every run's figures go to the JSON output.
 
 Usage::
 
-    python benchmarks/pipeline.py --ratings 100000 1000000 --runs 3
-    python benchmarks/pipeline.py --data ../shared/movielens/ml-100k --runs 5 --json docs/perf-ml100k.json
+    python -m benchmarks.pipeline --ratings 100000 1000000 --runs 3
+    python -m benchmarks.pipeline --data ../shared/movielens/ml-100k --runs 5 --json docs/perf-ml100k.json
 
-Generated drops (``movierec.generate``, MovieLens proportions) are cached
+Generated drops (``movierec_dev.generate``, MovieLens proportions) are cached
 under ``data/bench-<ratings>``. Run it on an otherwise idle machine.
 """
 
@@ -35,11 +35,9 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "spark_jobs"))
-sys.path.insert(0, str(REPO / "benchmarks"))
+from benchmarks.eventlog import summarise
 
-from eventlog import summarise  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
 
 DAG_ID = "movielens_recommendations"
 TASKS = ["ingest", "preprocess", "fit", "evaluate", "publish"]
@@ -48,14 +46,18 @@ STAMP = r"^(\S+)Z "
 
 
 def project_env(**overrides: str) -> dict[str, str]:
-    out = subprocess.run(["bash", "-c", f"source {REPO}/scripts/env.sh && env -0"], check=True,
-                         capture_output=True, env={**os.environ, **overrides}).stdout.decode()
+    out = subprocess.run(
+        ["bash", "-c", f"source {REPO}/scripts/env.sh && env -0"],
+        check=True,
+        capture_output=True,
+        env={**os.environ, **overrides},
+    ).stdout.decode()
     return dict(item.split("=", 1) for item in out.split("\0") if "=" in item)
 
 
 def drop_for(ratings: int) -> Path:
-    from movierec.generate import generate_drop
-    from movierec.schema import Layout
+    from movierec.data.layouts import Layout
+    from movierec_dev.generate import generate_drop
 
     target = REPO / "data" / f"bench-{ratings}"
     if not target.exists():
@@ -128,7 +130,7 @@ class RssSampler(threading.Thread):
                     continue
                 try:
                     stat = (entry / "stat").read_text()
-                    fields = stat[stat.rindex(")") + 2:].split()
+                    fields = stat[stat.rindex(")") + 2 :].split()
                     children.setdefault(int(fields[1]), []).append(int(entry.name))
                     rss[int(entry.name)] = int(fields[21]) * page
                 except (OSError, ValueError, IndexError):
@@ -148,13 +150,20 @@ def run_once(drop: Path, scratch: Path, log_to: Path | None = None) -> dict:
     home, warehouse, events = scratch / "airflow", scratch / "warehouse", scratch / "events"
     events.mkdir(parents=True)
     base = project_env(AIRFLOW_HOME=str(home), MOVIEREC_WAREHOUSE=warehouse.as_uri())
-    event_opts = (f" -Dspark.eventLog.enabled=true -Dspark.eventLog.dir={events.as_uri()}"
-                  " -Dspark.eventLog.rolling.enabled=false -Dspark.eventLog.compress=false")
+    event_opts = (
+        f" -Dspark.eventLog.enabled=true -Dspark.eventLog.dir={events.as_uri()}"
+        " -Dspark.eventLog.rolling.enabled=false -Dspark.eventLog.compress=false"
+    )
     env = {**base, "SPARK_SUBMIT_OPTS": base.get("SPARK_SUBMIT_OPTS", "") + event_opts}
     subprocess.run(["airflow", "db", "migrate"], env=env, check=True, capture_output=True)
     started = time.monotonic()
-    proc = subprocess.Popen(["airflow", "dags", "test", DAG_ID, DS, "-c", json.dumps({"source": str(drop)})],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        ["airflow", "dags", "test", DAG_ID, DS, "-c", json.dumps({"source": str(drop)})],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     sampler = RssSampler(proc.pid)
     sampler.start()
     output = proc.communicate()[0]
@@ -175,8 +184,11 @@ def run_once(drop: Path, scratch: Path, log_to: Path | None = None) -> dict:
         t = tasks[task]
         # This task's Spark application: the first to start after its spark-submit, before its end
         # (none when the job started no SparkContext, as ingest of small files).
-        app = min((s for s in apps.values() if t["submit"] - 0.5 <= s.app_start_ms / 1000 <= t["end"]),
-                  key=lambda s: s.app_start_ms, default=None)
+        app = min(
+            (s for s in apps.values() if t["submit"] - 0.5 <= s.app_start_ms / 1000 <= t["end"]),
+            key=lambda s: s.app_start_ms,
+            default=None,
+        )
         stages[task] = {
             "wall_s": round(t["end"] - t["start"], 2),
             "jvm_start_s": round(app.app_start_ms / 1000 - t["submit"], 2) if app else None,
@@ -190,15 +202,24 @@ def run_once(drop: Path, scratch: Path, log_to: Path | None = None) -> dict:
     harness_first = min(t["harness_start"] for t in tasks.values())
     metrics = json.loads((warehouse / "metrics" / f"ds={DS}" / "metrics.json").read_text())
     manifest = json.loads((warehouse / "curated" / f"ds={DS}" / "_manifest.json").read_text())
-    return {"ratings": manifest["counts"]["ratings_kept"], "dag_wall_s": round(last - first, 2),
-            "dag_wall_with_harness_s": round(last - harness_first, 2), "airflow_dags_test_s": round(total, 2),
-            "stages": stages,
-            "rmse": metrics["rmse"], "ndcg_at_10": metrics["ndcg_at_10"]}
+    return {
+        "ratings": manifest["counts"]["ratings_kept"],
+        "dag_wall_s": round(last - first, 2),
+        "dag_wall_with_harness_s": round(last - harness_first, 2),
+        "airflow_dags_test_s": round(total, 2),
+        "stages": stages,
+        "rmse": metrics["rmse"],
+        "ndcg_at_10": metrics["ndcg_at_10"],
+    }
 
 
 def median_row(runs: list[dict]) -> dict:
-    med = {"ratings": runs[0].get("ratings"), "dag_wall_s": statistics.median(r["dag_wall_s"] for r in runs),
-           "dag_wall_with_harness_s": statistics.median(r["dag_wall_with_harness_s"] for r in runs), "stages": {}}
+    med = {
+        "ratings": runs[0].get("ratings"),
+        "dag_wall_s": statistics.median(r["dag_wall_s"] for r in runs),
+        "dag_wall_with_harness_s": statistics.median(r["dag_wall_with_harness_s"] for r in runs),
+        "stages": {},
+    }
     for task in TASKS:
         med["stages"][task] = {}
         for k in runs[0]["stages"][task]:
@@ -213,8 +234,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", nargs="*", default=[], help="real MovieLens drops (folder or zip)")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--json", type=Path, help="write every run's figures here")
-    parser.add_argument("--logs", type=Path,
-                        help="keep each run's task log (every job's output) and Spark event logs in this folder")
+    parser.add_argument(
+        "--logs", type=Path, help="keep each run's task log (every job's output) and Spark event logs in this folder"
+    )
     args = parser.parse_args(argv)
     drops = [(f"generated {n:,}", drop_for(n)) for n in args.ratings]
     drops += [(Path(d).name, Path(d).resolve()) for d in args.data]
@@ -225,20 +247,28 @@ def main(argv: list[str] | None = None) -> int:
             with tempfile.TemporaryDirectory(prefix="movierec-bench-") as scratch:
                 log_to = args.logs / f"{drop.name}-run{i + 1}.log" if args.logs else None
                 runs.append(run_once(drop, Path(scratch), log_to))
-            print(f"{label} run {i + 1}: DAG {runs[-1]['dag_wall_s']:.1f} s "
-                  + " ".join(f"{t} {runs[-1]['stages'][t]['wall_s']:.1f}" for t in TASKS), flush=True)
+            print(
+                f"{label} run {i + 1}: DAG {runs[-1]['dag_wall_s']:.1f} s "
+                + " ".join(f"{t} {runs[-1]['stages'][t]['wall_s']:.1f}" for t in TASKS),
+                flush=True,
+            )
         results[label] = {"runs": runs, "median": median_row(runs)}
         med = results[label]["median"]
-        print(f"\n{label}: median of {len(runs)} runs, DAG wall {med['dag_wall_s']:.1f} s "
-              f"({med['dag_wall_with_harness_s']:.1f} s from dags test picking up the first task)")
-        print("| stage | wall s | JVM+session start s | Spark jobs | in Spark jobs s | shuffle write MiB "
-              "| peak RSS MiB |")
+        print(
+            f"\n{label}: median of {len(runs)} runs, DAG wall {med['dag_wall_s']:.1f} s "
+            f"({med['dag_wall_with_harness_s']:.1f} s from dags test picking up the first task)"
+        )
+        print(
+            "| stage | wall s | JVM+session start s | Spark jobs | in Spark jobs s | shuffle write MiB | peak RSS MiB |"
+        )
         print("|---|---|---|---|---|---|---|")
         for task in TASKS:
             s = med["stages"][task]
             jvm = "-" if s["jvm_start_s"] is None else f"{s['jvm_start_s']:.1f}"
-            print(f"| {task} | {s['wall_s']:.1f} | {jvm} | {s['spark_jobs']:.0f} | "
-                  f"{s['spark_job_s']:.1f} | {s['shuffle_write_mib']:.1f} | {s['peak_rss_mib']:.0f} |")
+            print(
+                f"| {task} | {s['wall_s']:.1f} | {jvm} | {s['spark_jobs']:.0f} | "
+                f"{s['spark_job_s']:.1f} | {s['shuffle_write_mib']:.1f} | {s['peak_rss_mib']:.0f} |"
+            )
         print(flush=True)
     if args.json:
         args.json.write_text(json.dumps(results, indent=1) + "\n")

@@ -3,7 +3,7 @@
 Reads the ``--json`` files ``benchmarks/pipeline.py`` wrote (any number, any drop sizes; the
 median of each drop is plotted) and writes a PNG with log-log axes and a linear-growth guide::
 
-    python benchmarks/plot.py /tmp/perf-*.json --out docs/performance.png
+    python -m benchmarks.plot /tmp/perf-*.json --out docs/performance.png
 
 Needs matplotlib (``pip install -r benchmarks/requirements.txt``).
 """
@@ -30,8 +30,7 @@ def points(paths: list[Path]) -> list[dict]:
             if not ratings and label.startswith("generated "):  # files written before ratings were recorded
                 ratings = int(label.split()[1].replace(",", ""))
             if ratings:
-                by_ratings[int(ratings)] = {**med, "ratings": int(ratings), "label": label,
-                                            "runs": len(result["runs"])}
+                by_ratings[int(ratings)] = {**med, "ratings": int(ratings), "label": label, "runs": len(result["runs"])}
     return [by_ratings[n] for n in sorted(by_ratings)]
 
 
@@ -50,11 +49,21 @@ def plot(rows: list[dict], out: Path) -> None:
     linear = [base["dag_wall_s"] * n / base["ratings"] for n in x]
     ax.plot(x, linear, ":", color="grey", label="linear from the first point")
     for r in rows:
-        ax.annotate(f"{r['dag_wall_s']:.0f} s", (r["ratings"], r["dag_wall_s"]), textcoords="offset points",
-                    xytext=(4, 6), fontsize=8)
+        ax.annotate(
+            f"{r['dag_wall_s']:.0f} s",
+            (r["ratings"], r["dag_wall_s"]),
+            textcoords="offset points",
+            xytext=(4, 6),
+            fontsize=8,
+        )
     ax.axhline(20 * 60, color="red", lw=0.8, ls="-.", label="20 min target")
-    ax.set(xscale="log", yscale="log", xlabel="ratings in the drop", ylabel="wall time, s (median)",
-           title="Daily DAG on one machine (2 cores, local[*]): time against ratings")
+    ax.set(
+        xscale="log",
+        yscale="log",
+        xlabel="ratings in the drop",
+        ylabel="wall time, s (median)",
+        title="Daily DAG on one machine (2 cores, local[*]): time against ratings",
+    )
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8, loc="upper left")
     fig.tight_layout()

@@ -1,7 +1,7 @@
 """Model quality benchmark: the pipeline's own models and defaults vs scikit-surprise, on the same files.
 
-Runs what the fit and evaluate jobs run (``movierec.model.fit_model`` with the
-default parameters, ``movierec.evaluation.score_model``) on Spark ``local[2]``,
+Runs what the fit and evaluate jobs run (``movierec.models.model.fit_model`` with the
+default parameters, ``movierec.evaluation.scoring.score_model``) on Spark ``local[2]``,
 and scikit-surprise's SVD and SVD++ (default parameters) on the same train/test
 files, and prints RMSE, MAE, NDCG@10 and the fit times. The last line is
 ``rmse=<value>`` (ours; the mean over folds when several are run).
@@ -9,15 +9,15 @@ files, and prints RMSE, MAE, NDCG@10 and the fit times. The last line is
 Usage (MovieLens files of any layout: ``u.data``/``*.base``/``*.test`` tab
 separated, ``ratings.dat`` with ``::``, ``ratings.csv`` with a header)::
 
-    python benchmarks/quality.py --train u1.base --test u1.test
-    python benchmarks/quality.py --folds-from ../shared/movielens/ml-100k/u.data --folds 5 --seed 42
-    python benchmarks/quality.py --stratified-from ../shared/movielens/ml-100k/u.data --no-surprise
+    python -m benchmarks.quality --train u1.base --test u1.test
+    python -m benchmarks.quality --folds-from ../shared/movielens/ml-100k/u.data --folds 5 --seed 42
+    python -m benchmarks.quality --stratified-from ../shared/movielens/ml-100k/u.data --no-surprise
 
 ``--folds-from`` writes a seeded k-fold split (each rating in exactly one
 test fold, as ML-100k's u1..u5) below ``--work`` (default a /tmp folder)
 and runs every fold. ``--stratified-from`` runs the top-N protocol of
 Microsoft Recommenders' benchmark: a per-user stratified 75/25 split
-(``movierec.split.split_stratified``), seen movies excluded, NDCG@10.
+(``movierec.data.split.split_stratified``), seen movies excluded, NDCG@10.
 
 scikit-surprise is a benchmark extra: ``pip install -r benchmarks/requirements.txt``.
 """
@@ -34,8 +34,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "spark_jobs"))
-sys.path.insert(0, str(REPO))
 
 K = 10
 
@@ -50,9 +48,9 @@ class Result:
     surprise: dict = field(default_factory=dict)  # algorithm -> {"rmse", "mae", "fit_seconds"}
 
 
-def spec_for(path: Path):  # noqa: ANN201 - LayoutSpec
+def spec_for(path: Path):
     """The layout of a ratings file, from its first line: tab (100k), ``::`` (1M/10M) or csv."""
-    from movierec.schema import LAYOUTS, Layout
+    from movierec.data.layouts import LAYOUTS, Layout
 
     first = path.open(encoding="utf-8", errors="replace").readline()
     if "::" in first:
@@ -65,13 +63,14 @@ def spec_for(path: Path):  # noqa: ANN201 - LayoutSpec
     raise SystemExit(f"{path}: not a MovieLens ratings file (expected tab, '::' or ',' separated fields)")
 
 
-def read_ratings(spark, path: Path):  # noqa: ANN001, ANN201 - SparkSession in, (DataFrame, scale) out
+def read_ratings(spark, path: Path):
     """Parse a ratings file with the pipeline's own parser; refuse files with rejected lines."""
-    from movierec.ratings import parse_ratings, read_lines
-    from movierec.schema import MOVIE_ID, RATING, USER_ID
+    from movierec.core.columns import MOVIE_ID, RATING, USER_ID
+    from movierec.data.ratings import parse_ratings, read_lines
 
     spec = spec_for(path)
-    ratings, rejected = parse_ratings(read_lines(spark, path.resolve().as_uri()), spec, path.name, path.name)
+    lines, _ = read_lines(spark, path.resolve().as_uri())
+    ratings, rejected = parse_ratings(lines, spec, path.name, path.name)
     bad = rejected.count()
     if bad:
         example = rejected.first()
@@ -99,11 +98,11 @@ def make_folds(ratings_file: Path, folds: int, seed: int, out: Path) -> list[tup
     return pairs
 
 
-def session(master: str):  # noqa: ANN201 - SparkSession
+def session(master: str):
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     from pyspark.sql import SparkSession
 
-    from movierec.session import DEFAULT_CONF
+    from movierec.io.spark import DEFAULT_CONF
     from scripts.package import build
 
     builder = SparkSession.builder.master(master).appName("movierec-quality")
@@ -116,21 +115,22 @@ def session(master: str):  # noqa: ANN201 - SparkSession
     return spark
 
 
-def run_ours(spark, train, test, scale: tuple[float, float]) -> tuple[dict, float]:  # noqa: ANN001
+def run_ours(spark, train, test, scale: tuple[float, float]) -> tuple[dict, float]:
     """Fit with the pipeline's defaults and score as the evaluate job does."""
-    from movierec.evaluation import score_model
-    from movierec.model import AlsParams, RankerParams, fit_model
-    from movierec.serving import serving_tables
+    from movierec.data.rated import rated_by_user
+    from movierec.evaluation.scoring import score_model
+    from movierec.models.model import fit_model
+    from movierec.models.params import AlsParams, RankerParams
+    from movierec.serving.tables import serving_tables
 
     started = time.monotonic()
     model = fit_model(train, AlsParams(), RankerParams())
-    if model.profiles is not None:
-        model.profiles.count()  # materialise inside the timed part
+    model.profiles.count()  # materialise inside the timed part
     fit_seconds = time.monotonic() - started
-    return score_model(serving_tables(model, train), train, test, K, scale), fit_seconds
+    return score_model(serving_tables(model, train), test, rated_by_user(train, test), K, scale), fit_seconds
 
 
-def run_surprise(train, test, scale: tuple[float, float], seed: int) -> dict:  # noqa: ANN001 - DataFrames
+def run_surprise(train, test, scale: tuple[float, float], seed: int) -> dict:
     """scikit-surprise's SVD and SVD++ with their default parameters on the same ratings."""
     from surprise import SVD, Dataset, Reader, SVDpp, accuracy
 
@@ -143,18 +143,24 @@ def run_surprise(train, test, scale: tuple[float, float], seed: int) -> dict:  #
         algo.fit(trainset)
         seconds = time.monotonic() - started
         predictions = algo.test(test_rows)
-        out[name] = {"rmse": accuracy.rmse(predictions, verbose=False), "mae": accuracy.mae(predictions, verbose=False),
-                     "fit_seconds": seconds}
+        out[name] = {
+            "rmse": accuracy.rmse(predictions, verbose=False),
+            "mae": accuracy.mae(predictions, verbose=False),
+            "fit_seconds": seconds,
+        }
     return out
 
 
-def run_pair(spark, name: str, train_file: Path, test_file: Path, surprise: bool, seed: int) -> Result:  # noqa: ANN001
+def run_pair(spark, name: str, train_file: Path, test_file: Path, surprise: bool, seed: int) -> Result:
     train, scale = read_ratings(spark, train_file)
     test, _ = read_ratings(spark, test_file)
     ours, fit_seconds = run_ours(spark, train, test, scale)
     result = Result(name, ours, fit_seconds)
-    print(f"{name}: ours rmse={ours['rmse']:.4f} mae={ours['mae']:.4f} ndcg@{K}={ours[f'ndcg_at_{K}']:.4f} "
-          f"fit={fit_seconds:.1f}s", flush=True)
+    print(
+        f"{name}: ours rmse={ours['rmse']:.4f} mae={ours['mae']:.4f} ndcg@{K}={ours[f'ndcg_at_{K}']:.4f} "
+        f"fit={fit_seconds:.1f}s",
+        flush=True,
+    )
     if surprise:
         result.surprise = run_surprise(train, test, scale, seed)
         for algo, r in result.surprise.items():
@@ -164,16 +170,19 @@ def run_pair(spark, name: str, train_file: Path, test_file: Path, surprise: bool
     return result
 
 
-def run_stratified(spark, ratings_file: Path, seed: int) -> dict:  # noqa: ANN001
+def run_stratified(spark, ratings_file: Path, seed: int) -> dict:
     """Microsoft Recommenders' top-N protocol: per-user stratified 75/25 split, NDCG@10 of our lists."""
-    from movierec.split import split_stratified
+    from movierec.data.split import split_stratified
 
     ratings, scale = read_ratings(spark, ratings_file)
     train, test = split_stratified(ratings, 0.25, seed)
     ours, fit_seconds = run_ours(spark, train.cache(), test.cache(), scale)
-    print(f"stratified 75/25 ({ratings_file.name}, seed {seed}): ndcg@{K}={ours[f'ndcg_at_{K}']:.4f} "
-          f"precision@{K}={ours[f'precision_at_{K}']:.4f} recall@{K}={ours[f'recall_at_{K}']:.4f} "
-          f"map@{K}={ours[f'map_at_{K}']:.4f} rmse={ours['rmse']:.4f} fit={fit_seconds:.1f}s", flush=True)
+    print(
+        f"stratified 75/25 ({ratings_file.name}, seed {seed}): ndcg@{K}={ours[f'ndcg_at_{K}']:.4f} "
+        f"precision@{K}={ours[f'precision_at_{K}']:.4f} recall@{K}={ours[f'recall_at_{K}']:.4f} "
+        f"map@{K}={ours[f'map_at_{K}']:.4f} rmse={ours['rmse']:.4f} fit={fit_seconds:.1f}s",
+        flush=True,
+    )
     return ours
 
 
@@ -184,20 +193,30 @@ def table(results: list[Result]) -> str:
         head += [f"{a} RMSE", f"{a} fit s"]
     rows = []
     for r in results:
-        row = [r.name, f"{r.ours['rmse']:.4f}", f"{r.ours['mae']:.4f}", f"{r.ours[f'ndcg_at_{K}']:.4f}",
-               f"{r.fit_seconds:.0f}"]
+        row = [
+            r.name,
+            f"{r.ours['rmse']:.4f}",
+            f"{r.ours['mae']:.4f}",
+            f"{r.ours[f'ndcg_at_{K}']:.4f}",
+            f"{r.fit_seconds:.0f}",
+        ]
         for a in algos:
             s = r.surprise.get(a)
             row += [f"{s['rmse']:.4f}", f"{s['fit_seconds']:.0f}"] if s else ["", ""]
         rows.append(row)
     if len(results) > 1:
-        mean = ["mean", f"{statistics.mean(r.ours['rmse'] for r in results):.4f}",
-                f"{statistics.mean(r.ours['mae'] for r in results):.4f}",
-                f"{statistics.mean(r.ours[f'ndcg_at_{K}'] for r in results):.4f}",
-                f"{statistics.mean(r.fit_seconds for r in results):.0f}"]
+        mean = [
+            "mean",
+            f"{statistics.mean(r.ours['rmse'] for r in results):.4f}",
+            f"{statistics.mean(r.ours['mae'] for r in results):.4f}",
+            f"{statistics.mean(r.ours[f'ndcg_at_{K}'] for r in results):.4f}",
+            f"{statistics.mean(r.fit_seconds for r in results):.0f}",
+        ]
         for a in algos:
-            mean += [f"{statistics.mean(r.surprise[a]['rmse'] for r in results):.4f}",
-                     f"{statistics.mean(r.surprise[a]['fit_seconds'] for r in results):.0f}"]
+            mean += [
+                f"{statistics.mean(r.surprise[a]['rmse'] for r in results):.4f}",
+                f"{statistics.mean(r.surprise[a]['fit_seconds'] for r in results):.0f}",
+            ]
         rows.append(mean)
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows])
@@ -209,12 +228,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--test", type=Path, help="test ratings file")
     parser.add_argument("--folds-from", type=Path, help="a ratings file to split into --folds seeded folds")
     parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("--stratified-from", type=Path,
-                        help="also run the top-N protocol (per-user 75/25) on this ratings file")
+    parser.add_argument(
+        "--stratified-from", type=Path, help="also run the top-N protocol (per-user 75/25) on this ratings file"
+    )
     parser.add_argument("--work", type=Path, help="where --folds-from writes its folds (default: a temp folder)")
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--surprise", action=argparse.BooleanOptionalAction, default=True,
-                        help="also run scikit-surprise's SVD and SVD++ on the same files")
+    parser.add_argument(
+        "--surprise",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also run scikit-surprise's SVD and SVD++ on the same files",
+    )
     parser.add_argument("--master", default="local[2]")
     args = parser.parse_args(argv)
     if bool(args.train) != bool(args.test):
@@ -225,8 +249,9 @@ def main(argv: list[str] | None = None) -> int:
         try:
             import surprise  # noqa: F401
         except ImportError:
-            parser.error("scikit-surprise is not installed: pip install -r benchmarks/requirements.txt "
-                         "(or pass --no-surprise)")
+            parser.error(
+                "scikit-surprise is not installed: pip install -r benchmarks/requirements.txt (or pass --no-surprise)"
+            )
 
     pairs: list[tuple[str, Path, Path]] = []
     if args.train:

@@ -69,22 +69,50 @@ params = {
     "rank": Param(50, type="integer", minimum=1, maximum=500, title="ALS rank (rating model)"),
     "reg_param": Param(0.12, type="number", minimum=0, title="ALS regularisation (rating model)"),
     "max_iter": Param(10, type="integer", minimum=1, maximum=200, title="ALS iterations"),
-    "tune": Param(False, type="boolean", title="Hyperparameter search",
-                  description="Choose the ALS knobs of the rating and ranking models by a search on a hold-out of "
-                  "the training set (slower); the chosen values are recorded in the model's params.json."),
-    "min_support": Param(5, type="integer", minimum=1, title="Minimum ratings to be recommended",
-                         description="Movies with fewer training ratings never appear in the lists."),
-    "max_rmse": Param(1.0, type="number", exclusiveMinimum=0, title="RMSE gate",
-                      description="The model is not published when its test RMSE is above this."),
-    "max_rmse_regression": Param(0.02, type="number", minimum=0, title="Champion gate: RMSE tolerance",
-                                 description="Not published when its RMSE is this much above the published model's "
-                                 "on the same test set."),
-    "max_ndcg_drop": Param(0.02, type="number", minimum=0, title="Champion gate: NDCG@10 tolerance",
-                           description="Not published when its NDCG@10 is this much below the published model's "
-                           "on the same test set."),
+    "tune": Param(
+        False,
+        type="boolean",
+        title="Hyperparameter search",
+        description="Choose the ALS knobs of the rating and ranking models by a search on a hold-out of "
+        "the training set (slower); the chosen values are recorded in the model's params.json.",
+    ),
+    "min_support": Param(
+        5,
+        type="integer",
+        minimum=1,
+        title="Minimum ratings to be recommended",
+        description="Movies with fewer training ratings never appear in the lists.",
+    ),
+    "max_rmse": Param(
+        1.0,
+        type="number",
+        exclusiveMinimum=0,
+        title="RMSE gate",
+        description="The model is not published when its test RMSE is above this.",
+    ),
+    "max_rmse_regression": Param(
+        0.02,
+        type="number",
+        minimum=0,
+        title="Champion gate: RMSE tolerance",
+        description="Not published when its RMSE is this much above the published model's on the same test set.",
+    ),
+    "max_ndcg_drop": Param(
+        0.02,
+        type="number",
+        minimum=0,
+        title="Champion gate: NDCG@10 tolerance",
+        description="Not published when its NDCG@10 is this much below the published model's on the same test set.",
+    ),
     "top_n": Param(10, type="integer", minimum=1, maximum=1000, title="Recommendations per user"),
-    "max_rejected_fraction": Param(0.1, type="number", minimum=0, maximum=1, title="Rejected-rows limit",
-                                   description="Preprocess fails when a larger share of rating lines is rejected."),
+    "max_rejected_fraction": Param(
+        0.1,
+        type="number",
+        minimum=0,
+        maximum=1,
+        title="Rejected-rows limit",
+        description="Preprocess fails when a larger share of rating lines is rejected.",
+    ),
 }
 
 
@@ -116,15 +144,27 @@ with DAG(
     ingest = spark_task("ingest", "--source", "{{ params.source or var.value.get('movierec_source', '') }}")
     preprocess = spark_task("preprocess", "--max-rejected-fraction", "{{ params.max_rejected_fraction }}")
     fit = spark_task(
-        "fit", "--rank", "{{ params.rank }}", "--reg-param", "{{ params.reg_param }}",
-        "--max-iter", "{{ params.max_iter }}", "--min-support", "{{ params.min_support }}",
+        "fit",
+        "--rank",
+        "{{ params.rank }}",
+        "--reg-param",
+        "{{ params.reg_param }}",
+        "--max-iter",
+        "{{ params.max_iter }}",
+        "--min-support",
+        "{{ params.min_support }}",
         "{{ '--tune' if params.tune else '--no-tune' }}",
     )
     # A failed gate is a verdict, not a glitch: retrying it would only repeat it.
     evaluate = spark_task(
-        "evaluate", "--max-rmse", "{{ params.max_rmse }}",
-        "--max-rmse-regression", "{{ params.max_rmse_regression }}",
-        "--max-ndcg-drop", "{{ params.max_ndcg_drop }}", retries=0,
+        "evaluate",
+        "--max-rmse",
+        "{{ params.max_rmse }}",
+        "--max-rmse-regression",
+        "{{ params.max_rmse_regression }}",
+        "--max-ndcg-drop",
+        "{{ params.max_ndcg_drop }}",
+        retries=0,
     )
     publish = spark_task("publish", "--top-n", "{{ params.top_n }}")
 

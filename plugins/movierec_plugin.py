@@ -10,6 +10,7 @@ See docs/plugin.md.
 from __future__ import annotations
 
 from airflow.plugins_manager import AirflowPlugin
+
 from movierec_ui.api import URL_PREFIX, app
 from movierec_ui.links import OutputFolderLink, SparkUILink
 

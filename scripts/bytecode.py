@@ -47,6 +47,5 @@ def add_bytecode(source_zip: Path, target: Path, shown_as: str, skip: tuple[str,
             if info.filename.endswith(".py") and not any(s in info.filename for s in skip):
                 compiled = pyc(data, f"{shown_as}/{info.filename}")
                 if compiled is not None:
-                    zout.writestr(zipfile.ZipInfo(info.filename + "c", info.date_time), compiled,
-                                  zipfile.ZIP_DEFLATED)
+                    zout.writestr(zipfile.ZipInfo(info.filename + "c", info.date_time), compiled, zipfile.ZIP_DEFLATED)
     tmp.replace(target)

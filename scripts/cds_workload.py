@@ -7,30 +7,31 @@ Usage: spark-submit --py-files build/movierec.zip scripts/cds_workload.py <scrat
 
 from __future__ import annotations
 
+import runpy
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "spark_jobs"))
+from movierec.data.layouts import Layout
+from movierec_dev.generate import generate_drop
 
-import evaluate  # noqa: E402
-import fit  # noqa: E402
-import ingest  # noqa: E402
-import preprocess  # noqa: E402
-import publish  # noqa: E402
-from movierec.generate import generate_drop  # noqa: E402
-from movierec.schema import Layout  # noqa: E402
+JOBS = Path(__file__).resolve().parents[1] / "spark_jobs"
+
+
+def job_main(name: str) -> Callable[[list[str]], int]:
+    """The ``main`` of ``spark_jobs/<name>.py`` (the jobs are scripts, not a package)."""
+    return runpy.run_path(str(JOBS / f"{name}.py"), run_name=f"job_{name}")["main"]
 
 
 def main(scratch: Path) -> int:
     drop = generate_drop(scratch / "drop", Layout.ML_100K, n_ratings=3000, seed=1)
     common = ["--ds", "2000-01-01", "--warehouse", (scratch / "warehouse").as_uri()]
     steps = [
-        (ingest.main, ["--source", str(drop)]),
-        (preprocess.main, []),
-        (fit.main, ["--rank", "4", "--max-iter", "2", "--ranker-rank", "4", "--ranker-max-iter", "2"]),
-        (evaluate.main, ["--max-rmse", "5"]),
-        (publish.main, ["--top-n", "3"]),
+        (job_main("ingest"), ["--source", str(drop)]),
+        (job_main("preprocess"), []),
+        (job_main("fit"), ["--rank", "4", "--max-iter", "2", "--ranker-rank", "4", "--ranker-max-iter", "2"]),
+        (job_main("evaluate"), ["--max-rmse", "5"]),
+        (job_main("publish"), ["--top-n", "3"]),
     ]
     for job, args in steps:
         if job([*common, *args]) != 0:

@@ -13,7 +13,7 @@ if [ -z "$DATA" ]; then
   DATA="$REPO/data/synthetic-ml-100k"
   if [ ! -d "$DATA" ]; then
     echo "==> generating a synthetic MovieLens 100k drop in $DATA"
-    (cd "$REPO/spark_jobs" && python -m movierec.generate --layout ml-100k --ratings 100000 --seed 1 --out "$DATA")
+    (python -m movierec_dev.generate --layout ml-100k --ratings 100000 --seed 1 --out "$DATA")
   fi
 elif [[ "$DATA" != http://* && "$DATA" != https://* && "$DATA" != *://* ]]; then
   [ -e "$DATA" ] || { echo "DATA=$DATA does not exist" >&2; exit 2; }

@@ -1,4 +1,8 @@
-"""Zip spark_jobs/movierec into build/movierec.zip, the --py-files every job ships (with its bytecode)."""
+"""Zip src/movierec into build/movierec.zip, the --py-files every job ships (with its bytecode).
+
+Only the ``movierec`` package ships to Spark: the developer tools (``movierec_dev``) stay out.
+Usage: python -m scripts.package [TARGET]
+"""
 
 from __future__ import annotations
 
@@ -6,18 +10,18 @@ import sys
 import zipfile
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from scripts.bytecode import pyc
 
-from bytecode import pyc  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
+PACKAGE = REPO / "src" / "movierec"
 
 
 def build(target: Path = REPO / "build" / "movierec.zip") -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(".zip.tmp")
     with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
-        for path in sorted((REPO / "spark_jobs" / "movierec").glob("*.py")):
-            name = f"movierec/{path.name}"
+        for path in sorted(PACKAGE.rglob("*.py")):
+            name = path.relative_to(PACKAGE.parent).as_posix()
             zf.write(path, name)
             # Each Spark Python process would otherwise compile the package again (zip imports cache nothing).
             compiled = pyc(path.read_bytes(), f"{target}/{name}")

@@ -1,6 +1,6 @@
 """Print a run's figures from a local warehouse: RMSE, the gate's verdict, a few users' top-10.
 
-Usage: python scripts/report.py --warehouse URI --ds YYYY-MM-DD [--users 3] [--webhdfs URL]
+Usage: python -m scripts.report --warehouse URI --ds YYYY-MM-DD [--users 3] [--webhdfs URL]
 """
 
 from __future__ import annotations
@@ -62,10 +62,14 @@ def main(argv: list[str] | None = None) -> int:
     metrics = json.loads((root / "metrics" / f"ds={args.ds}" / "metrics.json").read_text())
     k = metrics["k"]
     print(f"\n=== run {args.ds} ===")
-    print(f"RMSE {metrics['rmse']:.4f}   MAE {metrics['mae']:.4f}   on {metrics['test_ratings']} held-out ratings "
-          f"(cold start: {metrics['cold_start']})")
-    print(f"Precision@{k} {metrics[f'precision_at_{k}']:.4f}   Recall@{k} {metrics[f'recall_at_{k}']:.4f}   "
-          f"NDCG@{k} {metrics[f'ndcg_at_{k}']:.4f}   MAP@{k} {metrics[f'map_at_{k}']:.4f}")
+    print(
+        f"RMSE {metrics['rmse']:.4f}   MAE {metrics['mae']:.4f}   on {metrics['test_ratings']} held-out ratings "
+        f"(cold start: {metrics['cold_start']})"
+    )
+    print(
+        f"Precision@{k} {metrics[f'precision_at_{k}']:.4f}   Recall@{k} {metrics[f'recall_at_{k}']:.4f}   "
+        f"NDCG@{k} {metrics[f'ndcg_at_{k}']:.4f}   MAP@{k} {metrics[f'map_at_{k}']:.4f}"
+    )
     verdict = "PASSED" if metrics["passed"] else "FAILED"
     print(f"RMSE gate: {verdict} (RMSE {metrics['rmse']:.4f} vs max_rmse {metrics['max_rmse']})")
     recs_dir = root / "recommendations" / f"ds={args.ds}"

@@ -12,7 +12,7 @@ scripts/env.sh passes it to the driver JVM in ``SPARK_SUBMIT_OPTS``. Not a
 spark-defaults.conf: ``SPARK_CONF_DIR`` goes on the JVM's class path, and a
 class path that differs from the recording's (or holds a non-empty folder)
 makes the JVM refuse the archive.
-Usage: python scripts/spark_cds.py [--force]
+Usage: python -m scripts.spark_cds [--force]
 """
 
 from __future__ import annotations
@@ -57,8 +57,13 @@ def record(archive: Path) -> None:
     env["SPARK_SUBMIT_OPTS"] = f"-XX:ArchiveClassesAtExit={partial}"
     with tempfile.TemporaryDirectory() as scratch:
         cmd = [
-            "spark-submit", "--master", "local[2]", "--py-files", str(BUILD / "movierec.zip"),
-            str(REPO / "scripts" / "cds_workload.py"), scratch,
+            "spark-submit",
+            "--master",
+            "local[2]",
+            "--py-files",
+            str(BUILD / "movierec.zip"),
+            str(REPO / "scripts" / "cds_workload.py"),
+            scratch,
         ]
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
     if proc.returncode != 0 or not partial.exists():

@@ -12,7 +12,7 @@ set one; a cluster keeps its own Spark home.
 It is rebuilt when the installed pyspark changes (its version and zips are
 recorded in ``build/spark-home/BUILT_FROM``), so the bytecode never belongs to
 another pyspark than the jars beside it.
-Usage: python scripts/spark_home.py [--force]
+Usage: python -m scripts.spark_home [--force]
 """
 
 from __future__ import annotations
@@ -23,12 +23,11 @@ import shutil
 import sys
 from pathlib import Path
 
+from scripts.bytecode import add_bytecode
+
 REPO = Path(__file__).resolve().parents[1]
 TARGET = REPO / "build" / "spark-home"
 STAMP = "BUILT_FROM"
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from bytecode import add_bytecode  # noqa: E402
 
 
 def installed() -> dict:
@@ -37,8 +36,12 @@ def installed() -> dict:
 
     home = Path(pyspark.__file__).resolve().parent
     zips = sorted((home / "python" / "lib").glob("*.zip"))
-    return {"pyspark": pyspark.__version__, "home": str(home), "python": sys.version.split()[0],
-            "zips": {z.name: [z.stat().st_size, z.stat().st_mtime_ns] for z in zips}}
+    return {
+        "pyspark": pyspark.__version__,
+        "home": str(home),
+        "python": sys.version.split()[0],
+        "zips": {z.name: [z.stat().st_size, z.stat().st_mtime_ns] for z in zips},
+    }
 
 
 def is_current(target: Path = TARGET) -> bool:
@@ -59,8 +62,12 @@ def build(target: Path = TARGET) -> Path:
         if entry.name != "lib":
             (tmp / "python" / entry.name).symlink_to(entry)
     for name in facts["zips"]:
-        add_bytecode(home / "python" / "lib" / name, tmp / "python" / "lib" / name,
-                     shown_as=str(target / "python" / "lib" / name), skip=("/tests/",))
+        add_bytecode(
+            home / "python" / "lib" / name,
+            tmp / "python" / "lib" / name,
+            shown_as=str(target / "python" / "lib" / name),
+            skip=("/tests/",),
+        )
     (tmp / STAMP).write_text(json.dumps(facts))
     shutil.rmtree(target, ignore_errors=True)
     tmp.rename(target)

@@ -1,108 +1,164 @@
 """Evaluate: the gates. A model that is not good enough, or worse than the published one, never ships.
 
-Input: ``curated/ds=<ds>/{train,test,rated}``, ``models/ds=<ds>/``, and for the
+Input: ``curated/ds=<ds>/{test,rated}``, ``models/ds=<ds>/``, and for the
 champion ``recommendations/_LATEST`` -> the published date's ``models/``.
 Output: ``metrics/ds=<ds>/metrics.json``: RMSE and MAE of the rating model
 over the whole test set (cold-start users/movies predicted from what is known
 and counted, never dropped); Precision/Recall/NDCG/MAP@K of the lists publish
-would write (:func:`movierec.topn.recommend`: ranking model, seen movies
-excluded, minimum support), with movies rated in training as seen; the
-champion's same metrics on the same test set; and the verdict.
-
-Two gates, both must pass (exit 1 otherwise, after writing the metrics, so
-Airflow never runs publish for that model):
-
-- absolute: RMSE <= ``--max-rmse``;
-- champion/challenger: against the published model (the champion, when one
-  was published for an earlier date), RMSE may not rise by more than
-  ``--max-rmse-regression`` and NDCG@K may not fall by more than
-  ``--max-ndcg-drop``, both measured on this date's test set.
+would write (:func:`movierec.serving.topn.recommend`), with movies rated in
+training as seen; the champion's same metrics on the same test set; and the
+verdict of the gates (:mod:`movierec.evaluation.gates`). When a gate fails the
+job exits 1 after writing the metrics, so Airflow never runs publish for that model.
 """
 
 from __future__ import annotations
 
+import argparse
 import logging
+import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from movierec import cli
-from movierec.errors import PipelineError
-from movierec.evaluation import NO_CHAMPION, champion_ds, champion_failures, score_model
-from movierec.rated import load_rated
-from movierec.schema import MOVIE_ID, RATING, RATINGS_SCHEMA, USER_ID
-from movierec.serving import load_serving
-from movierec.session import get_session, size_to_data
-from movierec.warehouse import Warehouse, latest_marker, partition
+from movierec.core.columns import MOVIE_ID, RATING, USER_ID
+from movierec.core.errors import PipelineError
+from movierec.core.paths import (
+    CURATED,
+    MANIFEST,
+    METRICS,
+    METRICS_FILE,
+    MODELS,
+    PARAMS_FILE,
+    RATED,
+    SERVING_FILE,
+    TEST,
+    latest_marker,
+    partition,
+)
+from movierec.core.schemas import RATED_SCHEMA, RATINGS_SCHEMA
+from movierec.evaluation.gates import NO_CHAMPION, GateSettings, champion_ds, decide
+from movierec.evaluation.scoring import score_model
+from movierec.io.spark import get_session, size_to_data
+from movierec.io.warehouse import Warehouse
+from movierec.serving.tables import load_serving
 
 log = logging.getLogger(__name__)
 
 
-def gate(rmse: float, max_rmse: float) -> bool:
-    return rmse <= max_rmse
+@dataclass(frozen=True)
+class EvaluateConfig:
+    """The evaluate job's arguments, validated.
+
+    Attributes:
+        ds: the run's date.
+        warehouse: the warehouse root URI.
+        gates: the thresholds of both gates and the ranking cut-off.
+    """
+
+    ds: str
+    warehouse: str
+    gates: GateSettings
+
+    def __post_init__(self) -> None:
+        g = self.gates
+        if g.max_rmse <= 0:
+            raise PipelineError(f"max_rmse must be positive, got {g.max_rmse}")
+        if g.max_rmse_regression < 0 or g.max_ndcg_drop < 0:
+            raise PipelineError(
+                f"tolerances must be >= 0, got max_rmse_regression {g.max_rmse_regression}, "
+                f"max_ndcg_drop {g.max_ndcg_drop}"
+            )
+        if g.k < 1:
+            raise PipelineError(f"k must be >= 1, got {g.k}")
 
 
-def evaluate(args) -> None:  # noqa: ANN001 - argparse namespace
-    spark = get_session("movierec-evaluate", uses_pandas=True)
-    wh = Warehouse(spark, args.warehouse)
-    curated = partition(wh.root, "curated", args.ds)
-    manifest = wh.read_json(f"{curated}/_manifest.json")
-    lo, hi = manifest["scale"]
+def evaluate(config: EvaluateConfig) -> None:
+    gates, ds = config.gates, config.ds
+    spark = get_session("movierec-evaluate")
+    wh = Warehouse(spark, config.warehouse)
+    curated = partition(wh.root, CURATED, ds)
+    manifest = wh.read_json(f"{curated}/{MANIFEST}")
+    scale = tuple(manifest["scale"])
     size_to_data(spark, manifest["counts"]["ratings_kept"])
-    ratings = spark.read.schema(RATINGS_SCHEMA)
-    train = ratings.parquet(f"{curated}/train").select(USER_ID, MOVIE_ID, RATING).cache()
-    test = ratings.parquet(f"{curated}/test").select(USER_ID, MOVIE_ID, RATING).cache()
-    rated = load_rated(spark, wh, curated, train, test)
-    models = partition(wh.root, "models", args.ds)
-    challenger = score_model(load_serving(spark, wh, models, train), train, test, args.k, (lo, hi), rated)
+    test = spark.read.schema(RATINGS_SCHEMA).parquet(f"{curated}/{TEST}").select(USER_ID, MOVIE_ID, RATING).cache()
+    rated = spark.read.schema(RATED_SCHEMA).parquet(f"{curated}/{RATED}")
+    models = partition(wh.root, MODELS, ds)
+    challenger = score_model(load_serving(wh, models), test, rated, gates.k, scale)
 
     marker = latest_marker(wh.root)
-    champ_ds = champion_ds(wh.read_json(marker) if wh.exists(marker) else None, args.ds)
+    champ_ds = champion_ds(wh.read_json(marker) if wh.exists(marker) else None, ds)
     champion: dict = {"ds": None, "reason": NO_CHAMPION}
-    failures = []
+    champion_metrics = None
     if champ_ds is not None:
-        champ_models = partition(wh.root, "models", champ_ds)
-        if wh.exists(f"{champ_models}/als"):
-            champion = {"ds": champ_ds,
-                        **score_model(load_serving(spark, wh, champ_models, train), train, test, args.k, (lo, hi),
-                                     rated)}
-            failures = champion_failures(challenger, champion, args.k, args.max_rmse_regression, args.max_ndcg_drop)
+        champ_models = partition(wh.root, MODELS, champ_ds)
+        if wh.exists(f"{champ_models}/{SERVING_FILE}"):
+            champion_metrics = score_model(load_serving(wh, champ_models), test, rated, gates.k, scale)
+            champion = {"ds": champ_ds, **champion_metrics}
         else:
             # Failing closed here would block every later date until someone restores the folder.
             champion = {"ds": champ_ds, "reason": f"the published model {champ_models} is missing; not compared"}
-            log.warning("champion %s has no model at %s; the champion/challenger gate is skipped", champ_ds,
-                        champ_models)
-    if not gate(challenger["rmse"], args.max_rmse):
-        failures.insert(0, f"RMSE {challenger['rmse']:.4f} > max_rmse {args.max_rmse:.4f}")
-    passed = not failures
-    fitted = wh.read_json(f"{models}/params.json")
+            log.warning(
+                "champion %s has no model at %s; the champion/challenger gate is skipped", champ_ds, champ_models
+            )
+    verdict = decide(challenger, champion_metrics, gates)
+    fitted = wh.read_json(f"{models}/{PARAMS_FILE}")
     metrics = {
-        "ds": args.ds, **challenger, "k": args.k,
-        "max_rmse": args.max_rmse, "max_rmse_regression": args.max_rmse_regression,
-        "max_ndcg_drop": args.max_ndcg_drop, "champion": champion, "passed": passed, "failures": failures,
-        "model": fitted["params"], "ranker": fitted.get("ranker"),
+        "ds": ds,
+        **challenger,
+        "k": gates.k,
+        "max_rmse": gates.max_rmse,
+        "max_rmse_regression": gates.max_rmse_regression,
+        "max_ndcg_drop": gates.max_ndcg_drop,
+        "champion": champion,
+        "passed": verdict.passed,
+        "failures": list(verdict.failures),
+        "model": fitted["params"],
+        "ranker": fitted["ranker"],
     }
-    wh.mkdirs(partition(wh.root, "metrics", args.ds))
-    wh.write_json(f"{partition(wh.root, 'metrics', args.ds)}/metrics.json", metrics)
-    log.info("metrics for %s: rmse=%.4f mae=%.4f ndcg@%d=%.4f champion=%s passed=%s", args.ds, challenger["rmse"],
-             challenger["mae"], args.k, challenger[f"ndcg_at_{args.k}"], champion["ds"], passed)
-    if not passed:
-        which = "RMSE gate" if not gate(challenger["rmse"], args.max_rmse) else "champion/challenger gate"
+    out = partition(wh.root, METRICS, ds)
+    wh.mkdirs(out)
+    wh.write_json(f"{out}/{METRICS_FILE}", metrics)
+    log.info(
+        "metrics for %s: rmse=%.4f mae=%.4f ndcg@%d=%.4f champion=%s passed=%s",
+        ds,
+        challenger["rmse"],
+        challenger["mae"],
+        gates.k,
+        challenger[f"ndcg_at_{gates.k}"],
+        champion["ds"],
+        verdict.passed,
+    )
+    if not verdict.passed:
         raise PipelineError(
-            f"{which} failed for {args.ds}: " + "; ".join(failures) + ". This model is not published and the "
-            "previous recommendations stay in place. Check the drop's rejected rows and the fit parameters "
-            "(or run fit with --tune), or loosen the threshold if the bar is too strict"
+            f"{verdict.gate} failed for {ds}: " + "; ".join(verdict.failures) + ". This model is not published "
+            "and the previous recommendations stay in place. Check the drop's rejected rows and the fit "
+            "parameters (or run fit with --tune), or loosen the threshold if the bar is too strict"
         )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = cli.base_parser(__doc__.splitlines()[0])
     parser.add_argument("--max-rmse", type=float, required=True, help="the gate: fail when RMSE is above this")
-    parser.add_argument("--max-rmse-regression", type=float, default=0.02,
-                        help="fail when RMSE is this much above the published model's on the same test set")
-    parser.add_argument("--max-ndcg-drop", type=float, default=0.02,
-                        help="fail when NDCG@K is this much below the published model's on the same test set")
+    parser.add_argument(
+        "--max-rmse-regression",
+        type=float,
+        default=0.02,
+        help="fail when RMSE is this much above the published model's on the same test set",
+    )
+    parser.add_argument(
+        "--max-ndcg-drop",
+        type=float,
+        default=0.02,
+        help="fail when NDCG@K is this much below the published model's on the same test set",
+    )
     parser.add_argument("--k", type=int, default=10, help="cut-off of the ranking metrics")
-    return cli.run("evaluate", evaluate, parser, argv)
+
+    def to_config(args: argparse.Namespace) -> EvaluateConfig:
+        gates = GateSettings(args.max_rmse, args.max_rmse_regression, args.max_ndcg_drop, args.k)
+        return EvaluateConfig(args.ds, args.warehouse, gates)
+
+    return cli.run("evaluate", parser, to_config, evaluate, argv)
 
 
 if __name__ == "__main__":
-    cli.exit_now(main())
+    sys.exit(main())

@@ -5,33 +5,60 @@ on a Hadoop filesystem (``hdfs://...``, ``file://...``). ``{ds}`` in the source
 is replaced by the run date, so a daily schedule can point at dated drops.
 
 Output: ``<warehouse>/raw/movielens/ds=<ds>/`` holding the layout's ratings
-and movies files and ``_manifest.json`` (source, layout, and per file: bytes,
-lines, sha256). Written to a staging folder, then renamed into place.
+and movies files and ``_manifest.json`` (source, layout, and per file: role,
+bytes, sha256). Written to a staging folder, then renamed into place.
+Copying needs Hadoop's FileSystem through Spark's JVM, not a SparkContext: none is started.
 """
 
 from __future__ import annotations
 
-import functools
-import hashlib
+import argparse
 import logging
+import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING
 
 from movierec import cli
-from movierec.errors import PipelineError
-from movierec.layouts import detect_layout, layout_files
-from movierec.session import get_hadoop, get_session
-from movierec.sources import is_local_or_http, list_files, materialize
-from movierec.warehouse import Warehouse, partition
-
-if TYPE_CHECKING:
-    from pyspark.sql import SparkSession
+from movierec.core.errors import PipelineError
+from movierec.core.paths import MANIFEST, RAW, partition
+from movierec.data.layouts import detect_layout, layout_files
+from movierec.io.hadoop import get_hadoop
+from movierec.io.sources import is_local_or_http, list_files, materialize
+from movierec.io.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
-RAW = "raw/movielens"
-SMALL_FILE_BYTES = 32 * 1024**2
+
+
+@dataclass(frozen=True)
+class IngestConfig:
+    """The ingest job's arguments, validated.
+
+    Attributes:
+        ds: the run's date.
+        warehouse: the warehouse root URI.
+        source: where the drop is (``{ds}`` not yet filled in).
+        sha256: the expected SHA-256 of a zip or download, if known.
+        max_bytes: limit on a download's or an archive's unpacked size.
+    """
+
+    ds: str
+    warehouse: str
+    source: str
+    sha256: str | None = None
+    max_bytes: int = 4 * 1024**3
+
+    def __post_init__(self) -> None:
+        if not self.source.strip():
+            raise PipelineError("no source given: set the DAG param 'source' or the Airflow Variable movierec_source")
+        if self.max_bytes <= 0:
+            raise PipelineError(f"max_bytes must be positive, got {self.max_bytes}")
+
+    @property
+    def resolved_source(self) -> str:
+        """The source with the ``{ds}`` placeholder of a dated drop filled in."""
+        return resolve_source(self.source.strip(), self.ds)
 
 
 def resolve_source(source: str, ds: str) -> str:
@@ -39,58 +66,34 @@ def resolve_source(source: str, ds: str) -> str:
     return source.replace("{ds}", ds)
 
 
-def count_lines(data: bytes) -> int:
-    """Lines as Hadoop's text reader counts them (\\n, \\r\\n or a lone \\r ends a line)."""
-    return len(data.splitlines())
-
-
-def file_facts(spark: Callable[[], SparkSession], wh: Warehouse, uri: str) -> dict:
-    """bytes, lines and sha256 of a copied file.
-
-    A small file is read once into the driver (no Spark job: at that size a
-    job's latency is the whole cost); a large one is counted by Spark and hashed
-    in the JVM, so its bytes never cross py4j. ``spark`` is called only then:
-    a drop of small files never starts a SparkContext.
-    """
-    size = wh.size(uri)
-    if size <= SMALL_FILE_BYTES:
-        data = wh.read_bytes(uri)
-        return {"bytes": size, "lines": count_lines(data), "sha256": hashlib.sha256(data).hexdigest()}
-    return {"bytes": size, "lines": spark().read.text(uri).count(), "sha256": wh.sha256(uri)}
-
-
 def build_manifest(source: str, layout: str, files: list[dict]) -> dict:
     """The ingest manifest; no wall-clock fields, so a rerun writes the same bytes."""
     return {"source": source, "layout": layout, "files": sorted(files, key=lambda f: f["name"])}
 
 
-def ingest(args) -> None:  # noqa: ANN001 - argparse namespace
-    if not args.source.strip():
-        raise PipelineError("no source given: set the DAG param 'source' or the Airflow Variable movierec_source")
-    source = resolve_source(args.source.strip(), args.ds)
-    # Copying files needs Spark's JVM and Hadoop, not a SparkContext: one starts only to count a large file.
-    wh = Warehouse(get_hadoop(), args.warehouse)
-    spark = functools.cache(lambda: get_session("movierec-ingest"))
+def ingest(config: IngestConfig) -> None:
+    source = config.resolved_source
+    wh = Warehouse(get_hadoop(), config.warehouse)
     with tempfile.TemporaryDirectory(prefix="movierec-ingest-") as tmp:
         if is_local_or_http(source):
-            folder = materialize(source, Path(tmp), sha256=args.sha256, max_bytes=args.max_bytes)
+            folder = materialize(source, Path(tmp), sha256=config.sha256, max_bytes=config.max_bytes)
             base, names = folder.resolve().as_uri(), list_files(folder)
         else:
             base, names = source.rstrip("/"), wh.list_files(source)
         layout, prefix = detect_layout(names)
         log.info("source %s holds a %s drop (%d files)", source, layout.value, len(names))
-        final = partition(wh.root, RAW, args.ds)
+        final = partition(wh.root, RAW, config.ds)
         # Made now by the warehouse, with its umask: left to the first file's create, HDFS made it 755.
         staged = wh.staging_dir(final, create=True)
         files = []
-        for role, rel in layout_files(layout, prefix, names=names).items():
+        for role, rel in layout_files(layout, prefix).items():
             name = PurePosixPath(rel).name
             target = f"{staged}/{name}"
             wh.copy(f"{base}/{rel}", target)
-            facts = file_facts(spark, wh, target)
-            files.append({"name": name, "role": role, **facts})
-            log.info("copied %s (%s): %d bytes, %d lines", rel, role, facts["bytes"], facts["lines"])
-        wh.write_json(f"{staged}/_manifest.json", build_manifest(source, layout.value, files))
+            facts = {"name": name, "role": role, "bytes": wh.size(target), "sha256": wh.sha256(target)}
+            files.append(facts)
+            log.info("copied %s (%s): %d bytes, sha256 %s", rel, role, facts["bytes"], facts["sha256"])
+        wh.write_json(f"{staged}/{MANIFEST}", build_manifest(source, layout.value, files))
         wh.commit(staged, final)
     log.info("ingested %s into %s", source, final)
 
@@ -100,8 +103,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--source", required=True, help="folder, zip, http(s) URL or Hadoop URI; {ds} is filled in")
     parser.add_argument("--sha256", default=None, help="expected SHA-256 of a zip or download")
     parser.add_argument("--max-bytes", type=int, default=4 * 1024**3, help="limit on download / unpacked size")
-    return cli.run("ingest", ingest, parser, argv)
+
+    def to_config(args: argparse.Namespace) -> IngestConfig:
+        return IngestConfig(args.ds, args.warehouse, args.source, args.sha256, args.max_bytes)
+
+    return cli.run("ingest", parser, to_config, ingest, argv)
 
 
 if __name__ == "__main__":
-    cli.exit_now(main())
+    sys.exit(main())

@@ -5,64 +5,65 @@ Input: ``<warehouse>/raw/movielens/ds=<ds>/`` (files + ``_manifest.json`` from i
 Output (each folder staged, then renamed into place):
 - ``curated/ds=<ds>/{train,test}``: Parquet (user_id, movie_id, rating, rated_at);
 - ``curated/ds=<ds>/rated``: Parquet, one row per user (user_id, train_movies, test_movies:
-  sorted movie ids), what evaluate's and publish's lists leave out (:mod:`movierec.rated`);
+  sorted movie ids), what evaluate's and publish's lists leave out (:mod:`movierec.data.rated`);
 - ``curated/ds=<ds>/movies``: Parquet (movie_id, title, year, genres array);
 - ``curated/ds=<ds>/_manifest.json``: layout, scale, split and every count;
-- ``rejected/ds=<ds>/``: Parquet (source_file, line_no, source_line, reason).
+- ``rejected/ds=<ds>/``: Parquet (source_file, line_no, source_line, reason, kind).
 
+The logic is :func:`movierec.data.curate.curate`; this job reads, calls it, writes and counts.
 Fails (exit 1) when the rejected share of rating lines exceeds
 ``--max-rejected-fraction``: better no model than one trained on garbage.
 """
 
 from __future__ import annotations
 
+import argparse
 import logging
+import sys
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 
 from pyspark.sql import functions as F
-from pyspark.sql.types import StructType
 
 from movierec import cli
-from movierec.errors import PipelineError
-from movierec.movies import parse_movies
-from movierec.rated import RATED, rated_by_user
-from movierec.ratings import deduplicate, parse_ratings, read_lines, reject_unknown_movies, to_rejected
-from movierec.schema import (
-    LAYOUTS,
-    LINE_NO,
-    MOVIE_ID,
-    MOVIES_SCHEMA,
-    RATED_SCHEMA,
-    RATINGS_SCHEMA,
-    REASON,
-    SOURCE_FILE,
-    SOURCE_LINE,
-    TEST_MOVIES,
-    TRAIN_MOVIES,
-    USER_ID,
-    Layout,
-)
-from movierec.session import get_session, size_to_data
-from movierec.split import SPLIT_METHODS, split_ratings
-from movierec.warehouse import Warehouse, partition
+from movierec.core.columns import KIND, LINE_NO, MOVIE_ID, SOURCE_FILE, TEST_MOVIES, TRAIN_MOVIES, USER_ID
+from movierec.core.errors import PipelineError
+from movierec.core.paths import CURATED, MANIFEST, MOVIES, RATED, RAW, REJECTED, TEST, TRAIN, partition
+from movierec.core.schemas import MOVIES_SCHEMA, REJECTED_SCHEMA, REJECTION_KINDS
+from movierec.data.curate import SplitSpec, curate
+from movierec.data.layouts import LAYOUTS, Layout
+from movierec.data.movies import parse_movies
+from movierec.data.ratings import read_lines
+from movierec.data.split import SPLIT_METHODS
+from movierec.io.spark import get_session, run_side_by_side, size_to_data
+from movierec.io.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
-REJECTED_SCHEMA = f"{SOURCE_FILE} string, {LINE_NO} long, {SOURCE_LINE} string, {REASON} string"
 
 
-def reason_kind(reason):  # noqa: ANN001, ANN201 - Column in, Column out
-    """Coarse category of a rejection reason, for the manifest's counts."""
-    return (
-        F.when(reason.startswith("duplicate"), "duplicate")
-        .when(reason.contains(" is not in "), "unknown_movie")
-        .otherwise("malformed")
-    )
+@dataclass(frozen=True)
+class PreprocessConfig:
+    """The preprocess job's arguments, validated.
 
+    Attributes:
+        ds: the run's date.
+        warehouse: the warehouse root URI.
+        split: how kept ratings are split into train and test.
+        max_rejected_fraction: fail when more than this share of rating lines is rejected.
+    """
 
-def as_schema(df, ddl: str):  # noqa: ANN001, ANN201 - DataFrame in, DataFrame out
-    """``df``'s columns of ``ddl``, cast to its types."""
-    return df.select(*[F.col(f.name).cast(f.dataType) for f in StructType.fromDDL(ddl).fields])
+    ds: str
+    warehouse: str
+    split: SplitSpec = field(default_factory=SplitSpec)
+    max_rejected_fraction: float = 0.1
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.split.test_fraction < 1.0:
+            raise PipelineError(f"test_fraction must be between 0 and 1 (exclusive), got {self.split.test_fraction}")
+        if self.split.method not in SPLIT_METHODS:
+            raise PipelineError(f"unknown split method {self.split.method!r}; expected one of {SPLIT_METHODS}")
+        if not 0.0 <= self.max_rejected_fraction <= 1.0:
+            raise PipelineError(f"max_rejected_fraction must be between 0 and 1, got {self.max_rejected_fraction}")
 
 
 def check_rejected_share(rejected: int, lines: int, limit: float, where: str) -> None:
@@ -77,103 +78,95 @@ def check_rejected_share(rejected: int, lines: int, limit: float, where: str) ->
         )
 
 
-def preprocess(args) -> None:  # noqa: ANN001 - argparse namespace
-    if not 0.0 < args.test_fraction < 1.0:
-        raise PipelineError(f"test_fraction must be between 0 and 1 (exclusive), got {args.test_fraction}")
+def preprocess(config: PreprocessConfig) -> None:
     spark = get_session("movierec-preprocess")
-    wh = Warehouse(spark, args.warehouse)
-    raw = partition(wh.root, "raw/movielens", args.ds)
-    manifest = wh.read_json(f"{raw}/_manifest.json")
-    layout = Layout(manifest["layout"])
+    wh = Warehouse(spark, config.warehouse)
+    raw = partition(wh.root, RAW, config.ds)
+    layout = Layout(wh.read_json(f"{raw}/{MANIFEST}")["layout"])
     spec = LAYOUTS[layout]
-    size_to_data(spark, sum(f["lines"] for f in manifest["files"] if f.get("role") == "ratings"))
 
     movie_rows, movie_rejects = parse_movies(wh.read_bytes(f"{raw}/{spec.movies_file}"), layout, spec.movies_file)
     movies = spark.createDataFrame([(m.movie_id, m.title, m.year, list(m.genres)) for m in movie_rows], MOVIES_SCHEMA)
+    movie_rejected = spark.createDataFrame([tuple(r) for r in movie_rejects], REJECTED_SCHEMA)
+    lines, n_lines = read_lines(spark, f"{raw}/{spec.ratings_file}")
+    size_to_data(spark, n_lines)
+    curated = curate(lines.cache(), movies, movie_rejected, layout, config.split)
 
-    sizes = {f["name"]: f.get("bytes") for f in manifest["files"]}
-    lines = read_lines(spark, f"{raw}/{spec.ratings_file}", sizes.get(spec.ratings_file)).cache()
-    rejected_final, final = partition(wh.root, "rejected", args.ds), partition(wh.root, "curated", args.ds)
+    rejected_final, final = partition(wh.root, REJECTED, config.ds), partition(wh.root, CURATED, config.ds)
     rejected_staged, staged = wh.staging_dir(rejected_final), wh.staging_dir(final, create=True)
+    # Curated data is only staged here; it is committed after the rejected-share check passes.
+    rejected, rated = curated.rejected.cache(), curated.rated.cache()
+    writes = [
+        lambda: movies.orderBy(MOVIE_ID).coalesce(1).write.parquet(f"{staged}/{MOVIES}"),
+        lambda: rejected.repartition(1).sortWithinPartitions(SOURCE_FILE, LINE_NO).write.parquet(rejected_staged),
+        lambda: curated.train.orderBy(USER_ID, MOVIE_ID).write.parquet(f"{staged}/{TRAIN}"),
+        lambda: curated.test.orderBy(USER_ID, MOVIE_ID).write.parquet(f"{staged}/{TEST}"),
+        lambda: rated.sortWithinPartitions(USER_ID).write.parquet(f"{staged}/{RATED}"),
+    ]
+    # Independent writes, side by side: their tasks share the cores instead of queueing (docs/performance.md).
+    run_side_by_side(writes, len(writes))
 
-    # The writes and counts are independent Spark jobs: submitted together they share the cores
-    # instead of queueing (most of a small drop's time is per-job latency, not work). The first two
-    # need no more planning and start at once, so the cores work while the driver plans the rest
-    # (in a fresh JVM that planning takes seconds). Curated data is only staged here; it is
-    # committed after the rejected-share check passes.
-    with ThreadPoolExecutor(max_workers=6) as pool:
-        n_lines = pool.submit(lines.count)
-        jobs = [pool.submit(lambda: movies.orderBy(MOVIE_ID).coalesce(1).write.parquet(f"{staged}/movies"))]
-
-        parsed, malformed = parse_ratings(lines, spec, layout.value, spec.ratings_file)
-        known, unknown = reject_unknown_movies(parsed, movies, spec.movies_file)
-        kept, dups = deduplicate(known)
-        # Exactly the declared schema: the later jobs read the curated tables with it instead of inferring it.
-        kept = as_schema(kept, RATINGS_SCHEMA).cache()
-        rejected = malformed.unionByName(to_rejected(unknown.unionByName(dups), lines, spec.ratings_file)).unionByName(
-            spark.createDataFrame([tuple(r) for r in movie_rejects], REJECTED_SCHEMA)
-        ).cache()
-        train, test = split_ratings(kept, args.split, args.test_fraction, args.seed)
-
-        def count_rejected() -> dict[str, int]:
-            return dict(rejected.where(F.col(SOURCE_FILE) == spec.ratings_file)
-                        .groupBy(reason_kind(F.col(REASON)).alias("k")).count().collect())
-
-        def write_rated() -> tuple[int, int, int]:
-            # The ratings grouped by user, written for evaluate and publish; the kept counts come from
-            # the same rows (one per user, cached), not from another pass over every rating.
-            rated = as_schema(rated_by_user(train, test), RATED_SCHEMA).cache()
-            rated.sortWithinPartitions(USER_ID).write.parquet(f"{staged}/{RATED}")
-            row = rated.agg(F.sum(F.size(TRAIN_MOVIES)), F.sum(F.size(TEST_MOVIES)), F.count(F.lit(1))).first()
-            return int(row[0] or 0), int(row[1] or 0), int(row[2])
-
-        jobs += [
-            pool.submit(lambda: rejected.repartition(1).sortWithinPartitions(SOURCE_FILE, LINE_NO)
-                        .write.parquet(rejected_staged)),
-            pool.submit(lambda: train.orderBy(USER_ID, MOVIE_ID).write.parquet(f"{staged}/train")),
-            pool.submit(lambda: test.orderBy(USER_ID, MOVIE_ID).write.parquet(f"{staged}/test")),
-        ]
-        rejected_counts, kept_counts = pool.submit(count_rejected), pool.submit(write_rated)
-        for job in jobs:
-            job.result()
-        rejected_counts, (n_train, n_test, n_users), n_lines = (
-            rejected_counts.result(), kept_counts.result(), n_lines.result())
+    by_kind = dict(rejected.where(F.col(SOURCE_FILE) == spec.ratings_file).groupBy(KIND).count().collect())
+    # The kept counts from the grouped table (one row per user), not another pass over every rating.
+    n_train, n_test, n_users = rated.agg(
+        F.sum(F.size(TRAIN_MOVIES)), F.sum(F.size(TEST_MOVIES)), F.count(F.lit(1))
+    ).first()
     wh.commit(rejected_staged, rejected_final)
     try:
-        check_rejected_share(sum(rejected_counts.values()), n_lines, args.max_rejected_fraction, rejected_final)
+        check_rejected_share(sum(by_kind.values()), n_lines, config.max_rejected_fraction, rejected_final)
     except PipelineError:
         wh.delete(staged)
         raise
     counts = {
         "rating_lines": n_lines,
-        "ratings_kept": n_train + n_test,
-        "train": n_train,
-        "test": n_test,
-        "users": n_users,
+        "ratings_kept": int(n_train or 0) + int(n_test or 0),
+        "train": int(n_train or 0),
+        "test": int(n_test or 0),
+        "users": int(n_users),
         "movies": len(movie_rows),
-        "rejected": {k: rejected_counts.get(k, 0) for k in ("malformed", "unknown_movie", "duplicate")},
+        "rejected": {kind: by_kind.get(kind, 0) for kind in REJECTION_KINDS},
         "movie_lines_rejected": len(movie_rejects),
     }
-    wh.write_json(f"{staged}/_manifest.json", {
-        "ds": args.ds, "layout": layout.value, "scale": [spec.min_rating, spec.max_rating],
-        "split": {"method": args.split, "test_fraction": args.test_fraction, "seed": args.seed},
-        "counts": counts,
-    })
+    split = config.split
+    wh.write_json(
+        f"{staged}/{MANIFEST}",
+        {
+            "ds": config.ds,
+            "layout": layout.value,
+            "scale": [spec.min_rating, spec.max_rating],
+            "split": {"method": split.method, "test_fraction": split.test_fraction, "seed": split.seed},
+            "counts": counts,
+        },
+    )
     wh.commit(staged, final)
-    log.info("preprocessed %s: %s", args.ds, counts)
+    log.info("preprocessed %s: %s", config.ds, counts)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = cli.base_parser(__doc__.splitlines()[0])
     parser.add_argument("--test-fraction", type=float, default=0.2, help="share of ratings held out for the gate")
-    parser.add_argument("--split", choices=SPLIT_METHODS, default="random",
-                        help="random: seeded per rating; stratified: the same share of each user's ratings, "
-                        "seeded; time: each user's latest ratings")
+    parser.add_argument(
+        "--split",
+        choices=SPLIT_METHODS,
+        default="random",
+        help="random: seeded per rating; stratified: the same share of each user's ratings, "
+        "seeded; time: each user's latest ratings",
+    )
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--max-rejected-fraction", type=float, default=0.1,
-                        help="fail when more than this share of rating lines is rejected")
-    return cli.run("preprocess", preprocess, parser, argv)
+    parser.add_argument(
+        "--max-rejected-fraction",
+        type=float,
+        default=0.1,
+        help="fail when more than this share of rating lines is rejected",
+    )
+
+    def to_config(args: argparse.Namespace) -> PreprocessConfig:
+        return PreprocessConfig(
+            args.ds, args.warehouse, SplitSpec(args.split, args.test_fraction, args.seed), args.max_rejected_fraction
+        )
+
+    return cli.run("preprocess", parser, to_config, preprocess, argv)
 
 
 if __name__ == "__main__":
-    cli.exit_now(main())
+    sys.exit(main())

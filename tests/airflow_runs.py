@@ -49,7 +49,10 @@ class AirflowRunner:
         conf = {"source": str(self.drop), "top_n": TOP_N, **conf}
         proc = subprocess.run(
             ["airflow", "dags", "test", DAG_ID, ds, "-c", json.dumps(conf)],
-            env=self.env, capture_output=True, text=True, timeout=1200,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=1200,
         )
         output = proc.stdout + proc.stderr
         (self.logs / f"{ds}-{len(list(self.logs.iterdir()))}.log").write_text(output)
@@ -109,8 +112,8 @@ class DagWarehouse:
 
 def make_dag_warehouse(root: Path) -> DagWarehouse:
     """Run D1 (published) then D2 (stopped by the gate) into a fresh warehouse under ``root``."""
-    from movierec.generate import generate_drop
-    from movierec.schema import Layout
+    from movierec.data.layouts import Layout
+    from movierec_dev.generate import generate_drop
 
     drop = generate_drop(root / "drop", Layout.ML_100K, n_ratings=N_RATINGS, seed=11)
     runner = AirflowRunner(root / "airflow", root / "warehouse", drop)

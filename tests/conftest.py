@@ -18,20 +18,17 @@ os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    # docs/reliability.md: the bad inputs and faults, with this run's outcome of each test.
-    from tests.reliability_report import ReliabilityReport
+    # The outcomes docs/reliability.md is written from (`make reliability-report`), saved under build/.
+    from tests.reliability_report import ReliabilityRecorder
 
-    config.pluginmanager.register(ReliabilityReport(), "movierec-reliability-report")
+    config.pluginmanager.register(ReliabilityRecorder(), "movierec-reliability-recorder")
 
 
 @pytest.fixture(scope="session")
 def spark():
     """A real local[1] SparkSession (the jobs' code runs unchanged on it)."""
+    # Python workers (mapInPandas in top-N and the profiles) import movierec too: from the venv's editable install.
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    # Python workers (mapInPandas in top-N and the profiles) import movierec too.
-    jobs = str(REPO / "spark_jobs")
-    if jobs not in os.environ.get("PYTHONPATH", "").split(os.pathsep):
-        os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (jobs, os.environ.get("PYTHONPATH")) if p)
     from pyspark.sql import SparkSession
 
     session = (
@@ -71,7 +68,9 @@ def project_env(**overrides: str) -> dict[str, str]:
 
     out = subprocess.run(
         ["bash", "-c", f"source {REPO}/scripts/env.sh && env -0"],
-        check=True, capture_output=True, env={**os.environ, **overrides},
+        check=True,
+        capture_output=True,
+        env={**os.environ, **overrides},
     ).stdout.decode()
     return dict(item.split("=", 1) for item in out.split("\0") if "=" in item)
 

@@ -1,12 +1,17 @@
-"""docs/reliability.md, written by the test run that checks it (a pytest plugin, tests/conftest.py).
+"""docs/reliability.md, from a test run's results.
 
 Each row names a bad input or a fault, the test that provokes it and what that test asserts
-about the data; the outcome column is that test's result in this run (every parametrised case
-counted). The page is rewritten only when every listed test ran, i.e. by the full `make test`.
+about the data; the outcome column is that test's result in the run (every parametrised case
+counted). A pytest plugin (tests/conftest.py) records every run's outcomes in
+``build/test-results/reliability.json``; ``make reliability-report`` (``python -m
+tests.reliability_report``) writes the page from it, and refuses a partial run's results.
+The test run itself never rewrites a committed file.
 """
 
 from __future__ import annotations
 
+import json
+import sys
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,105 +20,217 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 TARGET = REPO / "docs" / "reliability.md"
+RESULTS = REPO / "build" / "test-results" / "reliability.json"
 
 # (group, scenario, test node ids without parameters (space-separated), what the test asserts)
 ROWS = [
-    ("bad input", "malformed lines: wrong field count, non-numeric ids, NaN/inf/negative/out-of-scale "
-     "ratings, timestamps out of range", "tests/movierec/test_ratings.py::test_rejects_malformed_csv_lines_with_reason",
-     "rejected with the reason; kept rows kept; lost 0"),
-    ("bad input", "CRLF line ends, UTF-8 BOM, header, trailing empty columns",
-     "tests/movierec/test_ratings.py::test_csv_tolerates_header_bom_crlf_and_trailing_empty_columns",
-     "every row kept"),
-    ("bad input", "unknown movie ids, duplicate (user, movie) pairs (latest kept)",
-     "tests/movierec/test_ratings.py::test_unknown_movies_and_duplicates_are_rejected_with_reason",
-     "rejected with the reason; latest duplicate kept"),
-    ("bad input", "rejected rows quarantined with file, line number and source line",
-     "tests/movierec/test_ratings.py::test_rejected_rows_keep_file_and_source_line", "lost 0"),
-    ("bad input", "Latin-1 titles (u.item)", "tests/movierec/test_movies.py::test_item_decodes_latin_1",
-     "decoded, kept"),
-    ("bad input", "a truncated ratings file (the last line cut mid-way, no newline)",
-     "tests/movierec/test_ratings.py::test_truncated_file_keeps_whole_lines_and_rejects_the_cut_one",
-     "whole lines kept; the cut one quarantined with file, line number and reason"),
-    ("bad input", "an empty ratings file",
-     "tests/movierec/test_ratings.py::test_an_empty_ratings_file_stops_preprocess_with_the_reason",
-     "preprocess fails: the file is empty, nothing to train on"),
-    ("bad input", "mixed layouts in one drop (u.data beside ratings.csv)",
-     "tests/movierec/test_layouts.py::test_mixed_layouts_name_both_ratings_files",
-     "refused, both ratings files named"),
-    ("hostile archive", "a truncated or corrupt zip",
-     "tests/movierec/test_sources.py::test_truncated_zip_names_the_file_and_writes_nothing "
-     "tests/movierec/test_sources.py::test_corrupt_zip_names_the_file "
-     "tests/movierec/test_sources.py::test_corrupt_member_data_cleans_up",
-     "refused naming the archive; nothing left extracted"),
-    ("bad input", "a drop with no ratings file",
-     "tests/movierec/test_layouts.py::test_no_ratings_file_lists_what_was_found", "refused, names what was found"),
-    ("bad input", "an empty drop", "tests/movierec/test_layouts.py::test_no_ratings_file_in_empty_drop", "refused"),
-    ("bad input", "an unrecognised drop through spark-submit",
-     "tests/jobs/test_jobs_submit.py::test_ingest_names_the_problem_with_an_unrecognised_drop",
-     "ingest fails, message names the problem; nothing written"),
-    ("bad input", "rejected share above max_rejected_fraction",
-     "tests/jobs/test_jobs_submit.py::test_preprocess_fails_on_a_mostly_broken_drop_and_quarantines_every_line",
-     "preprocess fails; every line quarantined; lost 0"),
-    ("hostile archive", "zip slip: `..` and absolute entry names",
-     "tests/movierec/test_sources.py::test_zip_slip_is_refused_and_nothing_is_written", "refused; nothing written"),
-    ("hostile archive", "symlink entries", "tests/movierec/test_sources.py::test_symlink_entry_is_refused", "refused"),
-    ("hostile archive", "zip bomb (declared size)",
-     "tests/movierec/test_sources.py::test_zip_bomb_declared_size_is_refused", "refused"),
-    ("hostile archive", "zip bomb (lying header)",
-     "tests/movierec/test_sources.py::test_zip_bomb_with_lying_header_is_stopped_while_streaming",
-     "stopped while streaming; cleaned up"),
-    ("hostile archive", "too many entries", "tests/movierec/test_sources.py::test_too_many_entries", "refused"),
-    ("hostile archive", "download larger than the limit",
-     "tests/movierec/test_fetch.py::test_download_above_max_bytes_is_aborted", "aborted; no file left"),
-    ("hostile archive", "checksum mismatch", "tests/movierec/test_fetch.py::test_checksum_mismatch_leaves_no_file",
-     "refused; no file left"),
-    ("bad parameter", "trigger form: rank 0, negative reg, top_n out of range, unknown source scheme, ...",
-     "tests/dags/test_dag_integrity.py::test_bad_trigger_form_values_are_refused_before_any_task",
-     "refused before any task runs"),
-    ("bad parameter", "source with an unknown scheme (job level)",
-     "tests/movierec/test_sources.py::test_unknown_scheme_is_named", "refused, scheme named"),
-    ("fault", "preprocess killed (SIGKILL) while Spark writes",
-     "tests/dags/test_faults.py::test_preprocess_killed_while_writing_keeps_the_curated_data",
-     "curated rows and manifest untouched; rerun identical"),
-    ("fault", "publish killed (SIGKILL) while Spark writes",
-     "tests/dags/test_faults.py::test_publish_killed_while_writing_keeps_the_published_lists",
-     "published rows and _LATEST untouched; rerun identical"),
-    ("fault", "the gate fails (max_rmse tiny)",
-     "tests/dags/test_dag_run.py::test_failed_gate_blocks_publish_and_keeps_published_data",
-     "publish never runs; published data byte-identical"),
-    ("rerun", "the same date run twice through Airflow",
-     "tests/dags/test_dag_run.py::test_rerun_of_the_same_date_leaves_identical_output",
-     "raw, recommendations and metrics byte-identical"),
-    ("fault", "a commit killed between its two renames (old copy moved aside, new not yet in)",
-     "tests/movierec/test_warehouse_commit.py::test_a_commit_killed_between_its_renames_is_recovered_by_the_next",
-     "the next commit puts the old copy back first, then replaces it; nothing left aside"),
-    ("fault", "the NameNode unreachable when a job starts (real HDFS, NameNode killed)",
-     "tests/integration/test_stack_faults.py::test_namenode_down_at_start_fails_clearly_and_the_retry_succeeds "
-     "tests/movierec/test_warehouse_commit.py::test_unreachable_namenode_is_named_with_what_to_do",
-     "fails at once naming the warehouse, the cause and what to do; the retry once it is back copies every byte"),
-    ("fault", "the DataNode killed and restarted while preprocess writes (real HDFS)",
-     "tests/integration/test_stack_faults.py::test_datanode_restarted_while_preprocess_writes",
-     "the curated partition stays whole throughout; after the retry its rows and manifest equal an undisturbed run"),
-    ("fault", "a Spark worker and its executor killed during fit (standalone cluster), worker restarted",
-     "tests/integration/test_stack_faults.py::test_spark_worker_killed_during_fit",
-     "fit completes on the restarted worker (or the retry does); model rows equal an undisturbed run; "
-     "nothing left aside"),
-    ("rerun", "two publishes of the same date at the same time",
-     "tests/dags/test_faults.py::test_two_concurrent_publishes_of_one_date_leave_one_whole_copy "
-     "tests/movierec/test_warehouse_commit.py::test_concurrent_commits_of_one_partition_leave_one_whole_copy",
-     "both succeed; one whole copy equal to a single run, nothing nested or left aside; "
-     "the DAG itself runs one date at a time (max_active_runs=1)"),
-    ("rerun", "an older date published after a newer one (backfill)",
-     "tests/dags/test_faults.py::test_backfill_of_an_older_date_never_moves_latest_back",
-     "its lists equal the newer run of the same drop; _LATEST stays at the newer date"),
-    ("rerun", "backfill of three dates (HDFS + Spark standalone + scheduler)",
-     "tests/integration/test_backfill.py::test_every_date_has_its_partitions "
-     "tests/integration/test_backfill.py::test_latest_points_at_the_last_date",
-     "each date's partitions from its own drop; _LATEST at the last date"),
+    (
+        "bad input",
+        "malformed lines: wrong field count, non-numeric ids, NaN/inf/negative/out-of-scale "
+        "ratings, timestamps out of range",
+        "tests/movierec/data/test_ratings.py::test_rejects_malformed_csv_lines_with_reason",
+        "rejected with the reason; kept rows kept; lost 0",
+    ),
+    (
+        "bad input",
+        "CRLF line ends, UTF-8 BOM, header, trailing empty columns",
+        "tests/movierec/data/test_ratings.py::test_csv_tolerates_header_bom_crlf_and_trailing_empty_columns",
+        "every row kept",
+    ),
+    (
+        "bad input",
+        "unknown movie ids, duplicate (user, movie) pairs (latest kept)",
+        "tests/movierec/data/test_ratings.py::test_unknown_movies_and_duplicates_are_rejected_with_reason",
+        "rejected with the reason; latest duplicate kept",
+    ),
+    (
+        "bad input",
+        "rejected rows quarantined with file, line number and source line",
+        "tests/movierec/data/test_ratings.py::test_rejected_rows_keep_file_and_source_line",
+        "lost 0",
+    ),
+    (
+        "bad input",
+        "Latin-1 titles (u.item)",
+        "tests/movierec/data/test_movies.py::test_item_decodes_latin_1",
+        "decoded, kept",
+    ),
+    (
+        "bad input",
+        "a truncated ratings file (the last line cut mid-way, no newline)",
+        "tests/movierec/data/test_ratings.py::test_truncated_file_keeps_whole_lines_and_rejects_the_cut_one",
+        "whole lines kept; the cut one quarantined with file, line number and reason",
+    ),
+    (
+        "bad input",
+        "an empty ratings file",
+        "tests/movierec/data/test_ratings.py::test_an_empty_ratings_file_stops_preprocess_with_the_reason",
+        "preprocess fails: the file is empty, nothing to train on",
+    ),
+    (
+        "bad input",
+        "mixed layouts in one drop (u.data beside ratings.csv)",
+        "tests/movierec/data/test_layouts.py::test_mixed_layouts_name_both_ratings_files",
+        "refused, both ratings files named",
+    ),
+    (
+        "hostile archive",
+        "a truncated or corrupt zip",
+        "tests/movierec/io/test_sources.py::test_truncated_zip_names_the_file_and_writes_nothing "
+        "tests/movierec/io/test_sources.py::test_corrupt_zip_names_the_file "
+        "tests/movierec/io/test_sources.py::test_corrupt_member_data_cleans_up",
+        "refused naming the archive; nothing left extracted",
+    ),
+    (
+        "bad input",
+        "a drop with no ratings file",
+        "tests/movierec/data/test_layouts.py::test_no_ratings_file_lists_what_was_found",
+        "refused, names what was found",
+    ),
+    (
+        "bad input",
+        "an empty drop",
+        "tests/movierec/data/test_layouts.py::test_no_ratings_file_in_empty_drop",
+        "refused",
+    ),
+    (
+        "bad input",
+        "an unrecognised drop through spark-submit",
+        "tests/jobs/test_jobs_submit.py::test_ingest_names_the_problem_with_an_unrecognised_drop",
+        "ingest fails, message names the problem; nothing written",
+    ),
+    (
+        "bad input",
+        "rejected share above max_rejected_fraction",
+        "tests/jobs/test_jobs_submit.py::test_preprocess_fails_on_a_mostly_broken_drop_and_quarantines_every_line",
+        "preprocess fails; every line quarantined; lost 0",
+    ),
+    (
+        "hostile archive",
+        "zip slip: `..` and absolute entry names",
+        "tests/movierec/io/test_sources.py::test_zip_slip_is_refused_and_nothing_is_written",
+        "refused; nothing written",
+    ),
+    (
+        "hostile archive",
+        "symlink entries",
+        "tests/movierec/io/test_sources.py::test_symlink_entry_is_refused",
+        "refused",
+    ),
+    (
+        "hostile archive",
+        "zip bomb (declared size)",
+        "tests/movierec/io/test_sources.py::test_zip_bomb_declared_size_is_refused",
+        "refused",
+    ),
+    (
+        "hostile archive",
+        "zip bomb (lying header)",
+        "tests/movierec/io/test_sources.py::test_zip_bomb_with_lying_header_is_stopped_while_streaming",
+        "stopped while streaming; cleaned up",
+    ),
+    ("hostile archive", "too many entries", "tests/movierec/io/test_sources.py::test_too_many_entries", "refused"),
+    (
+        "hostile archive",
+        "download larger than the limit",
+        "tests/movierec/io/test_fetch.py::test_download_above_max_bytes_is_aborted",
+        "aborted; no file left",
+    ),
+    (
+        "hostile archive",
+        "checksum mismatch",
+        "tests/movierec/io/test_fetch.py::test_checksum_mismatch_leaves_no_file",
+        "refused; no file left",
+    ),
+    (
+        "bad parameter",
+        "trigger form: rank 0, negative reg, top_n out of range, unknown source scheme, ...",
+        "tests/dags/test_dag_integrity.py::test_bad_trigger_form_values_are_refused_before_any_task",
+        "refused before any task runs",
+    ),
+    (
+        "bad parameter",
+        "source with an unknown scheme (job level)",
+        "tests/movierec/io/test_sources.py::test_unknown_scheme_is_named",
+        "refused, scheme named",
+    ),
+    (
+        "fault",
+        "preprocess killed (SIGKILL) while Spark writes",
+        "tests/dags/test_faults.py::test_preprocess_killed_while_writing_keeps_the_curated_data",
+        "curated rows and manifest untouched; rerun identical",
+    ),
+    (
+        "fault",
+        "publish killed (SIGKILL) while Spark writes",
+        "tests/dags/test_faults.py::test_publish_killed_while_writing_keeps_the_published_lists",
+        "published rows and _LATEST untouched; rerun identical",
+    ),
+    (
+        "fault",
+        "the gate fails (max_rmse tiny)",
+        "tests/dags/test_dag_run.py::test_failed_gate_blocks_publish_and_keeps_published_data",
+        "publish never runs; published data byte-identical",
+    ),
+    (
+        "rerun",
+        "the same date run twice through Airflow",
+        "tests/dags/test_dag_run.py::test_rerun_of_the_same_date_leaves_identical_output",
+        "raw, recommendations and metrics byte-identical",
+    ),
+    (
+        "fault",
+        "a commit killed between its two renames (old copy moved aside, new not yet in)",
+        "tests/movierec/io/test_warehouse.py::test_a_commit_killed_between_its_renames_is_recovered_by_the_next",
+        "the next commit puts the old copy back first, then replaces it; nothing left aside",
+    ),
+    (
+        "fault",
+        "the NameNode unreachable when a job starts (real HDFS, NameNode killed)",
+        "tests/integration/test_stack_faults.py::test_namenode_down_at_start_fails_clearly_and_the_retry_succeeds "
+        "tests/movierec/io/test_warehouse.py::test_unreachable_namenode_is_named_with_what_to_do",
+        "fails at once naming the warehouse, the cause and what to do; the retry once it is back copies every byte",
+    ),
+    (
+        "fault",
+        "the DataNode killed and restarted while preprocess writes (real HDFS)",
+        "tests/integration/test_stack_faults.py::test_datanode_restarted_while_preprocess_writes",
+        "the curated partition stays whole throughout; after the retry its rows and manifest equal an undisturbed run",
+    ),
+    (
+        "fault",
+        "a Spark worker and its executor killed during fit (standalone cluster), worker restarted",
+        "tests/integration/test_stack_faults.py::test_spark_worker_killed_during_fit",
+        "fit completes on the restarted worker (or the retry does); model rows equal an undisturbed run; "
+        "nothing left aside",
+    ),
+    (
+        "rerun",
+        "two publishes of the same date at the same time",
+        "tests/dags/test_faults.py::test_two_concurrent_publishes_of_one_date_leave_one_whole_copy "
+        "tests/movierec/io/test_warehouse.py::test_concurrent_commits_of_one_partition_leave_one_whole_copy",
+        "both succeed; one whole copy equal to a single run, nothing nested or left aside; "
+        "the DAG itself runs one date at a time (max_active_runs=1)",
+    ),
+    (
+        "rerun",
+        "an older date published after a newer one (backfill)",
+        "tests/dags/test_faults.py::test_backfill_of_an_older_date_never_moves_latest_back",
+        "its lists equal the newer run of the same drop; _LATEST stays at the newer date",
+    ),
+    (
+        "rerun",
+        "backfill of three dates (HDFS + Spark standalone + scheduler)",
+        "tests/integration/test_backfill.py::test_every_date_has_its_partitions "
+        "tests/integration/test_backfill.py::test_latest_points_at_the_last_date",
+        "each date's partitions from its own drop; _LATEST at the last date",
+    ),
 ]
 
 
-class ReliabilityReport:
+class ReliabilityRecorder:
+    """pytest plugin: each test's outcomes and counted records, saved to :data:`RESULTS` at the end."""
+
     def __init__(self) -> None:
         self.outcomes: dict[str, Counter] = {}
         self.records: dict[str, Counter] = {}  # kept / rejected / lost, from the `records` fixture
@@ -127,28 +244,72 @@ class ReliabilityReport:
                 self.records.setdefault(test, Counter()).update(value)
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        if any(test not in self.outcomes for _, _, tests, _ in ROWS for test in tests.split()):
-            return  # a partial run: leave the page as the last full run wrote it
-        lines = [
-            "# Reliability: bad input, faults and reruns",
-            "",
-            "Written by `make test` (tests/reliability_report.py) from the run's own results, "
-            f"last on {datetime.now(UTC):%Y-%m-%d}. Each row: the scenario, the test that "
-            "provokes it, what the test asserts, the records it counted (kept / rejected / lost, "
-            "summed over its cases; lost = records neither kept nor quarantined, or published rows "
-            "that changed or vanished) and its outcome in that run. A dash: the input is refused "
-            "before any record is read, and nothing is written.",
-            "",
-            "| group | scenario | test | asserted | records kept / rejected / lost | outcome |",
-            "| --- | --- | --- | --- | --- | --- |",
-        ]
-        for group, scenario, tests, asserted in ROWS:
-            counts = sum((self.outcomes[test] for test in tests.split()), Counter())
-            outcome = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
-            shown = "<br>".join(f"`{test}`" for test in tests.split())
-            records = sum((self.records.get(test, Counter()) for test in tests.split()), Counter())
-            counted = (f"{records['kept']:,} / {records['rejected']:,} / {records['lost']:,}"
-                       if records else "—")
-            lines.append(f"| {group} | {scenario} | {shown} | {asserted} | {counted} | {outcome} |")
-        lines.append("")
-        TARGET.write_text("\n".join(lines))
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        RESULTS.write_text(
+            json.dumps(
+                {
+                    "finished": f"{datetime.now(UTC):%Y-%m-%d}",
+                    "outcomes": {test: dict(c) for test, c in self.outcomes.items()},
+                    "records": {test: dict(c) for test, c in self.records.items()},
+                },
+                indent=1,
+                sort_keys=True,
+            )
+        )
+
+
+def missing_tests(outcomes: dict) -> list[str]:
+    """The listed tests a run did not run (a partial run cannot write the page)."""
+    return [test for _, _, tests, _ in ROWS for test in tests.split() if test not in outcomes]
+
+
+def render(results: dict) -> str:
+    """The page, from :class:`ReliabilityRecorder`'s saved results."""
+    outcomes = {test: Counter(c) for test, c in results["outcomes"].items()}
+    records_by_test = {test: Counter(c) for test, c in results["records"].items()}
+    lines = [
+        "# Reliability: bad input, faults and reruns",
+        "",
+        "Written by `make reliability-report` (tests/reliability_report.py) from a full `make test` run's "
+        f"results, that run finished on {results['finished']}. Each row: the scenario, the test that "
+        "provokes it, what the test asserts, the records it counted (kept / rejected / lost, "
+        "summed over its cases; lost = records neither kept nor quarantined, or published rows "
+        "that changed or vanished) and its outcome in that run. A dash: the input is refused "
+        "before any record is read, and nothing is written.",
+        "",
+        "| group | scenario | test | asserted | records kept / rejected / lost | outcome |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for group, scenario, tests, asserted in ROWS:
+        counts = sum((outcomes[test] for test in tests.split()), Counter())
+        outcome = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
+        shown = "<br>".join(f"`{test}`" for test in tests.split())
+        records = sum((records_by_test.get(test, Counter()) for test in tests.split()), Counter())
+        counted = f"{records['kept']:,} / {records['rejected']:,} / {records['lost']:,}" if records else "—"
+        lines.append(f"| {group} | {scenario} | {shown} | {asserted} | {counted} | {outcome} |")
+    lines.append("")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write docs/reliability.md from a results file (default: the last test run's)."""
+    source = Path(argv[0]) if argv else RESULTS
+    if not source.exists():
+        print(f"{source} does not exist: run `make test` first", file=sys.stderr)
+        return 2
+    results = json.loads(source.read_text())
+    missing = missing_tests(results["outcomes"])
+    if missing:
+        print(
+            f"{source} is from a partial run ({len(missing)} listed tests did not run, e.g. {missing[0]}); "
+            "run the whole `make test`",
+            file=sys.stderr,
+        )
+        return 2
+    TARGET.write_text(render(results))
+    print(f"wrote {TARGET.relative_to(REPO)} from {source}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -10,8 +10,7 @@ from scripts.bytecode import add_bytecode, pyc
 
 
 def import_from(zip_path, module: str) -> str:
-    code = (f"import sys; sys.path.insert(0, {str(zip_path)!r}); import {module} as m; "
-            "print(m.__file__, m.VALUE)")
+    code = f"import sys; sys.path.insert(0, {str(zip_path)!r}); import {module} as m; print(m.__file__, m.VALUE)"
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
 
 

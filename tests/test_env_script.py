@@ -10,17 +10,26 @@ ENV_SH = Path(__file__).resolve().parents[1] / "scripts" / "env.sh"
 
 
 def submit_opts(script: str) -> list[str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("SPARK_SUBMIT_OPTS", "MOVIEREC_ADDED_SUBMIT_OPTS", "MOVIEREC_DRIVER_JAVA_OPTS")}
-    out = subprocess.run(["bash", "-c", f"{script}\nprintf '%s\\n' \"$SPARK_SUBMIT_OPTS\""], env=env,
-                         capture_output=True, text=True, check=True).stdout
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("SPARK_SUBMIT_OPTS", "MOVIEREC_ADDED_SUBMIT_OPTS", "MOVIEREC_DRIVER_JAVA_OPTS")
+    }
+    out = subprocess.run(
+        ["bash", "-c", f"{script}\nprintf '%s\\n' \"$SPARK_SUBMIT_OPTS\""],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return out.strip().splitlines()
 
 
 def test_sourcing_again_with_other_driver_options_replaces_them():
     first, second = submit_opts(
         f"source {ENV_SH}; printf '%s\\n' \"$SPARK_SUBMIT_OPTS\"\n"
-        f"MOVIEREC_DRIVER_JAVA_OPTS=-XX:+UseParallelGC source {ENV_SH}")
+        f"MOVIEREC_DRIVER_JAVA_OPTS=-XX:+UseParallelGC source {ENV_SH}"
+    )
 
     assert "-XX:TieredStopAtLevel=1" in first
     assert "-XX:TieredStopAtLevel=1" not in second

@@ -35,8 +35,9 @@ def test_spark_submit_runs_the_pyspark_of_its_jars_precompiled(tmp_path):
     script = tmp_path / "which.py"
     script.write_text("import pyspark\nprint('PYSPARK', pyspark.__version__, pyspark.__file__)\n")
     env = project_env()
-    out = subprocess.run(["spark-submit", "--master", "local[1]", str(script)], env=env, capture_output=True,
-                         text=True, timeout=300)
+    out = subprocess.run(
+        ["spark-submit", "--master", "local[1]", str(script)], env=env, capture_output=True, text=True, timeout=300
+    )
     line = next(x for x in out.stdout.splitlines() if x.startswith("PYSPARK "))
     _, version, where = line.split()
     home = Path(env["SPARK_HOME"])

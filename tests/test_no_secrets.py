@@ -31,8 +31,10 @@ PATTERNS = {
     ),
 }
 # Files that must never be tracked: they hold generated or user-set secrets.
-SECRET_FILES = re.compile(r"(^|/)(\.env|secrets\.env|simple_auth_manager_passwords\.json\.generated|.*\.keytab|"
-                          r"id_rsa|id_ed25519|.*\.pem)$")
+SECRET_FILES = re.compile(
+    r"(^|/)(\.env|secrets\.env|simple_auth_manager_passwords\.json\.generated|.*\.keytab|"
+    r"id_rsa|id_ed25519|.*\.pem)$"
+)
 
 
 def tracked_files() -> list[str]:
@@ -72,7 +74,12 @@ def test_the_scan_catches_what_it_is_meant_to():
     }
     for kind, text in examples.items():
         assert PATTERNS[kind].search(text), kind
-    for harmless in ("POSTGRES_PASSWORD: ${POSTGRES_PASSWORD:?set it in .env}", "password = os.environ['X']",
-                     "password: <generated>", 'PGPASSWORD="$PG_PASSWORD" psql', '{"password": self.password}'):
+    for harmless in (
+        "POSTGRES_PASSWORD: ${POSTGRES_PASSWORD:?set it in .env}",
+        "password = os.environ['X']",
+        "password: <generated>",
+        'PGPASSWORD="$PG_PASSWORD" psql',
+        '{"password": self.password}',
+    ):
         assert not PATTERNS["password literal in code"].search(harmless), harmless
         assert not PATTERNS["literal password in env or YAML"].search(harmless), harmless

@@ -24,6 +24,7 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse, JSONResponse
 
+from movierec.core.paths import DS_PATTERN
 from movierec_ui import queries
 from movierec_ui.warehouse import NotFoundError, WarehouseError, WarehouseReader, reader_from_config
 
@@ -31,7 +32,7 @@ log = logging.getLogger(__name__)
 
 DAG_ID = "movielens_recommendations"
 URL_PREFIX = "/movierec"
-DS_REGEX = r"^\d{4}-\d{2}-\d{2}$"
+DS_REGEX = DS_PATTERN.pattern
 
 
 async def _current_user(request: Request) -> Any:

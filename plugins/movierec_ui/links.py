@@ -27,6 +27,7 @@ from urllib.parse import urlparse
 from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
 from airflow.sdk import BaseOperatorLink
 
+from movierec.core.paths import CURATED, METRICS, MODELS, RAW, RECOMMENDATIONS, partition
 from movierec_ui.warehouse import WEBHDFS_URL_ENV, webhdfs_base
 
 if TYPE_CHECKING:
@@ -40,11 +41,11 @@ SPARK_HISTORY_ENV = "MOVIEREC_SPARK_HISTORY_URL"
 SPARK_WEBUI_PORT_ENV = "MOVIEREC_SPARK_MASTER_WEBUI_PORT"
 # Where each job of the DAG writes (docs/architecture.md); the task id is the job's name.
 OUTPUT_AREAS = {
-    "ingest": "raw/movielens",
-    "preprocess": "curated",
-    "fit": "models",
-    "evaluate": "metrics",
-    "publish": "recommendations",
+    "ingest": RAW,
+    "preprocess": CURATED,
+    "fit": MODELS,
+    "evaluate": METRICS,
+    "publish": RECOMMENDATIONS,
 }
 
 
@@ -80,7 +81,8 @@ def job_args(application_args: Sequence[str] | None) -> dict[str, str]:
     """``--flag value`` pairs of a job's arguments, e.g. ``{"ds": ..., "warehouse": ...}``."""
     args = list(application_args or [])
     return {
-        flag[2:]: value for flag, value in zip(args, args[1:], strict=False)
+        flag[2:]: value
+        for flag, value in zip(args, args[1:], strict=False)
         if isinstance(flag, str) and flag.startswith("--")
     }
 
@@ -97,7 +99,7 @@ def output_folder_url(warehouse: str, task_id: str, ds: str, env: Mapping[str, s
     area = OUTPUT_AREAS.get(task_id)
     if area is None or not warehouse or not ds:
         return ""
-    folder = f"{warehouse.rstrip('/')}/{area}/ds={ds}"
+    folder = partition(warehouse, area, ds)
     parsed = urlparse(folder)
     if parsed.scheme == "hdfs":
         base = env.get(WEBHDFS_URL_ENV)
@@ -114,8 +116,10 @@ def rendered_application_args(ti_key: TaskInstanceKey) -> list[str] | None:
     with create_session() as session:
         fields = session.scalar(
             select(Rtif.rendered_fields).where(
-                Rtif.dag_id == ti_key.dag_id, Rtif.task_id == ti_key.task_id,
-                Rtif.run_id == ti_key.run_id, Rtif.map_index == ti_key.map_index,
+                Rtif.dag_id == ti_key.dag_id,
+                Rtif.task_id == ti_key.task_id,
+                Rtif.run_id == ti_key.run_id,
+                Rtif.map_index == ti_key.map_index,
             )
         )
     return (fields or {}).get("application_args")

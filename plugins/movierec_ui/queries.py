@@ -15,14 +15,23 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from movierec_ui.warehouse import DS_PATTERN, NotFoundError, WarehouseError, WarehouseReader
+from movierec.core.columns import MOVIE_ID, RANK, RATED_AT, RATING, SCORE, TITLE, USER_ID
+from movierec.core.paths import (
+    CURATED,
+    DS_PATTERN,
+    MANIFEST,
+    METRICS,
+    METRICS_FILE,
+    MOVIES,
+    RECOMMENDATIONS,
+    TEST,
+    TRAIN,
+    latest_marker,
+    partition,
+)
+from movierec_ui.warehouse import NotFoundError, WarehouseError, WarehouseReader
 
 log = logging.getLogger(__name__)
-
-# Column names of the warehouse (spark_jobs/movierec/schema.py; the api-server does not ship that package).
-USER_ID, MOVIE_ID, RATING, RATED_AT, TITLE, SCORE, RANK = (
-    "user_id", "movie_id", "rating", "rated_at", "title", "score", "rank",
-)
 TOP_RATED = 10
 # Fields of metrics.json shown per date; any others the evaluate job adds are passed through under "extra".
 METRIC_FIELDS = ("rmse", "mae", "ndcg_at_10", "precision_at_10", "recall_at_10", "map_at_10", "k", "test_ratings")
@@ -35,12 +44,12 @@ def resolve_ds(reader: WarehouseReader, ds: str | None) -> str:
         WarehouseError: ``ds`` is not a YYYY-MM-DD date.
         NotFoundError: nothing was published for ``ds`` (or at all).
     """
-    published = reader.dates("recommendations")
+    published = reader.dates(RECOMMENDATIONS)
     if ds is None:
         latest = reader.latest_ds()
         if latest is None:
             raise NotFoundError(
-                f"no recommendations published yet in {reader.uri} (no recommendations/_LATEST); "
+                f"no recommendations published yet in {reader.uri} (no {latest_marker('')}); "
                 "run the movielens_recommendations DAG first"
             )
         return latest
@@ -56,11 +65,15 @@ def resolve_ds(reader: WarehouseReader, ds: str | None) -> str:
 def _user_ratings(reader: WarehouseReader, ds: str, user_id: int) -> pa.Table | None:
     """The user's train + test ratings of ``ds``, or None when curated data is gone."""
     tables = []
-    for split in ("train", "test"):
+    for split in (TRAIN, TEST):
         try:
-            tables.append(reader.read_parquet(
-                f"curated/ds={ds}/{split}", columns=[MOVIE_ID, RATING, RATED_AT], filters=[(USER_ID, "=", user_id)],
-            ))
+            tables.append(
+                reader.read_parquet(
+                    f"{partition('', CURATED, ds)}/{split}",
+                    columns=[MOVIE_ID, RATING, RATED_AT],
+                    filters=[(USER_ID, "=", user_id)],
+                )
+            )
         except NotFoundError:
             log.warning("curated/ds=%s/%s missing: top-rated movies of user %s not shown", ds, split, user_id)
     return pa.concat_tables(tables) if tables else None
@@ -69,7 +82,9 @@ def _user_ratings(reader: WarehouseReader, ds: str, user_id: int) -> pa.Table | 
 def _titles(reader: WarehouseReader, ds: str, movie_ids: list[int]) -> dict[int, str]:
     try:
         movies = reader.read_parquet(
-            f"curated/ds={ds}/movies", columns=[MOVIE_ID, TITLE], filters=[(MOVIE_ID, "in", movie_ids)],
+            f"{partition('', CURATED, ds)}/{MOVIES}",
+            columns=[MOVIE_ID, TITLE],
+            filters=[(MOVIE_ID, "in", movie_ids)],
         )
     except NotFoundError:
         return {}
@@ -85,8 +100,12 @@ def top_rated(reader: WarehouseReader, ds: str, user_id: int, limit: int = TOP_R
     ratings = ratings.slice(0, limit)
     titles = _titles(reader, ds, ratings[MOVIE_ID].to_pylist())
     return [
-        {MOVIE_ID: row[MOVIE_ID], TITLE: titles.get(row[MOVIE_ID]), RATING: row[RATING],
-         RATED_AT: row[RATED_AT].isoformat() if row[RATED_AT] else None}
+        {
+            MOVIE_ID: row[MOVIE_ID],
+            TITLE: titles.get(row[MOVIE_ID]),
+            RATING: row[RATING],
+            RATED_AT: row[RATED_AT].isoformat() if row[RATED_AT] else None,
+        }
         for row in ratings.to_pylist()
     ]
 
@@ -103,10 +122,12 @@ def user_recommendations(reader: WarehouseReader, user_id: int, ds: str | None =
     """
     ds = resolve_ds(reader, ds)
     recs = reader.read_parquet(
-        f"recommendations/ds={ds}", columns=[RANK, MOVIE_ID, TITLE, SCORE], filters=[(USER_ID, "=", user_id)],
+        partition("", RECOMMENDATIONS, ds),
+        columns=[RANK, MOVIE_ID, TITLE, SCORE],
+        filters=[(USER_ID, "=", user_id)],
     ).sort_by(RANK)
     if recs.num_rows == 0:
-        users = reader.read_parquet(f"recommendations/ds={ds}", columns=[USER_ID])[USER_ID]
+        users = reader.read_parquet(partition("", RECOMMENDATIONS, ds), columns=[USER_ID])[USER_ID]
         low, high = pc.min(users).as_py(), pc.max(users).as_py()
         raise NotFoundError(
             f"user {user_id} has no recommendations for ds={ds}: unknown user (the {pc.count_distinct(users).as_py()} "
@@ -123,7 +144,7 @@ def user_recommendations(reader: WarehouseReader, user_id: int, ds: str | None =
 def _counts(reader: WarehouseReader, ds: str) -> dict[str, Any]:
     """Rows kept and rejected by preprocess for ``ds`` (None when its manifest is gone)."""
     try:
-        counts = reader.read_json(f"curated/ds={ds}/_manifest.json")["counts"]
+        counts = reader.read_json(f"{partition('', CURATED, ds)}/{MANIFEST}")["counts"]
     except NotFoundError:
         return {"rating_lines": None, "rows_kept": None, "rows_rejected": None, "rejected_by_reason": None}
     rejected = counts.get("rejected", {})
@@ -137,26 +158,28 @@ def _counts(reader: WarehouseReader, ds: str) -> dict[str, Any]:
 
 def metrics_history(reader: WarehouseReader) -> list[dict[str, Any]]:
     """One entry per evaluated date, oldest first: metrics, verdict, row counts, whether it was published."""
-    published = set(reader.dates("recommendations"))
+    published = set(reader.dates(RECOMMENDATIONS))
     latest = reader.latest_ds()
     history = []
-    for ds in reader.dates("metrics"):
+    for ds in reader.dates(METRICS):
         try:
-            metrics = reader.read_json(f"metrics/ds={ds}/metrics.json")
+            metrics = reader.read_json(f"{partition('', METRICS, ds)}/{METRICS_FILE}")
         except NotFoundError:  # a partition folder without its file: evaluate died mid-way
             log.warning("metrics/ds=%s has no metrics.json; skipped", ds)
             continue
         known = {"ds", "passed", "max_rmse", "model", "cold_start", *METRIC_FIELDS}
-        history.append({
-            "ds": ds,
-            **{name: metrics.get(name) for name in METRIC_FIELDS},
-            "passed": metrics.get("passed"),
-            "max_rmse": metrics.get("max_rmse"),
-            "published": ds in published,
-            "latest": ds == latest,
-            **_counts(reader, ds),
-            "model": metrics.get("model"),
-            "cold_start": metrics.get("cold_start"),
-            "extra": {k: v for k, v in metrics.items() if k not in known},
-        })
+        history.append(
+            {
+                "ds": ds,
+                **{name: metrics.get(name) for name in METRIC_FIELDS},
+                "passed": metrics.get("passed"),
+                "max_rmse": metrics.get("max_rmse"),
+                "published": ds in published,
+                "latest": ds == latest,
+                **_counts(reader, ds),
+                "model": metrics.get("model"),
+                "cold_start": metrics.get("cold_start"),
+                "extra": {k: v for k, v in metrics.items() if k not in known},
+            }
+        )
     return history

@@ -28,7 +28,6 @@ import io
 import json
 import logging
 import os
-import re
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import unquote, urlparse
@@ -36,9 +35,10 @@ from urllib.parse import unquote, urlparse
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from movierec.core.paths import DS_PATTERN, latest_marker
+
 log = logging.getLogger(__name__)
 
-DS_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 WAREHOUSE_VARIABLE = "movierec_warehouse"
 WAREHOUSE_ENV = "MOVIEREC_WAREHOUSE"
 WEBHDFS_URL_ENV = "MOVIEREC_WEBHDFS_URL"
@@ -196,7 +196,7 @@ class WarehouseReader:
     def latest_ds(self) -> str | None:
         """The published date from ``recommendations/_LATEST``, or None before the first publish."""
         try:
-            return self.read_json("recommendations/_LATEST")["ds"]
+            return self.read_json(latest_marker(""))["ds"]
         except NotFoundError:
             return None
 

@@ -38,8 +38,18 @@ def test_every_application_exists_and_uses_spark_default(dag):
 
 
 def test_ui_form_params(dag):
-    assert {"source", "rank", "reg_param", "max_iter", "max_rmse", "top_n", "tune", "min_support",
-            "max_rmse_regression", "max_ndcg_drop"} <= set(dag.params.keys())
+    assert {
+        "source",
+        "rank",
+        "reg_param",
+        "max_iter",
+        "max_rmse",
+        "top_n",
+        "tune",
+        "min_support",
+        "max_rmse_regression",
+        "max_ndcg_drop",
+    } <= set(dag.params.keys())
 
 
 def test_gate_is_not_retried_but_other_tasks_are(dag):
@@ -56,8 +66,11 @@ class _Vars:
 def test_arguments_render(dag, logical, expected):
     env = dag.get_template_env()
     run = SimpleNamespace(logical_date=logical, run_after=dt.datetime(2026, 3, 5, 1))
-    context = {"dag_run": run, "params": {**dag.params.dump(), "source": "/drops/{ds}"},
-               "var": _Vars({"movierec_warehouse": "hdfs://nn:8020/wh"})}
+    context = {
+        "dag_run": run,
+        "params": {**dag.params.dump(), "source": "/drops/{ds}"},
+        "var": _Vars({"movierec_warehouse": "hdfs://nn:8020/wh"}),
+    }
     for task in dag.tasks:
         rendered = [env.from_string(str(a)).render(**context) for a in task.application_args]
         assert rendered[:4] == ["--ds", expected, "--warehouse", "hdfs://nn:8020/wh"], task.task_id
@@ -73,8 +86,7 @@ def test_arguments_render(dag, logical, expected):
 def test_tune_switch_renders_to_the_flag(dag):
     env = dag.get_template_env()
     run = SimpleNamespace(logical_date=dt.datetime(2026, 3, 4), run_after=dt.datetime(2026, 3, 5))
-    context = {"dag_run": run, "params": {**dag.params.dump(), "tune": True, "min_support": 20},
-               "var": _Vars({})}
+    context = {"dag_run": run, "params": {**dag.params.dump(), "tune": True, "min_support": 20}, "var": _Vars({})}
     fit = [env.from_string(str(a)).render(**context) for a in dag.get_task("fit").application_args]
     assert fit[-3:] == ["--min-support", "20", "--tune"]
 
@@ -107,7 +119,14 @@ def test_bad_trigger_form_values_are_refused_before_any_task(dag, conf, field):
 
 
 def test_good_trigger_form_values_pass(dag):
-    for source in ("", None, "/data/ml-100k", "/data/ml-25m.zip", "https://files.example/ml.zip", "hdfs://nn:8020/d/{ds}"):
+    for source in (
+        "",
+        None,
+        "/data/ml-100k",
+        "/data/ml-25m.zip",
+        "https://files.example/ml.zip",
+        "hdfs://nn:8020/d/{ds}",
+    ):
         params = copy.deepcopy(dag.params)
         params.update({"source": source, "rank": 20, "top_n": 50})
         params.validate()

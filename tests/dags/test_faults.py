@@ -33,8 +33,19 @@ def rows(folder: Path) -> list[tuple]:
 
 
 def spark_submit(dw, job: str, *args: str) -> list[str]:
-    return ["spark-submit", "--master", "local[2]", "--py-files", dw.env["MOVIEREC_PY_FILES"],
-            str(REPO / "spark_jobs" / f"{job}.py"), "--ds", D1, "--warehouse", dw.warehouse.as_uri(), *args]
+    return [
+        "spark-submit",
+        "--master",
+        "local[2]",
+        "--py-files",
+        dw.env["MOVIEREC_PY_FILES"],
+        str(REPO / "spark_jobs" / f"{job}.py"),
+        "--ds",
+        D1,
+        "--warehouse",
+        dw.warehouse.as_uri(),
+        *args,
+    ]
 
 
 def kill_while_writing(dw, job: str, args: list[str], staging: Path) -> bool:
@@ -43,8 +54,13 @@ def kill_while_writing(dw, job: str, args: list[str], staging: Path) -> bool:
     Returns False when the job finished before it could be caught (then nothing was killed).
     """
     before = set(staging.glob(f"ds={D1}-*")) if staging.exists() else set()
-    proc = subprocess.Popen(spark_submit(dw, job, *args), env=dw.env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        spark_submit(dw, job, *args),
+        env=dw.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         while proc.poll() is None:
             if staging.exists() and set(staging.glob(f"ds={D1}-*")) - before:
@@ -75,8 +91,13 @@ def test_preprocess_killed_while_writing_keeps_the_curated_data(dag_warehouse, r
     assert {part: rows(curated / part) for part in before} == before, "killed write changed curated data"
     assert (curated / "_manifest.json").read_bytes() == manifest
 
-    proc = subprocess.run(spark_submit(dag_warehouse, "preprocess", "--max-rejected-fraction", "0.1"),
-                          env=dag_warehouse.env, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        spark_submit(dag_warehouse, "preprocess", "--max-rejected-fraction", "0.1"),
+        env=dag_warehouse.env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
     assert {part: rows(curated / part) for part in before} == before, "rerun differs from the undisturbed run"
     assert (curated / "_manifest.json").read_bytes() == manifest
@@ -91,8 +112,13 @@ def test_publish_killed_while_writing_keeps_the_published_lists(dag_warehouse, r
     assert rows(recs / f"ds={D1}") == before, "a killed publish changed the published lists"
     assert (recs / "_LATEST").read_bytes() == latest
 
-    proc = subprocess.run(spark_submit(dag_warehouse, "publish", "--top-n", str(TOP_N)),
-                          env=dag_warehouse.env, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        spark_submit(dag_warehouse, "publish", "--top-n", str(TOP_N)),
+        env=dag_warehouse.env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
     assert rows(recs / f"ds={D1}") == before, "rerun differs from the undisturbed run"
     assert (recs / "_LATEST").read_bytes() == latest
@@ -110,8 +136,16 @@ def test_two_concurrent_publishes_of_one_date_leave_one_whole_copy(dag_warehouse
     recs = dw.warehouse / "recommendations"
     before = rows(recs / f"ds={D1}")
 
-    procs = [subprocess.Popen(spark_submit(dw, "publish", "--top-n", str(TOP_N)), env=dw.env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for _ in range(2)]
+    procs = [
+        subprocess.Popen(
+            spark_submit(dw, "publish", "--top-n", str(TOP_N)),
+            env=dw.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for _ in range(2)
+    ]
     outputs = [p.communicate(timeout=600)[0] for p in procs]
     assert [p.returncode for p in procs] == [0, 0], "\n".join(o[-2000:] for o in outputs)
     assert rows(recs / f"ds={D1}") == before

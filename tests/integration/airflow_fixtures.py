@@ -196,20 +196,27 @@ class AirflowStack:
             progress = (run["state"], tuple(sorted(states.items())))
             elapsed = time.monotonic() - started
             if progress != last:
-                log.info("%s [%4.0fs] %s: %s", run_id, elapsed, run["state"],
-                         " ".join(f"{t}={s}" for t, s in states.items()))
+                log.info(
+                    "%s [%4.0fs] %s: %s", run_id, elapsed, run["state"], " ".join(f"{t}={s}" for t, s in states.items())
+                )
                 last = progress
             if run["state"] == "success":
                 if not states:  # no task instance was created, so there was nothing to fail
-                    pytest.fail(f"run {run_id} of {dag_id} succeeded without running any task: is its logical date "
-                                f"({run['logical_date']}) before the DAG's start_date?", pytrace=False)
+                    pytest.fail(
+                        f"run {run_id} of {dag_id} succeeded without running any task: is its logical date "
+                        f"({run['logical_date']}) before the DAG's start_date?",
+                        pytrace=False,
+                    )
                 return run
             if run["state"] in TERMINAL_STATES:
                 report = self.failure_report(dag_id, run_id)
                 pytest.fail(f"run {run_id} of {dag_id} ended {run['state']}: {states}\n{report}", pytrace=False)
             if elapsed > timeout:
-                pytest.fail(f"run {run_id} of {dag_id} still {run['state']} after {timeout:.0f}s: {states}\n"
-                            f"{self.failure_report(dag_id, run_id)}", pytrace=False)
+                pytest.fail(
+                    f"run {run_id} of {dag_id} still {run['state']} after {timeout:.0f}s: {states}\n"
+                    f"{self.failure_report(dag_id, run_id)}",
+                    pytrace=False,
+                )
             time.sleep(POLL_SECONDS)
 
     def failure_report(self, dag_id: str, run_id: str, lines: int = 40) -> str:
@@ -253,7 +260,10 @@ def _source_env(env: dict[str, str], env_file: Path) -> dict[str, str]:
     """``env`` after scripts/env.sh and the stack's airflow.env: what a CLI of the stack needs."""
     out = subprocess.run(
         ["bash", "-c", 'source scripts/env.sh && source "$1" && env -0', "bash", str(env_file)],
-        env=env, cwd=REPO, capture_output=True, check=True,
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        check=True,
     ).stdout.decode()
     return dict(item.split("=", 1) for item in out.split("\0") if "=" in item)
 

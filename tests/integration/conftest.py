@@ -110,7 +110,7 @@ class HdfsCluster:
             path = path[len(self.uri) :]
         return "/" + path.strip("/")
 
-    def _open(self, path: str, op: str, **params: str):  # noqa: ANN202 - an HTTP response
+    def _open(self, path: str, op: str, **params: str):
         query = urllib.parse.urlencode({"op": op, "user.name": self.user, **params})
         url = f"{self.webhdfs_url}{urllib.parse.quote(self._path(path))}?{query}"
         try:

@@ -21,8 +21,8 @@ import pyarrow.parquet as pq
 import pytest
 from playwright.sync_api import Locator, Page, expect, sync_playwright
 
-from movierec.generate import generate_drop
-from movierec.schema import LAYOUTS, Layout
+from movierec.data.layouts import LAYOUTS, Layout
+from movierec_dev.generate import generate_drop
 from tests.integration.airflow_fixtures import (
     DAG_ID,
     AirflowStack,
@@ -42,8 +42,14 @@ CHROMIUM = Path("/usr/bin/chromium")
 # As the machine's browser probe runs it: no sandbox as root, and no background traffic to
 # Google's hosts, which this closed network refuses.
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 SCREENSHOTS = REPO / "docs" / "screenshots"
 FORM_PNG = SCREENSHOTS / "trigger-form.png"
@@ -118,8 +124,11 @@ def param_input(form: Locator, param: str) -> Locator:
 
 
 @pytest.fixture(scope="module")
-def browser_run(airflow_stack: AirflowStack, browser: BrowserContext,  # noqa: F811
-                tmp_path_factory: pytest.TempPathFactory) -> BrowserRun:
+def browser_run(
+    airflow_stack: AirflowStack,  # noqa: F811
+    browser: BrowserContext,  # noqa: F811
+    tmp_path_factory: pytest.TempPathFactory,
+) -> BrowserRun:
     drop = generate_drop(tmp_path_factory.mktemp("browser") / "drop", Layout.ML_100K, n_ratings=N_RATINGS, seed=31)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page = browser.new_page()
@@ -157,18 +166,20 @@ def browser_run(airflow_stack: AirflowStack, browser: BrowserContext,  # noqa: F
     return BrowserRun(drop=drop, posted=posted, answer=answer, run=run, seconds=seconds)
 
 
-def test_the_form_posts_every_param_with_the_changed_ones(browser_run: BrowserRun,
-                                                          airflow_stack: AirflowStack) -> None:  # noqa: F811
+def test_the_form_posts_every_param_with_the_changed_ones(browser_run: BrowserRun, airflow_stack: AirflowStack) -> None:  # noqa: F811
     defaults = airflow_stack.dag_params(DAG_ID)
 
     assert browser_run.posted["conf"] == {**defaults, "source": str(browser_run.drop), "top_n": TOP_N}
     assert browser_run.posted["logical_date"].startswith(DS)
 
 
-def test_the_run_found_through_rest_succeeded_with_that_conf(browser_run: BrowserRun,
-                                                             airflow_stack: AirflowStack) -> None:  # noqa: F811
-    runs = airflow_stack.dag_runs(DAG_ID, run_type="manual", logical_date_gte=f"{DS}T00:00:00Z",
-                                  logical_date_lte=f"{DS}T23:59:59Z")
+def test_the_run_found_through_rest_succeeded_with_that_conf(
+    browser_run: BrowserRun,
+    airflow_stack: AirflowStack,  # noqa: F811
+) -> None:
+    runs = airflow_stack.dag_runs(
+        DAG_ID, run_type="manual", logical_date_gte=f"{DS}T00:00:00Z", logical_date_lte=f"{DS}T23:59:59Z"
+    )
 
     assert [r["dag_run_id"] for r in runs] == [browser_run.answer["dag_run_id"]]
     run = runs[0]
@@ -179,8 +190,12 @@ def test_the_run_found_through_rest_succeeded_with_that_conf(browser_run: Browse
     assert set(airflow_stack.task_states(DAG_ID, run["dag_run_id"]).values()) == {"success"}
 
 
-def test_every_user_gets_the_chosen_number_of_recommendations(browser_run: BrowserRun, airflow_stack: AirflowStack,  # noqa: F811
-                                                              hdfs: HdfsCluster, tmp_path: Path) -> None:
+def test_every_user_gets_the_chosen_number_of_recommendations(
+    browser_run: BrowserRun,
+    airflow_stack: AirflowStack,  # noqa: F811
+    hdfs: HdfsCluster,
+    tmp_path: Path,
+) -> None:
     local = hdfs.download(f"{airflow_stack.warehouse}/recommendations/ds={DS}", tmp_path / "recs")
     per_user = pq.read_table(local).to_pandas().groupby("user_id").size()
     users = {int(line.split("\t", 1)[0]) for line in (browser_run.drop / SPEC.ratings_file).read_text().splitlines()}

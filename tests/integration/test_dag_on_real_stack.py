@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING
 import pyarrow.parquet as pq
 import pytest
 
-from movierec.generate import generate_drop
-from movierec.schema import LAYOUTS, Layout
+from movierec.data.layouts import LAYOUTS, Layout
+from movierec_dev.generate import generate_drop
 
 if TYPE_CHECKING:  # the fixtures' types; conftest itself is not importable as a module
     from tests.integration.conftest import HdfsCluster, SparkMaster
@@ -126,8 +126,8 @@ def test_ingest_copied_the_drop_with_its_manifest(dag_run: DagRun, hdfs: HdfsClu
         assert on_hdfs == local, entry["name"]
         assert entry["bytes"] == len(local)
         assert entry["sha256"] == hashlib.sha256(local).hexdigest()
-    ratings = next(f for f in manifest["files"] if f["name"] == SPEC.ratings_file)
-    assert ratings["lines"] == len(rated_pairs(dag_run.drop)) == N_RATINGS
+    lines = (dag_run.drop / SPEC.ratings_file).read_bytes().splitlines()
+    assert len(lines) == len(rated_pairs(dag_run.drop)) == N_RATINGS
 
 
 def test_preprocess_wrote_curated_parquet_and_counts(dag_run: DagRun, hdfs: HdfsCluster) -> None:
@@ -181,10 +181,17 @@ def test_latest_points_at_the_run(dag_run: DagRun, hdfs: HdfsCluster) -> None:
 def test_outputs_are_readable_by_the_pipeline_group_only(dag_run: DagRun, hdfs: HdfsCluster) -> None:
     recs = dag_run.part("recommendations")
     parquet = next(name for name in hdfs.ls(recs) if name.endswith(".parquet"))
-    written = [recs, f"{recs}/{parquet}", f"{dag_run.part('metrics')}/metrics.json",
-               f"{dag_run.warehouse}/recommendations/_LATEST", dag_run.part("models"), dag_run.part("curated"),
-               # ingest writes through Hadoop without a SparkContext: the same umask applies.
-               dag_run.part("raw/movielens"), f"{dag_run.part('raw/movielens')}/u.data"]
+    written = [
+        recs,
+        f"{recs}/{parquet}",
+        f"{dag_run.part('metrics')}/metrics.json",
+        f"{dag_run.warehouse}/recommendations/_LATEST",
+        dag_run.part("models"),
+        dag_run.part("curated"),
+        # ingest writes through Hadoop without a SparkContext: the same umask applies.
+        dag_run.part("raw/movielens"),
+        f"{dag_run.part('raw/movielens')}/u.data",
+    ]
     for path in written:
         status = hdfs.status(path)
         assert status["owner"] == hdfs.user, path
@@ -197,8 +204,7 @@ def test_outputs_are_readable_by_the_pipeline_group_only(dag_run: DagRun, hdfs: 
     assert not hdfs.exists(f"{dag_run.warehouse}/intruder")
 
 
-def test_published_data_carries_only_ids_titles_and_scores(dag_run: DagRun, hdfs: HdfsCluster,
-                                                            tmp_path: Path) -> None:
+def test_published_data_carries_only_ids_titles_and_scores(dag_run: DagRun, hdfs: HdfsCluster, tmp_path: Path) -> None:
     local = hdfs.download(dag_run.part("recommendations"), tmp_path / "recommendations")
     assert pq.read_table(local).schema.names == ["user_id", "rank", "movie_id", "title", "score", "ranker_score"]
 

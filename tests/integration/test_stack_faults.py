@@ -27,8 +27,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from movierec.generate import generate_drop
-from movierec.schema import Layout
+from movierec.data.layouts import Layout
+from movierec_dev.generate import generate_drop
 from tests.conftest import project_env
 from tests.integration.conftest import REPO, HdfsCluster, _stack_env, free_ports, require_program, run_stack
 
@@ -77,8 +77,19 @@ class Stack:
         run_stack("up", service, self.env)  # starts only what is not running, then waits until ready
 
     def job(self, job: str, *args: str, master: str = "local[2]") -> list[str]:
-        return ["spark-submit", "--master", master, "--py-files", self.job_env()["MOVIEREC_PY_FILES"],
-                str(REPO / "spark_jobs" / f"{job}.py"), "--ds", DS, "--warehouse", self.warehouse, *args]
+        return [
+            "spark-submit",
+            "--master",
+            master,
+            "--py-files",
+            self.job_env()["MOVIEREC_PY_FILES"],
+            str(REPO / "spark_jobs" / f"{job}.py"),
+            "--ds",
+            DS,
+            "--warehouse",
+            self.warehouse,
+            *args,
+        ]
 
     @functools.cache  # noqa: B019 - one Stack per module; sourcing scripts/env.sh once is enough
     def job_env(self) -> dict[str, str]:
@@ -128,15 +139,27 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     require_program("java", "install a JDK 17")
     stack_dir = tmp_path_factory.mktemp("fault-stack")
     nn, http, dn, dn_http, dn_ipc, master, webui, worker_webui = free_ports(8)
-    env = _stack_env(stack_dir, HDFS_NN_PORT=nn, HDFS_HTTP_PORT=http, HDFS_DN_PORT=dn, HDFS_DN_HTTP_PORT=dn_http,
-                     HDFS_DN_IPC_PORT=dn_ipc, SPARK_MASTER_PORT=master, SPARK_MASTER_WEBUI_PORT=webui,
-                     SPARK_WORKER_WEBUI_PORT=worker_webui)
+    env = _stack_env(
+        stack_dir,
+        HDFS_NN_PORT=nn,
+        HDFS_HTTP_PORT=http,
+        HDFS_DN_PORT=dn,
+        HDFS_DN_HTTP_PORT=dn_http,
+        HDFS_DN_IPC_PORT=dn_ipc,
+        SPARK_MASTER_PORT=master,
+        SPARK_MASTER_WEBUI_PORT=webui,
+        SPARK_WORKER_WEBUI_PORT=worker_webui,
+    )
     tmp = tmp_path_factory.mktemp("fault-data")
     try:
         run_stack("up", "hdfs", env)
         run_stack("up", "spark", env)
-        hdfs = HdfsCluster(uri=f"hdfs://127.0.0.1:{nn}", webhdfs_url=f"http://127.0.0.1:{http}/webhdfs/v1",
-                           conf_dir=stack_dir / "hadoop" / "conf", user=getpass.getuser())
+        hdfs = HdfsCluster(
+            uri=f"hdfs://127.0.0.1:{nn}",
+            webhdfs_url=f"http://127.0.0.1:{http}/webhdfs/v1",
+            conf_dir=stack_dir / "hadoop" / "conf",
+            user=getpass.getuser(),
+        )
         drop = generate_drop(tmp / "drop", Layout.ML_100K, n_ratings=N_RATINGS, seed=5)
         yield Stack(dir=stack_dir, env=env, hdfs=hdfs, master=f"spark://127.0.0.1:{master}", drop=drop, tmp=tmp)
     finally:
@@ -160,7 +183,7 @@ def test_namenode_down_at_start_fails_clearly_and_the_retry_succeeds(stack: Stac
     for entry in manifest["files"]:
         assert stack.hdfs.read_bytes(f"{raw}/{entry['name']}") == (stack.drop / entry["name"]).read_bytes()
     assert sorted(stack.hdfs.ls(raw)) == sorted([*(e["name"] for e in manifest["files"]), "_manifest.json"])
-    records(kept=sum(e.get("lines", 0) for e in manifest["files"]))
+    records(kept=sum(len((stack.drop / e["name"]).read_bytes().splitlines()) for e in manifest["files"]))
 
 
 def staging_appeared(stack: Stack, area: str, before: set[str]) -> bool:
@@ -168,8 +191,9 @@ def staging_appeared(stack: Stack, area: str, before: set[str]) -> bool:
     return stack.hdfs.exists(staging) and bool(set(stack.hdfs.ls(staging)) - before)
 
 
-def run_disturbed(stack: Stack, cmd: list[str], fault_now: Callable[[], bool], fault: Callable[[], None],
-                  heal: Callable[[], None]) -> subprocess.CompletedProcess:
+def run_disturbed(
+    stack: Stack, cmd: list[str], fault_now: Callable[[], bool], fault: Callable[[], None], heal: Callable[[], None]
+) -> subprocess.CompletedProcess:
     """Start ``cmd``; once ``fault_now()`` holds, inject ``fault``, then ``heal``; return the finished job.
 
     Tries again (after the job ends) when the job finished before the fault could be injected.
@@ -205,8 +229,13 @@ def test_datanode_restarted_while_preprocess_writes(stack: Stack, records) -> No
         time.sleep(1)
         stack.restart("hdfs")
 
-    proc = run_disturbed(stack, stack.job("preprocess"), lambda: staging_appeared(stack, "curated", before),
-                         lambda: stack.kill("datanode"), heal)
+    proc = run_disturbed(
+        stack,
+        stack.job("preprocess"),
+        lambda: staging_appeared(stack, "curated", before),
+        lambda: stack.kill("datanode"),
+        heal,
+    )
     wait_until("HDFS takes writes again", lambda: hdfs_writable(stack.hdfs))
     # Whatever the disturbed run did, the published partition is whole: the reference or its equal.
     assert stack.rows(curated) == reference
@@ -243,8 +272,9 @@ def test_spark_worker_killed_during_fit(stack: Stack, records) -> None:
         time.sleep(2)
         stack.restart("spark")
 
-    proc = run_disturbed(stack, fit, app_running_for(stack, "movierec-fit", 4), lambda: stack.kill("spark-worker"),
-                         heal)
+    proc = run_disturbed(
+        stack, fit, app_running_for(stack, "movierec-fit", 4), lambda: stack.kill("spark-worker"), heal
+    )
     log.warning("fit with its worker killed: exit %d", proc.returncode)
     assert stack.rows(models) == reference
     if proc.returncode != 0:

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 import pyarrow.parquet as pq
 import pytest
 
-from movierec.generate import generate_drop
-from movierec.schema import LAYOUTS, Layout
+from movierec.data.layouts import LAYOUTS, Layout
+from movierec_dev.generate import generate_drop
 from tests.integration.airflow_fixtures import (
     DAG_ID,
     AirflowApiError,
@@ -86,8 +86,12 @@ def test_the_run_keeps_the_form_conf_and_succeeds(rest_run: RestRun, airflow_sta
     )
 
 
-def test_every_user_gets_exactly_top_n(rest_run: RestRun, airflow_stack: AirflowStack,  # noqa: F811
-                                       hdfs: HdfsCluster, tmp_path: Path) -> None:
+def test_every_user_gets_exactly_top_n(
+    rest_run: RestRun,
+    airflow_stack: AirflowStack,  # noqa: F811
+    hdfs: HdfsCluster,
+    tmp_path: Path,
+) -> None:
     local = hdfs.download(f"{airflow_stack.warehouse}/recommendations/ds={DS}", tmp_path / "recs")
     recs = pq.read_table(local).to_pandas()
     per_user = recs.groupby("user_id").size()

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
-from movierec_ui import api
 
+from movierec_ui import api
 from tests.plugins.conftest import D1, D2, TOP_N, DagWarehouse
 
 pytestmark = pytest.mark.integration
@@ -79,8 +79,10 @@ def test_recommendations_of_a_known_user(client, dag_warehouse):
 
 
 def test_explicit_date_gives_the_same_answer(client):
-    assert client.get(f"/api/recommendations/{USER}", params={"ds": D1}).json() == \
-        client.get(f"/api/recommendations/{USER}").json()
+    assert (
+        client.get(f"/api/recommendations/{USER}", params={"ds": D1}).json()
+        == client.get(f"/api/recommendations/{USER}").json()
+    )
 
 
 def test_unknown_user_is_404_with_a_message(client):
@@ -96,8 +98,9 @@ def test_unknown_or_unpublished_date_is_404_with_a_message(client, ds):
     assert resp.json() == {"detail": f"no recommendations published for ds={ds}; published dates: {D1}"}
 
 
-@pytest.mark.parametrize(("path", "params"), [("/api/recommendations/abc", {}), (f"/api/recommendations/{USER}",
-                                                                                 {"ds": "March"})])
+@pytest.mark.parametrize(
+    ("path", "params"), [("/api/recommendations/abc", {}), (f"/api/recommendations/{USER}", {"ds": "March"})]
+)
 def test_malformed_user_or_date_is_422(client, path, params):
     assert client.get(path, params=params).status_code == 422
 
@@ -120,6 +123,6 @@ def test_the_page_is_self_contained(client):
     resp = client.get("/ui")
     assert resp.status_code == 200 and resp.headers["content-type"].startswith("text/html")
     html = resp.text
-    assert 'fetch(url' in html and '"api/metrics"' in html and "api/recommendations/" in html
+    assert "fetch(url" in html and '"api/metrics"' in html and "api/recommendations/" in html
     assert "http://" not in html.replace("http://www.w3.org/2000/svg", "")  # no CDN, no external resource
     assert "https://" not in html

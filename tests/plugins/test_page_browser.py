@@ -87,7 +87,10 @@ def api_server(dag_warehouse: DagWarehouse) -> Iterator[ApiServer]:
     log = (dag_warehouse.home / "api-server.log").open("w")
     proc = subprocess.Popen(
         ["airflow", "api-server", "--host", "127.0.0.1", "--port", str(port)],
-        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     server = ApiServer(f"http://127.0.0.1:{port}", dag_warehouse.home)
     try:

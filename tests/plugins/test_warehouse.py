@@ -9,6 +9,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+
 from movierec_ui import queries
 from movierec_ui.warehouse import (
     NotFoundError,
@@ -31,33 +32,61 @@ def write_parquet(folder: Path, rows: list[dict]) -> None:
 @pytest.fixture
 def warehouse(tmp_path: Path) -> Path:
     wh = tmp_path / "wh"
-    write_parquet(wh / "recommendations" / f"ds={DS}", [
-        {"user_id": 1, "rank": 2, "movie_id": 30, "title": "C", "score": 4.25},
-        {"user_id": 1, "rank": 1, "movie_id": 20, "title": "B", "score": 4.5},
-        {"user_id": 2, "rank": 1, "movie_id": 10, "title": "A", "score": 3.0},
-    ])
+    write_parquet(
+        wh / "recommendations" / f"ds={DS}",
+        [
+            {"user_id": 1, "rank": 2, "movie_id": 30, "title": "C", "score": 4.25},
+            {"user_id": 1, "rank": 1, "movie_id": 20, "title": "B", "score": 4.5},
+            {"user_id": 2, "rank": 1, "movie_id": 10, "title": "A", "score": 3.0},
+        ],
+    )
     (wh / "recommendations" / "_staging" / "x").mkdir(parents=True)
     (wh / "recommendations" / "_LATEST").write_text(json.dumps({"ds": DS, "path": "..."}))
     t = datetime(2020, 1, 1)
-    write_parquet(wh / "curated" / f"ds={DS}" / "train", [
-        {"user_id": 1, "movie_id": 10, "rating": 5.0, "rated_at": t},
-        {"user_id": 1, "movie_id": 40, "rating": 2.0, "rated_at": t},
-        {"user_id": 2, "movie_id": 20, "rating": 1.0, "rated_at": t},
-    ])
-    write_parquet(wh / "curated" / f"ds={DS}" / "test", [
-        {"user_id": 1, "movie_id": 50, "rating": 4.0, "rated_at": t},
-    ])
-    write_parquet(wh / "curated" / f"ds={DS}" / "movies", [
-        {"movie_id": m, "title": title} for m, title in [(10, "A"), (20, "B"), (30, "C"), (40, "D"), (50, "E")]
-    ])
-    (wh / "curated" / f"ds={DS}" / "_manifest.json").write_text(json.dumps({"counts": {
-        "rating_lines": 6, "ratings_kept": 4, "rejected": {"malformed": 1, "unknown_movie": 0, "duplicate": 1},
-    }}))
+    write_parquet(
+        wh / "curated" / f"ds={DS}" / "train",
+        [
+            {"user_id": 1, "movie_id": 10, "rating": 5.0, "rated_at": t},
+            {"user_id": 1, "movie_id": 40, "rating": 2.0, "rated_at": t},
+            {"user_id": 2, "movie_id": 20, "rating": 1.0, "rated_at": t},
+        ],
+    )
+    write_parquet(
+        wh / "curated" / f"ds={DS}" / "test",
+        [
+            {"user_id": 1, "movie_id": 50, "rating": 4.0, "rated_at": t},
+        ],
+    )
+    write_parquet(
+        wh / "curated" / f"ds={DS}" / "movies",
+        [{"movie_id": m, "title": title} for m, title in [(10, "A"), (20, "B"), (30, "C"), (40, "D"), (50, "E")]],
+    )
+    (wh / "curated" / f"ds={DS}" / "_manifest.json").write_text(
+        json.dumps(
+            {
+                "counts": {
+                    "rating_lines": 6,
+                    "ratings_kept": 4,
+                    "rejected": {"malformed": 1, "unknown_movie": 0, "duplicate": 1},
+                }
+            }
+        )
+    )
     for ds, rmse, passed in [("2026-01-01", 0.95, True), (DS, 0.9, True), ("2026-01-03", 1.2, False)]:
         (wh / "metrics" / f"ds={ds}").mkdir(parents=True)
-        (wh / "metrics" / f"ds={ds}" / "metrics.json").write_text(json.dumps(
-            {"ds": ds, "rmse": rmse, "mae": 0.7, "ndcg_at_10": 0.1, "passed": passed, "max_rmse": 1.0, "new_field": 3}
-        ))
+        (wh / "metrics" / f"ds={ds}" / "metrics.json").write_text(
+            json.dumps(
+                {
+                    "ds": ds,
+                    "rmse": rmse,
+                    "mae": 0.7,
+                    "ndcg_at_10": 0.1,
+                    "passed": passed,
+                    "max_rmse": 1.0,
+                    "new_field": 3,
+                }
+            )
+        )
     return wh
 
 
@@ -102,7 +131,9 @@ def test_nothing_published_yet(tmp_path):
 def test_metrics_history_per_date_with_counts_and_verdict(reader):
     runs = queries.metrics_history(reader)
     assert [(r["ds"], r["rmse"], r["passed"], r["published"], r["latest"]) for r in runs] == [
-        ("2026-01-01", 0.95, True, False, False), (DS, 0.9, True, True, True), ("2026-01-03", 1.2, False, False, False),
+        ("2026-01-01", 0.95, True, False, False),
+        (DS, 0.9, True, True, True),
+        ("2026-01-03", 1.2, False, False, False),
     ]
     assert (runs[1]["rows_kept"], runs[1]["rows_rejected"], runs[1]["rating_lines"]) == (4, 2, 6)
     assert runs[0]["rows_kept"] is None  # no curated manifest for that date

@@ -1,0 +1,63 @@
+"""What every job's thin ``main()`` shares: common arguments, logging and error handling."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+from movierec.core.errors import PipelineError
+
+log = logging.getLogger(__name__)
+Config = TypeVar("Config")
+
+
+def ds_type(value: str) -> str:
+    """argparse type for the run date: exactly YYYY-MM-DD."""
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--ds must be a date YYYY-MM-DD, got {value!r}") from None
+    if len(value) != 10:
+        raise argparse.ArgumentTypeError(f"--ds must be a date YYYY-MM-DD, got {value!r}")
+    return value
+
+
+def base_parser(description: str) -> argparse.ArgumentParser:
+    """A parser with the arguments every job takes: the run date and the warehouse."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--ds", required=True, type=ds_type, help="the run's date, YYYY-MM-DD")
+    parser.add_argument(
+        "--warehouse", required=True, help="warehouse root URI, e.g. file:///data/wh or hdfs://namenode:8020/wh"
+    )
+    return parser
+
+
+def setup_logging() -> None:
+    """Log to stderr in a format Airflow's task log shows well."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def run(
+    job: str,
+    parser: argparse.ArgumentParser,
+    to_config: Callable[[argparse.Namespace], Config],
+    body: Callable[[Config], None],
+    argv: Sequence[str] | None,
+) -> int:
+    """Parse arguments into the job's config, run ``body`` and turn project errors into exit code 1.
+
+    A :class:`PipelineError` (from the config's validation or the job) is
+    logged as one clear line (no traceback: the message says what to do), so
+    the Airflow task fails with it visible at the end of the log.
+    """
+    setup_logging()
+    args = parser.parse_args(argv)
+    try:
+        body(to_config(args))
+    except PipelineError as exc:
+        log.error("%s failed: %s", job, exc)
+        return 1
+    return 0

@@ -1,0 +1,32 @@
+"""Column names of every table the pipeline reads or writes, defined once."""
+
+from __future__ import annotations
+
+USER_ID = "user_id"
+MOVIE_ID = "movie_id"
+RATING = "rating"
+RATED_AT = "rated_at"  # timestamp (UTC)
+TITLE = "title"
+YEAR = "year"
+GENRES = "genres"
+PREDICTION = "prediction"
+SCORE = "score"  # the predicted rating of a listed movie
+RANK = "rank"
+RANKER_SCORE = "ranker_score"  # the ranking model's score of a listed movie
+TRAIN_MOVIES = "train_movies"
+TEST_MOVIES = "test_movies"
+SEEN = "seen"  # the movies a list must not contain (movie_id array)
+
+# The models' tables.
+FEATURES = "features"  # a factor vector (ALS's own name)
+USER_BIAS = "user_bias"
+MOVIE_BIAS = "movie_bias"
+KNOWN_USER = "known_user"
+KNOWN_MOVIE = "known_movie"
+
+# Provenance columns kept on parsed and rejected rows.
+SOURCE_FILE = "source_file"
+LINE_NO = "line_no"
+SOURCE_LINE = "source_line"
+REASON = "reason"
+KIND = "kind"  # the rejection's category: one of movierec.core.schemas.REJECTION_KINDS

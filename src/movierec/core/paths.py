@@ -1,0 +1,56 @@
+"""Where everything lives in the warehouse: area names, partition paths and file names.
+
+Layout under the warehouse root (``ds`` is the run's date, YYYY-MM-DD)::
+
+    raw/movielens/ds=<ds>/                  the drop's files + _manifest.json
+    curated/ds=<ds>/{train,test,rated,movies}  typed Parquet + _manifest.json
+    rejected/ds=<ds>/                       quarantined rows with their reason and kind
+    models/ds=<ds>/                         the models, serving.npz, params.json
+    metrics/ds=<ds>/metrics.json            the gates' metrics and verdict
+    recommendations/ds=<ds>/                top-N per user (Parquet)
+    recommendations/_LATEST                 the published ds, moved last
+
+Every writer stages its output in ``<area>/_staging/`` and renames it into place.
+Pure string functions: the jobs (Hadoop URIs) and the plugin (paths below the root) share them.
+"""
+
+from __future__ import annotations
+
+import re
+
+RAW = "raw/movielens"
+CURATED = "curated"
+REJECTED = "rejected"
+MODELS = "models"
+METRICS = "metrics"
+RECOMMENDATIONS = "recommendations"
+AREAS = (RAW, CURATED, REJECTED, MODELS, METRICS, RECOMMENDATIONS)
+
+# Below an area or a partition.
+STAGING = "_staging"
+CHECKPOINTS = "_checkpoints"
+MANIFEST = "_manifest.json"
+LATEST = "_LATEST"
+METRICS_FILE = "metrics.json"
+PARAMS_FILE = "params.json"
+SERVING_FILE = "serving.npz"
+
+# The curated partition's tables.
+TRAIN, TEST, RATED, MOVIES = "train", "test", "rated", "movies"
+
+DS_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def partition(root: str, area: str, ds: str) -> str:
+    """One date partition, e.g. ``partition("file:///wh", "metrics", "2026-01-01")``.
+
+    ``root`` may be a URI or ``""`` (then the path is relative to the warehouse root).
+    """
+    path = f"{area}/ds={ds}"
+    return f"{root.rstrip('/')}/{path}" if root else path
+
+
+def latest_marker(root: str) -> str:
+    """The pointer to the published recommendations (``recommendations/_LATEST``)."""
+    path = f"{RECOMMENDATIONS}/{LATEST}"
+    return f"{root.rstrip('/')}/{path}" if root else path

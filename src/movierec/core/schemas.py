@@ -1,0 +1,50 @@
+"""The schemas of the warehouse's tables, as Spark DDL strings (pure Python: no pyspark import).
+
+Readers give Spark these instead of letting it infer them (inferring a Parquet
+schema runs a Spark job per read); writers cast to exactly them.
+"""
+
+from __future__ import annotations
+
+from movierec.core.columns import (
+    FEATURES,
+    GENRES,
+    KIND,
+    LINE_NO,
+    MOVIE_BIAS,
+    MOVIE_ID,
+    RANK,
+    RANKER_SCORE,
+    RATED_AT,
+    RATING,
+    REASON,
+    SCORE,
+    SOURCE_FILE,
+    SOURCE_LINE,
+    TEST_MOVIES,
+    TITLE,
+    TRAIN_MOVIES,
+    USER_BIAS,
+    USER_ID,
+    YEAR,
+)
+
+# curated/ds=<ds>/{train,test,movies,rated}
+RATINGS_SCHEMA = f"{USER_ID} int, {MOVIE_ID} int, {RATING} float, {RATED_AT} timestamp"
+MOVIES_SCHEMA = f"{MOVIE_ID} int, {TITLE} string, {YEAR} int, {GENRES} array<string>"
+# One row per user: the movies they rated in train and in test, each sorted (movierec.data.rated).
+RATED_SCHEMA = f"{USER_ID} int, {TRAIN_MOVIES} array<int>, {TEST_MOVIES} array<int>"
+
+# rejected/ds=<ds>/: every refused line with where it came from, why, and the reason's category.
+REJECTED_SCHEMA = f"{SOURCE_FILE} string, {LINE_NO} long, {SOURCE_LINE} string, {REASON} string, {KIND} string"
+MALFORMED, UNKNOWN_MOVIE, DUPLICATE = "malformed", "unknown_movie", "duplicate"
+REJECTION_KINDS = (MALFORMED, UNKNOWN_MOVIE, DUPLICATE)
+
+# models/ds=<ds>/
+USER_BIAS_SCHEMA = f"{USER_ID} int, {USER_BIAS} double"
+MOVIE_BIAS_SCHEMA = f"{MOVIE_ID} int, {MOVIE_BIAS} double"
+PROFILES_SCHEMA = f"{USER_ID} int, {FEATURES} array<float>"
+
+# recommendations/ds=<ds>/
+TOPN_SCHEMA = f"{USER_ID} int, {RANK} int, {MOVIE_ID} int, {RANKER_SCORE} float"
+RECS_SCHEMA = f"{USER_ID} int, {RANK} int, {MOVIE_ID} int, {TITLE} string, {SCORE} float, {RANKER_SCORE} float"

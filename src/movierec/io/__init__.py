@@ -1,0 +1,1 @@
+"""Everything that touches the outside: Spark sessions, Hadoop filesystems, the warehouse, drops' sources."""

@@ -1,0 +1,44 @@
+"""Hadoop's FileSystem API through Spark's JVM, with or without a SparkContext."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from movierec.io.spark import with_defaults
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+
+@dataclass(frozen=True)
+class Hadoop:
+    """What Hadoop FileSystem calls need: Spark's JVM (through py4j) and a Hadoop configuration."""
+
+    jvm: Any
+    gateway: Any
+    conf: Any  # org.apache.hadoop.conf.Configuration
+
+    @classmethod
+    def of(cls, spark: SparkSession) -> Hadoop:
+        """The session's JVM and Hadoop configuration."""
+        sc = spark.sparkContext
+        return cls(sc._jvm, sc._gateway, sc._jsc.hadoopConfiguration())
+
+
+def get_hadoop() -> Hadoop:
+    """Spark's JVM and the Hadoop configuration a SparkContext would use, without starting one.
+
+    For a job that only moves files (ingest). The configuration is built as
+    SparkContext builds it (``SparkHadoopUtil.newConfiguration``: spark-submit's
+    ``spark.hadoop.*`` settings, then the defaults of :mod:`movierec.io.spark`
+    where spark-submit did not set them). A session made later in the same
+    process reuses the same JVM connection.
+    """
+    from pyspark import SparkContext
+
+    SparkContext._ensure_initialized()  # connects to spark-submit's JVM (or starts one outside spark-submit)
+    jvm = SparkContext._jvm
+    spark_conf = with_defaults(jvm.org.apache.spark.SparkConf())  # holds what spark-submit was given
+    conf = jvm.org.apache.spark.deploy.SparkHadoopUtil.get().newConfiguration(spark_conf)
+    return Hadoop(jvm, SparkContext._gateway, conf)

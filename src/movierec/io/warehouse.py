@@ -1,0 +1,252 @@
+"""Hadoop FileSystem I/O on one warehouse root: staged writes renamed into place.
+
+Everything goes through Hadoop's FileSystem API (via the Spark JVM), so the
+same code works on ``file://`` (the embedded default) and ``hdfs://``. Writes
+are staged next to their destination and renamed into place, so readers never
+see half-written output. Where things live: :mod:`movierec.core.paths`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from movierec.core.errors import PipelineError
+from movierec.core.paths import STAGING
+from movierec.io.hadoop import Hadoop
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+log = logging.getLogger(__name__)
+
+
+class Warehouse:
+    """Thin wrapper over Hadoop's FileSystem for one warehouse root.
+
+    Args:
+        spark: the active session, or :func:`movierec.io.hadoop.get_hadoop`'s handle when the
+            job starts no SparkContext (its JVM and Hadoop configuration are used).
+        root: the warehouse URI, e.g. ``file:///data/wh`` or ``hdfs://nn:8020/wh``.
+    """
+
+    def __init__(self, spark: SparkSession | Hadoop, root: str) -> None:
+        hadoop = spark if isinstance(spark, Hadoop) else Hadoop.of(spark)
+        self.root = root.rstrip("/")
+        self._jvm, self._gateway, self._conf = hadoop.jvm, hadoop.gateway, hadoop.conf
+        self._fs = self._path(self.root).getFileSystem(self._conf)
+        # FileContext renames never nest a folder into an existing one (see _rename); made once.
+        self._context = self._jvm.org.apache.hadoop.fs.FileContext.getFileContext(self._fs.getUri(), self._conf)
+        self._check_reachable()
+
+    def _check_reachable(self) -> None:
+        """Fail at once, with a message that says what to do, when the filesystem cannot be reached."""
+        from py4j.protocol import Py4JJavaError
+
+        try:
+            self._fs.exists(self._path(self.root))
+        except Py4JJavaError as exc:
+            cause = exc.java_exception
+            while cause is not None and not cause.getClass().getName().startswith("java.net."):
+                cause = cause.getCause()
+            if cause is None:
+                raise
+            raise PipelineError(
+                f"cannot reach the warehouse filesystem {self.root} ({cause.getClass().getName()}: "
+                f"{cause.getMessage()}); is the NameNode up and the address right? A retry succeeds once it is back"
+            ) from None
+
+    def _path(self, uri: str) -> Any:
+        return self._jvm.org.apache.hadoop.fs.Path(uri)
+
+    def uri(self, *parts: str) -> str:
+        """Join parts below the root."""
+        return "/".join([self.root, *(p.strip("/") for p in parts)])
+
+    def exists(self, uri: str) -> bool:
+        return bool(self._fs.exists(self._path(uri)))
+
+    def is_dir(self, uri: str) -> bool:
+        path = self._path(uri)
+        return bool(self._fs.exists(path) and self._fs.getFileStatus(path).isDirectory())
+
+    def delete(self, uri: str) -> None:
+        self._fs.delete(self._path(uri), True)
+
+    def mkdirs(self, uri: str) -> None:
+        self._fs.mkdirs(self._path(uri))
+
+    def list_names(self, uri: str) -> list[str]:
+        """Names of the entries directly below ``uri`` (empty if it is missing)."""
+        if not self.exists(uri):
+            return []
+        return sorted(s.getPath().getName() for s in self._fs.listStatus(self._path(uri)))
+
+    def list_files(self, uri: str) -> list[str]:
+        """Relative paths of all files below ``uri`` on any Hadoop filesystem."""
+        path = self._path(uri)
+        fs = path.getFileSystem(self._conf)
+        if not fs.exists(path):
+            raise PipelineError(f"source {uri} does not exist; check the path or the source parameter")
+        base = fs.makeQualified(path).toString().rstrip("/") + "/"
+        found, it = [], fs.listFiles(path, True)
+        while it.hasNext():
+            found.append(it.next().getPath().toString()[len(base) :])
+        return sorted(found)
+
+    def staging_dir(self, final: str, *, create: bool = False) -> str:
+        """A fresh, unique staging folder beside ``final`` (same filesystem, so rename is cheap).
+
+        ``create`` makes it now, with the warehouse's umask, for writers that run side by side
+        into it: left to them, it once came out 755 on HDFS instead of 750.
+        """
+        parent, name = final.rsplit("/", 1)
+        staged = f"{parent}/{STAGING}/{name}-{uuid.uuid4().hex[:12]}"
+        if create:
+            self.mkdirs(staged)
+        return staged
+
+    def _rename(self, src: str, dst: str, *, overwrite: bool, missing_ok: bool = False) -> bool:
+        """Rename through FileContext: never into an existing folder (FileSystem.rename would nest it).
+
+        Returns False when ``dst`` exists and ``overwrite`` is off (on HDFS that check and the
+        rename are one atomic NameNode operation), or when ``src`` is gone and ``missing_ok``
+        (a concurrent commit moved it first). With ``overwrite`` a file replaces a file atomically.
+        """
+        from py4j.protocol import Py4JJavaError
+
+        jvm = self._jvm
+        mode = getattr(jvm.org.apache.hadoop.fs, "Options$Rename")
+        options = self._gateway.new_array(mode, 1)
+        options[0] = mode.OVERWRITE if overwrite else mode.NONE
+        try:
+            self._context.rename(self._path(src), self._path(dst), options)
+        except Py4JJavaError as exc:
+            error = exc.java_exception.getClass().getName()
+            if error == "org.apache.hadoop.fs.FileAlreadyExistsException":
+                return False
+            if missing_ok and error == "java.io.FileNotFoundException":
+                return False
+            raise
+        return True
+
+    def _aside(self, final: str) -> list[str]:
+        """Copies of ``final`` that a commit moved aside (``_staging/<name>-<id>.old``), newest first."""
+        parent, name = final.rsplit("/", 1)
+        staging = f"{parent}/{STAGING}"
+        if not self.exists(staging):
+            return []
+        found = [
+            s
+            for s in self._fs.listStatus(self._path(staging))
+            if s.getPath().getName().startswith(f"{name}-") and s.getPath().getName().endswith(".old")
+        ]
+        found.sort(key=lambda s: s.getModificationTime(), reverse=True)
+        return [f"{staging}/{s.getPath().getName()}" for s in found]
+
+    def recover(self, final: str) -> None:
+        """Finish a commit that was killed between its two renames.
+
+        If ``final`` is missing but a copy of it was moved aside, that copy goes back; if
+        ``final`` is there, copies left aside are superseded and deleted.
+        """
+        aside = self._aside(final)
+        if aside and not self.exists(final) and self._rename(aside[0], final, overwrite=False, missing_ok=True):
+            log.warning("recovered %s from %s, left by an interrupted commit", final, aside[0])
+            aside = aside[1:]
+        for old in aside:
+            self.delete(old)
+
+    def commit(self, staged: str, final: str) -> None:
+        """Move a fully written staging folder to ``final``, replacing what was there.
+
+        The old output is renamed aside before the new one is renamed in and only
+        deleted afterwards, so at no point is a half-written folder visible at
+        ``final``; a crash in between leaves the old copy aside, and the next
+        commit of ``final`` (:meth:`recover`) puts it back first. A concurrent
+        commit of the same ``final`` can slip its copy in between the two renames:
+        then that copy is moved aside in turn and ours goes in (never nested in it).
+        """
+        self.recover(final)
+        self.mkdirs(final.rsplit("/", 1)[0])
+        moved_aside = []
+        try:
+            for _ in range(10):
+                if self.exists(final):
+                    old = self.staging_dir(final) + ".old"
+                    self.mkdirs(old.rsplit("/", 1)[0])
+                    # False: a concurrent commit moved it first; the rename below tells what is there now.
+                    if self._rename(final, old, overwrite=False, missing_ok=True):
+                        moved_aside.append(old)
+                if self._rename(staged, final, overwrite=False):
+                    break
+            else:
+                raise PipelineError(f"could not rename {staged} to {final}: other commits keep replacing it")
+        except BaseException:
+            if moved_aside and not self.exists(final):
+                self._rename(moved_aside.pop(0), final, overwrite=False, missing_ok=True)
+            raise
+        for old in moved_aside:
+            self.delete(old)
+        log.info("committed %s", final)
+
+    def read_bytes(self, uri: str) -> bytes:
+        """Read a small file (a manifest, a movie catalogue) whole."""
+        if not self.exists(uri):
+            raise PipelineError(f"{uri} does not exist; run the upstream task for this date first")
+        stream = self._fs.open(self._path(uri))
+        try:
+            return bytes(self._jvm.org.apache.commons.io.IOUtils.toByteArray(stream))
+        finally:
+            stream.close()
+
+    def sha256(self, uri: str) -> str:
+        """SHA-256 of a file, computed in the JVM so large files never cross py4j."""
+        digest = self._jvm.java.security.MessageDigest.getInstance("SHA-256")
+        stream = self._jvm.java.security.DigestInputStream(self._fs.open(self._path(uri)), digest)
+        try:
+            self._jvm.org.apache.commons.io.IOUtils.consume(stream)
+        finally:
+            stream.close()
+        return bytes(digest.digest()).hex()
+
+    def size(self, uri: str) -> int:
+        return int(self._fs.getFileStatus(self._path(uri)).getLen())
+
+    def copy(self, src: str, dst: str) -> None:
+        """Copy a file between any two Hadoop filesystems (local path, file://, hdfs://)."""
+        # Each side gets its own FileSystem: the warehouse's would reject the other's scheme.
+        src_path, dst_path = self._path(src), self._path(dst)
+        ok = self._jvm.org.apache.hadoop.fs.FileUtil.copy(
+            src_path.getFileSystem(self._conf),
+            src_path,
+            dst_path.getFileSystem(self._conf),
+            dst_path,
+            False,
+            True,
+            self._conf,
+        )
+        if not ok:
+            raise PipelineError(f"could not copy {src} to {dst}")
+
+    def read_text(self, uri: str) -> str:
+        return self.read_bytes(uri).decode("utf-8")
+
+    def write_bytes(self, uri: str, data: bytes) -> None:
+        """Write a small file atomically (write a temporary file, then rename over)."""
+        tmp = f"{uri}.{uuid.uuid4().hex[:8]}.tmp"
+        out = self._fs.create(self._path(tmp), True)
+        try:
+            out.write(bytearray(data))
+        finally:
+            out.close()
+        # One atomic replace: a reader (or a crash) never sees the file missing.
+        self._rename(tmp, uri, overwrite=True)
+
+    def write_json(self, uri: str, obj: Any) -> None:
+        self.write_bytes(uri, (json.dumps(obj, indent=2, sort_keys=True) + "\n").encode())
+
+    def read_json(self, uri: str) -> Any:
+        return json.loads(self.read_text(uri))

@@ -1,0 +1,112 @@
+"""Spark ML's ALS, fitted two ways: explicit (the rating model's factors) and implicit (the ranking model).
+
+Notes:
+    Both fits are seeded and deterministic on the same input and partitioning.
+    ``checkpointInterval`` needs a checkpoint directory on the SparkContext
+    (the fit job sets one); without it long runs overflow the stack.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from movierec.core.columns import FEATURES, MOVIE_ID, PREDICTION, RATING, USER_ID
+from movierec.models.lookup import collect_table
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    import pandas as pd
+    from pyspark.ml.recommendation import ALS, ALSModel
+    from pyspark.sql import DataFrame
+
+    from movierec.models.params import AlsParams, RankerParams
+
+log = logging.getLogger(__name__)
+
+
+def with_als_prediction(train: DataFrame, als: ALSModel) -> DataFrame:
+    """user_id, movie_id, rating plus ALS's ``p_user . q_movie`` (0 for unknown users or movies).
+
+    The factors are collected once and each batch is scored by lookups, as
+    ``movierec.scoring`` does, instead of ``ALSModel.transform``'s two joins.
+    """
+    users = collect_table(als.userFactors, "id", FEATURES, als.rank, np.float32)
+    movies = collect_table(als.itemFactors, "id", FEATURES, als.rank, np.float32)
+
+    def score(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        for batch in batches:
+            p, _ = users.lookup(batch[USER_ID].to_numpy(np.int64))
+            q, _ = movies.lookup(batch[MOVIE_ID].to_numpy(np.int64))
+            out = batch[[USER_ID, MOVIE_ID, RATING]].copy()
+            out[PREDICTION] = np.einsum("ij,ij->i", p.astype(np.float32), q.astype(np.float32)).astype(np.float64)
+            yield out
+
+    return train.select(USER_ID, MOVIE_ID, RATING).mapInPandas(
+        score, f"{USER_ID} int, {MOVIE_ID} int, {RATING} double, {PREDICTION} double"
+    )
+
+
+def _blocks(df: DataFrame) -> int:
+    # One block per core: ALS's default of 10 blocks only adds shuffle overhead on small clusters.
+    return max(2, df.sparkSession.sparkContext.defaultParallelism)
+
+
+def fit_als(train: DataFrame, params: AlsParams) -> ALSModel:
+    """Fit explicit Spark ALS on ``train`` (user_id, movie_id, rating)."""
+    from pyspark.ml.recommendation import ALS
+
+    blocks = _blocks(train)
+    als = ALS(
+        numUserBlocks=blocks,
+        numItemBlocks=blocks,
+        rank=params.rank,
+        maxIter=params.max_iter,
+        regParam=params.reg_param,
+        nonnegative=params.nonnegative,
+        seed=params.seed,
+        checkpointInterval=params.checkpoint_interval,
+        userCol=USER_ID,
+        itemCol=MOVIE_ID,
+        ratingCol=RATING,
+        coldStartStrategy="nan",
+    )
+    return _timed_fit(als, train, f"ALS (rank {params.rank}, {params.max_iter} iterations)")
+
+
+def _timed_fit(als: ALS, train: DataFrame, what: str) -> ALSModel:
+    # Per-fit time in the task log: what benchmarks/als.py's seconds per iteration are compared with.
+    started = time.monotonic()
+    model = als.fit(train)
+    log.info("%s fitted in %.1f s", what, time.monotonic() - started)
+    return model
+
+
+def fit_ranker(train: DataFrame, params: RankerParams) -> ALSModel:
+    """Fit implicit-feedback ALS on the ratings (confidence ``1 + alpha * rating``)."""
+    from pyspark.ml.recommendation import ALS
+
+    blocks = _blocks(train)
+    als = ALS(
+        numUserBlocks=blocks,
+        numItemBlocks=blocks,
+        rank=params.rank,
+        maxIter=params.max_iter,
+        regParam=params.reg_param,
+        implicitPrefs=True,
+        alpha=params.alpha,
+        seed=params.seed,
+        userCol=USER_ID,
+        itemCol=MOVIE_ID,
+        ratingCol=RATING,
+        coldStartStrategy="nan",
+    )
+    return _timed_fit(
+        als,
+        train.select(USER_ID, MOVIE_ID, RATING),
+        f"implicit ALS ranker (rank {params.rank}, {params.max_iter} iterations)",
+    )

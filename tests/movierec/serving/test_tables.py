@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+from dataclasses import fields
+
+import numpy as np
+import pytest
+
+from movierec.core.paths import SERVING_FILE
+from movierec.io.warehouse import Warehouse
+from movierec.models.lookup import Table
+from movierec.models.model import fit_model
+from movierec.models.params import AlsParams, RankerParams
+from movierec.models.persistence import load_model, save_model
+from movierec.serving.tables import load_serving, load_titles, movie_support, save_serving, serving_tables, supported
+from movierec.serving.topn import recommend
+
+
+def same(a, b) -> None:
+    for f in fields(a):
+        x, y = getattr(a, f.name), getattr(b, f.name)
+        if isinstance(x, Table):
+            assert x.ids.tolist() == y.ids.tolist()
+            assert np.asarray(x.values) == pytest.approx(np.asarray(y.values), abs=1e-6), f.name
+        elif f.name == "rating":
+            same(x, y)
+        else:
+            assert x == pytest.approx(y), f.name
+
+
+def test_min_support_keeps_movies_with_enough_training_ratings(spark):
+    train = spark.createDataFrame([(1, 10), (2, 10), (3, 10), (1, 11), (2, 11), (1, 12)], "user_id int, movie_id int")
+    support = movie_support(train)
+    assert set(supported(support, 2)) == {10, 11}
+    assert set(supported(support, 1)) == {10, 11, 12}
+    assert len(supported(support, 4)) == 0
+
+
+def test_serving_tables_round_trip_and_match_the_saved_model(spark, tmp_path):
+    rng = np.random.default_rng(1)
+    rows = [(u, m, float(rng.integers(1, 6))) for u in range(1, 21) for m in range(1, 16) if rng.random() < 0.5]
+    train = spark.createDataFrame(rows, "user_id int, movie_id int, rating double")
+    model = fit_model(train, AlsParams(rank=2, max_iter=2), RankerParams(rank=2, max_iter=2, min_support=3))
+    uri = (tmp_path / "m").as_uri()
+    wh = Warehouse(spark, tmp_path.as_uri())
+    save_model(wh, model, uri)
+    save_serving(wh, uri, serving_tables(model, train))
+    assert (tmp_path / "m" / SERVING_FILE).exists()
+    from_file = load_serving(wh, uri)
+    # The tables equal those collected from the model of record (the Parquet / ALSModel copies).
+    same(from_file, serving_tables(load_model(spark, wh, uri), train))
+    assert from_file.min_support == 3
+    assert set(from_file.ranking().movie_ids) == {m for m, n in train.groupBy("movie_id").count().collect() if n >= 3}
+
+
+def test_lists_with_titles_are_the_lists_plus_each_movies_title(spark, tmp_path):
+    from movierec.data.rated import rated_by_user, seen_anywhere
+
+    rng = np.random.default_rng(2)
+    rows = [(u, m, float(rng.integers(1, 6))) for u in range(1, 21) for m in range(1, 16) if rng.random() < 0.5]
+    train = spark.createDataFrame(rows, "user_id int, movie_id int, rating double")
+    model = serving_tables(
+        fit_model(train, AlsParams(rank=2, max_iter=2), RankerParams(rank=2, max_iter=2, min_support=1)), train
+    )
+    # The curated movies table in two files; movie 15 has no row (its title comes out null).
+    movies = spark.createDataFrame([(m, f"Movie {m} (1990)") for m in range(14, 0, -1)], "movie_id int, title string")
+    movies.repartition(2).write.parquet(str(tmp_path / "movies"))
+    titles = load_titles(Warehouse(spark, tmp_path.as_uri()), (tmp_path / "movies").as_uri())
+    rows = seen_anywhere(rated_by_user(train, train.limit(0)))
+
+    plain = recommend(model, rows, n=5, scale=(1.0, 5.0)).collect()
+    titled = recommend(model, rows, n=5, scale=(1.0, 5.0), titles=titles).collect()
+
+    assert titles.ids.tolist() == list(range(1, 15))
+    assert any(r.movie_id == 15 for r in plain) and all(r.title is None for r in plain)
+    assert [{k: v for k, v in r.asDict().items() if k != "title"} for r in titled] == [
+        {k: v for k, v in r.asDict().items() if k != "title"} for r in plain
+    ]
+    assert all(r.title == (f"Movie {r.movie_id} (1990)" if r.movie_id < 15 else None) for r in titled)
