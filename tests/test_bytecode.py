@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import zipfile
@@ -10,8 +11,11 @@ from scripts.bytecode import add_bytecode, pyc
 
 
 def import_from(zip_path, module: str) -> str:
-    code = f"import sys; sys.path.insert(0, {str(zip_path)!r}); import {module} as m; print(m.__file__, m.VALUE)"
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    code = f"import {module} as m; print(m.__file__, m.VALUE)"
+    env = {**os.environ, "PYTHONPATH": str(zip_path)}  # the zip first on the path, as spark-submit puts it
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    ).stdout.strip()
 
 
 def test_modules_load_from_the_bytecode_beside_their_source(tmp_path):

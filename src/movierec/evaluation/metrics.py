@@ -20,7 +20,7 @@ from pyspark.sql import Window
 from pyspark.sql import functions as F
 
 from movierec.core.columns import MOVIE_ID, PREDICTION, RANK, RATING, USER_ID
-from movierec.evaluation.exact import exact_avg, exact_sum
+from movierec.data.exact import exact_avg, exact_sum
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame

@@ -17,7 +17,7 @@ from pyspark.sql import functions as F
 from movierec.core.columns import MOVIE_BIAS, MOVIE_ID, RATING, USER_BIAS, USER_ID
 from movierec.core.errors import PipelineError
 from movierec.core.schemas import MOVIE_BIAS_SCHEMA, USER_BIAS_SCHEMA
-from movierec.evaluation.exact import exact_sum
+from movierec.data.exact import exact_sum
 from movierec.models.lookup import Table, collect_table
 
 if TYPE_CHECKING:

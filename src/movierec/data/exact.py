@@ -1,4 +1,4 @@
-"""Order-independent sums, so that a rerun reproduces every figure to the bit.
+"""Order-independent sums, so that a rerun reproduces every figure to the bit (models and metrics use them).
 
 A sum of doubles depends on the order rows arrive from a shuffle, which is not
 fixed (fetch order on a cluster, task timing locally). Values rounded to 1e-9
