@@ -4,7 +4,7 @@ SHELL := /bin/bash
 DATA ?=
 ENV := source scripts/env.sh &&
 
-.PHONY: help venv system package demo test test-unit lint format reliability-report clean
+.PHONY: help venv system package demo test test-unit lint format reliability-report screenshots clean
 
 help:
 	@echo "make demo [DATA=<folder|zip|URL>]  set up, then run the whole DAG once and print the results"
@@ -12,6 +12,7 @@ help:
 	@echo "make lint                          ruff check and ruff format --check"
 	@echo "make format                        ruff format (rewrites files)"
 	@echo "make reliability-report            docs/reliability.md from the last full test run's results"
+	@echo "make screenshots                   docs/screenshots/ from the last test run's browser tests"
 	@echo "make clean                         remove the demo's Airflow home and warehouse"
 
 venv:
@@ -37,6 +38,11 @@ format: venv
 
 reliability-report:
 	@$(ENV) python -m tests.reliability_report
+
+# The browser tests' screenshots (build/test-results/screenshots/, from the last `make test`) into docs/.
+screenshots:
+	@test -n "$$(ls build/test-results/screenshots/*.png 2>/dev/null)" || { echo "no screenshots: run make test first" >&2; exit 2; }
+	cp build/test-results/screenshots/*.png docs/screenshots/
 
 # Debian packages of the integration tests (chromium, the PostgreSQL server); apt-get when missing.
 system:

@@ -4,7 +4,8 @@ Playwright drives Debian's /usr/bin/chromium (scripts/install-system.sh installs
 never downloads a browser here): log in at the api-server's login page, open the DAG, open the
 Trigger form, set the logical date, the drop and *Recommendations per user*, submit. The run,
 found again through REST, must succeed with that conf and publish that many movies per user.
-Screenshots of the filled form and of the finished run go to docs/screenshots/.
+Screenshots of the filled form and of the finished run go to build/test-results/screenshots/
+(`make screenshots` copies them to docs/screenshots/).
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-SCREENSHOTS = REPO / "docs" / "screenshots"
+SCREENSHOTS = REPO / "build" / "test-results" / "screenshots"  # copied to docs/ by `make screenshots`
 FORM_PNG = SCREENSHOTS / "trigger-form.png"
 RUN_PNG = SCREENSHOTS / "run-success.png"
 MAX_PNG_BYTES = 300_000

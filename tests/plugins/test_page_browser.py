@@ -4,8 +4,8 @@ The api-server runs on a free loopback port with the repository's plugins folder
 AIRFLOW_HOME and warehouse of ``dag_warehouse`` (two real DAG runs). The test logs in through
 Airflow's own login form (SimpleAuthManager, password from the file Airflow generates), opens
 the "Recommendations" entry of the navigation, looks a user up inside the embedded page and
-saves a screenshot to docs/screenshots/plugin-page.png. The same server also answers the
-plugin's API with real JWTs from ``/auth/token``, and the tasks' extra links.
+saves a screenshot to build/test-results/screenshots/ (`make screenshots` copies it to docs/).
+The same server also answers the plugin's API with real JWTs from ``/auth/token``, and the tasks' extra links.
 
 Chromium is Debian's (/usr/bin/chromium, scripts/install-system.sh); Playwright never
 downloads a browser here.
@@ -34,7 +34,9 @@ from tests.plugins.conftest import D1, REPO, TOP_N, DagWarehouse
 
 pytestmark = pytest.mark.integration
 CHROMIUM = os.environ.get("MOVIEREC_CHROMIUM", "/usr/bin/chromium")
-SCREENSHOT = REPO / "docs" / "screenshots" / "plugin-page.png"
+SCREENSHOT = (
+    REPO / "build" / "test-results" / "screenshots" / "plugin-page.png"
+)  # `make screenshots` copies it to docs/
 USER = 1
 START_TIMEOUT = 180
 

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from movierec.models.biases import fit_biases
+
+
+def test_biases_hand_computed(spark):
+    train = spark.createDataFrame([(1, 1, 5.0), (1, 2, 3.0), (2, 1, 3.0)], "user_id int, movie_id int, rating double")
+    biases = fit_biases(train, bias_reg=0.0)
+    assert biases.global_mean == pytest.approx(11 / 3)
+    movies = {r.movie_id: r.movie_bias for r in biases.movies.collect()}
+    users = {r.user_id: r.user_bias for r in biases.users.collect()}
+    assert movies == pytest.approx({1: 1 / 3, 2: -2 / 3})
+    assert users == pytest.approx({1: 0.5, 2: -1.0})
+
+
+def test_biases_alternate_movies_then_users_over_many_partitions(spark):
+    rng = np.random.default_rng(3)
+    rows = [
+        (int(u), int(m), float(r))
+        for u, m, r in zip(rng.integers(1, 40, 400), rng.integers(1, 30, 400), rng.integers(1, 6, 400), strict=True)
+    ]
+    train = (
+        spark.createDataFrame(rows, "user_id int, movie_id int, rating double")
+        .dropDuplicates(["user_id", "movie_id"])
+        .repartition(3)
+    )
+    fitted = fit_biases(train, bias_reg=5.0, passes=3)
+    # The same alternation in numpy on the driver, as a reference.
+    data = np.array([(r.user_id, r.movie_id, r.rating) for r in train.collect()])
+    u, m, x = data[:, 0].astype(int), data[:, 1].astype(int), data[:, 2] - data[:, 2].mean()
+    user_bias = {}
+    for _ in range(3):
+        movie_bias = {
+            k: sum(x[i] - user_bias.get(u[i], 0.0) for i in np.flatnonzero(m == k)) / ((m == k).sum() + 5.0)
+            for k in np.unique(m)
+        }
+        user_bias = {
+            k: sum(x[i] - movie_bias[m[i]] for i in np.flatnonzero(u == k)) / ((u == k).sum() + 5.0)
+            for k in np.unique(u)
+        }
+    assert dict(zip(fitted.movie_table.ids.tolist(), fitted.movie_table.values.tolist(), strict=True)) == pytest.approx(
+        movie_bias, abs=1e-8
+    )
+    assert {r.user_id: r.user_bias for r in fitted.users.collect()} == pytest.approx(user_bias, abs=1e-8)
