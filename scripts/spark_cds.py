@@ -37,12 +37,22 @@ def java_version() -> str:
     return match.group(1) if match else "unknown"
 
 
+def jars_stamp() -> str:
+    """Each jar of the installed pyspark with its size and mtime: the JVM silently refuses an archive
+    whose class path changed since it was recorded, and reinstalling pyspark (scripts/install.sh) rewrites
+    every jar with a new mtime."""
+    import pyspark
+
+    jars = sorted((Path(pyspark.__file__).resolve().parent / "jars").glob("*.jar"))
+    return "\n".join(f"{j.name} {j.stat().st_size} {j.stat().st_mtime_ns}" for j in jars)
+
+
 def archive_path() -> Path:
-    """Named by what it is tied to: pyspark, the JVM and the Spark home whose jars are the class path."""
+    """Named by what it is tied to: pyspark, the JVM, the Spark home whose jars are the class path, and those jars."""
     import pyspark
 
     home = os.environ.get("SPARK_HOME") or str(Path(pyspark.__file__).resolve().parent)
-    tag = hashlib.sha256(home.encode()).hexdigest()[:8]
+    tag = hashlib.sha256(f"{home}\n{jars_stamp()}".encode()).hexdigest()[:8]
     return BUILD / "spark-cds" / f"spark-{pyspark.__version__}-java-{java_version()}-home-{tag}.jsa"
 
 

@@ -104,21 +104,19 @@ def preprocess(config: PreprocessConfig) -> None:
     rejected_staged, staged = wh.staging_dir(rejected_final), wh.staging_dir(final, create=True)
     # Curated data is only staged here; it is committed after the rejected-share check passes.
     rejected, rated = curated.rejected.cache(), curated.rated.cache()
-    writes = [
+    actions = [
         lambda: movies.orderBy(MOVIE_ID).coalesce(1).write.parquet(f"{staged}/{MOVIES}"),
         lambda: rejected.repartition(1).sortWithinPartitions(SOURCE_FILE, LINE_NO).write.parquet(rejected_staged),
         lambda: by_user(curated.train).write.parquet(f"{staged}/{TRAIN}"),
         lambda: by_user(curated.test).write.parquet(f"{staged}/{TEST}"),
         lambda: rated.sortWithinPartitions(USER_ID).write.parquet(f"{staged}/{RATED}"),
+        lambda: dict(rejected.where(F.col(SOURCE_FILE) == spec.ratings_file).groupBy(KIND).count().collect()),
+        # The kept counts from the grouped table (one row per user), not another pass over every rating.
+        lambda: rated.agg(F.sum(F.size(TRAIN_MOVIES)), F.sum(F.size(TEST_MOVIES)), F.count(F.lit(1))).first(),
     ]
-    # Independent writes, side by side: their tasks share the cores instead of queueing (docs/performance.md).
-    run_side_by_side(writes, len(writes))
-
-    by_kind = dict(rejected.where(F.col(SOURCE_FILE) == spec.ratings_file).groupBy(KIND).count().collect())
-    # The kept counts from the grouped table (one row per user), not another pass over every rating.
-    n_train, n_test, n_users = rated.agg(
-        F.sum(F.size(TRAIN_MOVIES)), F.sum(F.size(TEST_MOVIES)), F.count(F.lit(1))
-    ).first()
+    # Independent writes and counts, side by side: their tasks share the cores instead of queueing
+    # (measured at 100k and 1M ratings: docs/performance.md, "Session 8").
+    *_, by_kind, (n_train, n_test, n_users) = run_side_by_side(actions, len(actions))
     wh.commit(rejected_staged, rejected_final)
     try:
         check_rejected_share(sum(by_kind.values()), n_lines, config.max_rejected_fraction, rejected_final)

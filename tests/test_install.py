@@ -49,3 +49,22 @@ def test_spark_submit_runs_the_pyspark_of_its_jars_precompiled(tmp_path):
 def test_requirements_pin_the_installed_pyspark():
     reqs = (Path(__file__).parents[1] / "requirements.txt").read_text()
     assert f"pyspark=={pyspark.__version__}" in reqs
+
+
+def test_the_class_data_sharing_archive_is_recorded_again_after_pyspark_is_reinstalled(tmp_path, monkeypatch):
+    # The JVM silently ignores an archive whose jars changed; reinstalling pyspark rewrites them all.
+    import os
+
+    import pyspark
+
+    from scripts import spark_cds
+
+    home = tmp_path / "pyspark"
+    (home / "jars").mkdir(parents=True)
+    jar = home / "jars" / "spark-core.jar"
+    jar.write_bytes(b"jar")
+    monkeypatch.setattr(pyspark, "__file__", str(home / "__init__.py"))
+    monkeypatch.setenv("SPARK_HOME", str(home))
+    before = spark_cds.archive_path()
+    os.utime(jar, ns=(jar.stat().st_atime_ns, jar.stat().st_mtime_ns + 1_000_000_000))
+    assert spark_cds.archive_path() != before

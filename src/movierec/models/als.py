@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     import pandas as pd
-    from pyspark.ml.recommendation import ALS, ALSModel
+    from pyspark.ml.recommendation import ALSModel
     from pyspark.sql import DataFrame
 
     from movierec.models.params import AlsParams, RankerParams
@@ -51,34 +51,21 @@ def with_als_prediction(train: DataFrame, als: ALSModel) -> DataFrame:
     )
 
 
-def _blocks(df: DataFrame) -> int:
-    # One block per core: ALS's default of 10 blocks only adds shuffle overhead on small clusters.
-    return max(2, df.sparkSession.sparkContext.defaultParallelism)
-
-
-def fit_als(train: DataFrame, params: AlsParams) -> ALSModel:
-    """Fit explicit Spark ALS on ``train`` (user_id, movie_id, rating)."""
+def _fit(train: DataFrame, what: str, **settings: object) -> ALSModel:
+    """Fit Spark's ALS on ``train`` (user_id, movie_id, rating) with ``settings``; log the time it took."""
     from pyspark.ml.recommendation import ALS
 
-    blocks = _blocks(train)
+    # One block per core: ALS's default of 10 blocks only adds shuffle overhead on small clusters.
+    blocks = max(2, train.sparkSession.sparkContext.defaultParallelism)
     als = ALS(
         numUserBlocks=blocks,
         numItemBlocks=blocks,
-        rank=params.rank,
-        maxIter=params.max_iter,
-        regParam=params.reg_param,
-        nonnegative=params.nonnegative,
-        seed=params.seed,
-        checkpointInterval=params.checkpoint_interval,
         userCol=USER_ID,
         itemCol=MOVIE_ID,
         ratingCol=RATING,
         coldStartStrategy="nan",
+        **settings,
     )
-    return _timed_fit(als, train, f"ALS (rank {params.rank}, {params.max_iter} iterations)")
-
-
-def _timed_fit(als: ALS, train: DataFrame, what: str) -> ALSModel:
     # Per-fit time in the task log: what benchmarks/als.py's seconds per iteration are compared with.
     started = time.monotonic()
     model = als.fit(train)
@@ -86,27 +73,29 @@ def _timed_fit(als: ALS, train: DataFrame, what: str) -> ALSModel:
     return model
 
 
+def fit_als(train: DataFrame, params: AlsParams) -> ALSModel:
+    """Fit explicit Spark ALS on ``train`` (user_id, movie_id, rating)."""
+    return _fit(
+        train,
+        f"ALS (rank {params.rank}, {params.max_iter} iterations)",
+        rank=params.rank,
+        maxIter=params.max_iter,
+        regParam=params.reg_param,
+        nonnegative=params.nonnegative,
+        seed=params.seed,
+        checkpointInterval=params.checkpoint_interval,
+    )
+
+
 def fit_ranker(train: DataFrame, params: RankerParams) -> ALSModel:
     """Fit implicit-feedback ALS on the ratings (confidence ``1 + alpha * rating``)."""
-    from pyspark.ml.recommendation import ALS
-
-    blocks = _blocks(train)
-    als = ALS(
-        numUserBlocks=blocks,
-        numItemBlocks=blocks,
+    return _fit(
+        train.select(USER_ID, MOVIE_ID, RATING),
+        f"implicit ALS ranker (rank {params.rank}, {params.max_iter} iterations)",
         rank=params.rank,
         maxIter=params.max_iter,
         regParam=params.reg_param,
         implicitPrefs=True,
         alpha=params.alpha,
         seed=params.seed,
-        userCol=USER_ID,
-        itemCol=MOVIE_ID,
-        ratingCol=RATING,
-        coldStartStrategy="nan",
-    )
-    return _timed_fit(
-        als,
-        train.select(USER_ID, MOVIE_ID, RATING),
-        f"implicit ALS ranker (rank {params.rank}, {params.max_iter} iterations)",
     )

@@ -1,9 +1,10 @@
 """Baseline predictors: the global mean plus damped per-user and per-movie offsets (Koren's biases).
 
 Every bias is a damped mean ``sum(residual) / (count + bias_reg)``: movies
-first, then users on what the movies leave, alternated ``passes`` times. Each
-half-pass is one distributed Spark job; the other side's biases travel to the
-tasks as a numpy table instead of a join.
+first, then users on what the movies leave, alternated ``passes`` times. Up to
+:data:`ONE_TASK_MAX` training ratings the whole alternation runs in numpy in
+one Spark task; above it each half-pass is one distributed Spark job, the
+other side's biases travelling to the tasks as a numpy table instead of a join.
 """
 
 from __future__ import annotations
@@ -107,8 +108,58 @@ def _bias_frame(spark: SparkSession, table: Table, key: str, name: str) -> DataF
     return spark.createDataFrame(pdf, USER_BIAS_SCHEMA if key == USER_ID else MOVIE_BIAS_SCHEMA)
 
 
+def _damped(keys: np.ndarray, others: np.ndarray, x: np.ndarray, other_bias: Table, bias_reg: float) -> Table:
+    """Per key: ``sum(x - other_bias[other]) / (count + bias_reg)`` over aligned numpy arrays."""
+    ids, inverse = np.unique(keys, return_inverse=True)
+    residual = x - other_bias.lookup(others)[0]
+    counts = np.bincount(inverse, minlength=len(ids))
+    return Table(ids, np.bincount(inverse, weights=residual, minlength=len(ids)) / (counts + bias_reg))
+
+
+def alternate_in_one_task(data: DataFrame, passes: int, bias_reg: float) -> tuple[Table, Table]:
+    """Every alternation in one Spark task, in numpy: one Spark job instead of one per half-pass."""
+    import pandas as pd
+
+    def fit_all(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        rows = pd.concat(list(batches), ignore_index=True)
+        u, m = rows[USER_ID].to_numpy(np.int64), rows[MOVIE_ID].to_numpy(np.int64)
+        x = rows["_x"].to_numpy(np.float64)
+        users = Table.empty()
+        for _ in range(passes):
+            movies = _damped(m, u, x, users, bias_reg)
+            users = _damped(u, m, x, movies, bias_reg)
+        side = np.r_[np.zeros(len(users.ids)), np.ones(len(movies.ids))].astype(np.int32)
+        ids = np.r_[users.ids, movies.ids].astype(np.int32)
+        yield pd.DataFrame({"_side": side, "_id": ids, "_bias": np.r_[users.values, movies.values]})
+
+    out = data.coalesce(1).mapInPandas(fit_all, "_side int, _id int, _bias double").toPandas()
+    tables = []
+    for side in (0, 1):
+        mine = out[out["_side"] == side].sort_values("_id", kind="stable")
+        tables.append(Table(mine["_id"].to_numpy(np.int64), mine["_bias"].to_numpy(np.float64)))
+    return tables[0], tables[1]
+
+
+def alternate_distributed(data: DataFrame, passes: int, bias_reg: float) -> tuple[Table, Table]:
+    """Every half-pass one distributed Spark job (:func:`_damped_means`)."""
+    data = data.cache()
+    users = Table.empty()
+    for _ in range(passes):
+        movies = _damped_means(data, MOVIE_ID, USER_ID, users, bias_reg)
+        users = _damped_means(data, USER_ID, MOVIE_ID, movies, bias_reg)
+    data.unpersist()
+    return users, movies
+
+
+# Up to this many training ratings the alternation runs in one task. Measured (`python -m benchmarks.biases`,
+# local[2], docs/performance.md "Session 8"): 0.24 s vs 1.92 s at 100k, 1.60 s vs 4.62 s at 1M, 3.66 s vs
+# 8.53 s at 2M per call (fit makes two). The bound is for clusters: one task uses one core and holds every
+# rating in one Python worker (about 40 bytes each), while the distributed passes scale with the executors.
+ONE_TASK_MAX = 2_000_000
+
+
 def fit_biases(train: DataFrame, bias_reg: float, passes: int = 1, offset: str | None = None) -> Biases:
-    """Fit ``mu``, then movie biases, then user biases on what the movies leave.
+    """Fit ``mu``, then movie biases, then user biases on what the movies leave, ``passes`` times.
 
     Args:
         train: user_id, movie_id, rating (and ``offset`` when given).
@@ -116,16 +167,13 @@ def fit_biases(train: DataFrame, bias_reg: float, passes: int = 1, offset: str |
         passes: alternations of movie then user biases (1: Koren's one-shot baseline).
         offset: a column already explained by another model (backfitting), subtracted first.
     """
-    mu = train.agg(F.avg(RATING)).first()[0]
+    mu, n = train.agg(F.avg(RATING), F.count(F.lit(1))).first()
     if mu is None:
         raise PipelineError("the training set is empty; check the drop and the rejected rows")
     base = F.col(RATING) - F.lit(mu) - (F.col(offset) if offset else F.lit(0.0))
-    data = train.select(USER_ID, MOVIE_ID, base.alias("_x")).cache()
-    users = Table.empty()
-    for _ in range(passes):
-        movies = _damped_means(data, MOVIE_ID, USER_ID, users, bias_reg)
-        users = _damped_means(data, USER_ID, MOVIE_ID, movies, bias_reg)
-    data.unpersist()
+    data = train.select(USER_ID, MOVIE_ID, base.alias("_x"))
+    alternate = alternate_in_one_task if n <= ONE_TASK_MAX else alternate_distributed
+    users, movies = alternate(data, passes, bias_reg)
     spark = train.sparkSession
     return Biases(
         float(mu),

@@ -45,3 +45,25 @@ def test_biases_alternate_movies_then_users_over_many_partitions(spark):
         movie_bias, abs=1e-8
     )
     assert {r.user_id: r.user_bias for r in fitted.users.collect()} == pytest.approx(user_bias, abs=1e-8)
+
+
+def test_the_distributed_alternation_equals_the_one_task_fit(spark):
+    from pyspark.sql import functions as F
+
+    from movierec.models.biases import alternate_distributed, alternate_in_one_task
+
+    rng = np.random.default_rng(3)
+    rows = [
+        (int(u), int(m), float(r))
+        for u, m, r in zip(rng.integers(1, 40, 400), rng.integers(1, 30, 400), rng.integers(1, 6, 400), strict=True)
+    ]
+    train = (
+        spark.createDataFrame(rows, "user_id int, movie_id int, rating double")
+        .dropDuplicates(["user_id", "movie_id"])
+        .repartition(3)
+    )
+    data = train.select("user_id", "movie_id", (F.col("rating") - 3.0).alias("_x"))
+    small, large = alternate_in_one_task(data, 3, 5.0), alternate_distributed(data, 3, 5.0)
+    for a, b in zip(small, large, strict=True):
+        assert a.ids.tolist() == b.ids.tolist()
+        assert a.values == pytest.approx(b.values, abs=1e-9)
