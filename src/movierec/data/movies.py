@@ -5,7 +5,7 @@ lines), so it is parsed in pure Python on the driver rather than with Spark:
 the rules below (quoted CSV titles, ``::`` separators, Latin-1 bytes, 19 genre
 flags) are easier to get exactly right, and to test, line by line.
 
-Input: the raw bytes of one movies file and its :class:`~movierec.schema.Layout`.
+Input: the raw bytes of one movies file and its :class:`~movierec.data.layouts.Layout`.
 Output: valid rows as :class:`MovieRow` and bad lines as :class:`Rejected`
 (file, 1-based line number, the line, and why), so a few broken lines never
 fail the run but are kept for the rejects table.

@@ -4,7 +4,7 @@ Accepted sources:
 
 * a local folder, or a ``file://`` URI of one: used in place;
 * a ``.zip`` file, local or ``file://``: extracted into ``<workdir>/extracted``;
-* an ``http://`` or ``https://`` URL: downloaded with :func:`movierec.fetch.fetch`
+* an ``http://`` or ``https://`` URL: downloaded with :func:`movierec.io.fetch.fetch`
   into ``<workdir>`` and extracted if it is a zip.
 
 Hadoop URIs (``hdfs://``, ``viewfs://`` ...) are read by Spark directly, so the
@@ -316,7 +316,7 @@ def _download_name(url: str) -> str:
 
 
 def _materialize_http(url: str, workdir: Path, *, sha256: str | None, max_bytes: int, max_entries: int) -> Path:
-    """Download ``url`` with movierec.fetch and extract it if it is a zip."""
+    """Download ``url`` with movierec.io.fetch and extract it if it is a zip."""
     # Imported here so that local sources never need the download module.
     from movierec.io.fetch import fetch
 

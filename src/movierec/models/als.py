@@ -33,7 +33,7 @@ def with_als_prediction(train: DataFrame, als: ALSModel) -> DataFrame:
     """user_id, movie_id, rating plus ALS's ``p_user . q_movie`` (0 for unknown users or movies).
 
     The factors are collected once and each batch is scored by lookups, as
-    ``movierec.scoring`` does, instead of ``ALSModel.transform``'s two joins.
+    :mod:`movierec.serving.predict` does, instead of ``ALSModel.transform``'s two joins.
     """
     users = collect_table(als.userFactors, "id", FEATURES, als.rank, np.float32)
     movies = collect_table(als.itemFactors, "id", FEATURES, als.rank, np.float32)

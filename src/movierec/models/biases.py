@@ -63,7 +63,7 @@ def _damped_means(data: DataFrame, key: str, other: str, other_bias: Table, bias
 
     Each Arrow batch is summed per key in numpy (the other side's biases looked
     up in a shipped table, no join); Spark adds the partial sums per key
-    exactly (``movierec.exact``, so the result does not depend on the order
+    exactly (:mod:`movierec.data.exact`, so the result does not depend on the order
     partials arrive in) and the driver collects one row per key.
     """
     import pandas as pd
