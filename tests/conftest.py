@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+# The local HTTP server fixture `served` of the download tests.
+pytest_plugins = ["tests.served"]
 
 # Airflow reads its home at import: keep tests away from ~/airflow and the demo's .airflow.
 os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="movierec-airflow-home-"))
