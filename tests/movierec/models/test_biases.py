@@ -6,6 +6,20 @@ import pytest
 from movierec.models.biases import fit_biases
 
 
+def random_train(spark):
+    """400 random ratings (at most one per user and movie) over three partitions."""
+    rng = np.random.default_rng(3)
+    rows = [
+        (int(u), int(m), float(r))
+        for u, m, r in zip(rng.integers(1, 40, 400), rng.integers(1, 30, 400), rng.integers(1, 6, 400), strict=True)
+    ]
+    return (
+        spark.createDataFrame(rows, "user_id int, movie_id int, rating double")
+        .dropDuplicates(["user_id", "movie_id"])
+        .repartition(3)
+    )
+
+
 def test_biases_hand_computed(spark):
     train = spark.createDataFrame([(1, 1, 5.0), (1, 2, 3.0), (2, 1, 3.0)], "user_id int, movie_id int, rating double")
     biases = fit_biases(train, bias_reg=0.0)
@@ -17,16 +31,7 @@ def test_biases_hand_computed(spark):
 
 
 def test_biases_alternate_movies_then_users_over_many_partitions(spark):
-    rng = np.random.default_rng(3)
-    rows = [
-        (int(u), int(m), float(r))
-        for u, m, r in zip(rng.integers(1, 40, 400), rng.integers(1, 30, 400), rng.integers(1, 6, 400), strict=True)
-    ]
-    train = (
-        spark.createDataFrame(rows, "user_id int, movie_id int, rating double")
-        .dropDuplicates(["user_id", "movie_id"])
-        .repartition(3)
-    )
+    train = random_train(spark)
     fitted = fit_biases(train, bias_reg=5.0, passes=3)
     # The same alternation in numpy on the driver, as a reference.
     data = np.array([(r.user_id, r.movie_id, r.rating) for r in train.collect()])
@@ -52,16 +57,7 @@ def test_the_distributed_alternation_equals_the_one_task_fit(spark):
 
     from movierec.models.biases import alternate_distributed, alternate_in_one_task
 
-    rng = np.random.default_rng(3)
-    rows = [
-        (int(u), int(m), float(r))
-        for u, m, r in zip(rng.integers(1, 40, 400), rng.integers(1, 30, 400), rng.integers(1, 6, 400), strict=True)
-    ]
-    train = (
-        spark.createDataFrame(rows, "user_id int, movie_id int, rating double")
-        .dropDuplicates(["user_id", "movie_id"])
-        .repartition(3)
-    )
+    train = random_train(spark)
     data = train.select("user_id", "movie_id", (F.col("rating") - 3.0).alias("_x"))
     small, large = alternate_in_one_task(data, 3, 5.0), alternate_distributed(data, 3, 5.0)
     for a, b in zip(small, large, strict=True):
