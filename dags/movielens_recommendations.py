@@ -11,8 +11,8 @@ import os
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
 from airflow.sdk import DAG, Param
+from movierec_operators import EarlierRunsSensor, JobOperator
 
 # The DAG, the jobs and the shared package are deployed side by side; compose
 # mounts them at the same path in Airflow and Spark containers.
@@ -30,7 +30,8 @@ COMMON_ARGS = ["--ds", DS, "--warehouse", WAREHOUSE]
 DOC_MD = """
 ### MovieLens recommendations
 
-Five Spark jobs, each a `spark-submit` of `spark_jobs/<task>.py`:
+Five Spark jobs, each a `spark-submit` of `spark_jobs/<task>.py`, after **wait_for_earlier_runs**
+(runs go one date at a time in date order, backfills included, whatever their `max_active_runs`):
 
 1. **ingest** the drop named by *source* (folder, zip, http(s) URL or `hdfs://` URI; `{ds}` is
    replaced by the run date) into `raw/movielens/ds=<ds>/`;
@@ -38,11 +39,14 @@ Five Spark jobs, each a `spark-submit` of `spark_jobs/<task>.py`:
 3. **fit**: the rating model (biases + Spark MLlib ALS + taste profiles) and the ranking model
    (implicit-feedback ALS); with *tune*, a hyperparameter search on the training set first;
 4. **evaluate**: RMSE/MAE and top-K metrics of the lists publish would write; fails when RMSE >
-   *max_rmse*, or when the model is worse than the published one by more than *max_rmse_regression*
-   (RMSE) or *max_ndcg_drop* (NDCG@10), so a bad model never ships;
-5. **publish**: top-N per user to `recommendations/ds=<ds>/`, then `recommendations/_LATEST`.
+   *max_rmse*, NDCG@10 < *min_ndcg*, or when the model is worse than the published one by more than
+   *max_rmse_regression* (RMSE) or *max_ndcg_drop* (NDCG@10), so a bad model never ships;
+5. **publish**: top-N per user to `recommendations/ds=<ds>/` (refused below *min_coverage* of the
+   users), a copy of the shipped model (the next champion), then `recommendations/_LATEST`.
 
 Every task writes to a staging folder and renames it into place: rerunning a date is safe.
+Without a source (param and Variable empty) the run is skipped. A job that refuses its input or
+settings fails at once (no retries); retries are for what may pass (an unreachable NameNode).
 Master: connection `spark_default`. Warehouse: Variable `movierec_warehouse`.
 """
 
@@ -90,6 +94,14 @@ params = {
         title="RMSE gate",
         description="The model is not published when its test RMSE is above this.",
     ),
+    "min_ndcg": Param(
+        0.05,
+        type="number",
+        minimum=0,
+        maximum=1,
+        title="Ranking gate",
+        description="The model is not published when the NDCG@10 of its lists is below this (empty or random lists).",
+    ),
     "max_rmse_regression": Param(
         0.02,
         type="number",
@@ -105,6 +117,14 @@ params = {
         description="Not published when its NDCG@10 is this much below the published model's on the same test set.",
     ),
     "top_n": Param(10, type="integer", minimum=1, maximum=1000, title="Recommendations per user"),
+    "min_coverage": Param(
+        0.95,
+        type="number",
+        minimum=0,
+        maximum=1,
+        title="Lists coverage",
+        description="Publish refuses lists that leave more than this share of the drop's users without one.",
+    ),
     "max_rejected_fraction": Param(
         0.1,
         type="number",
@@ -116,9 +136,9 @@ params = {
 }
 
 
-def spark_task(task_id: str, *args: str, **kwargs) -> SparkSubmitOperator:
+def spark_task(task_id: str, *args: str, **kwargs) -> JobOperator:
     """One job of the chain; everything but its arguments is shared."""
-    return SparkSubmitOperator(
+    return JobOperator(
         task_id=task_id,
         application=str(JOBS / f"{task_id}.py"),
         py_files=PY_FILES,
@@ -141,7 +161,17 @@ with DAG(
     doc_md=DOC_MD,
     tags=["movielens", "spark", "recommendations"],
 ) as dag:
-    ingest = spark_task("ingest", "--source", "{{ params.source or var.value.get('movierec_source', '') }}")
+    wait = EarlierRunsSensor(task_id="wait_for_earlier_runs")
+    ingest = spark_task(
+        "ingest",
+        "--source",
+        "{{ params.source or var.value.get('movierec_source', '') }}",
+        skip_unless=(
+            "--source",
+            "no source: the run's 'source' param and the Airflow Variable movierec_source are both empty; "
+            "set one (a folder, zip, URL or hdfs:// URI) and trigger again",
+        ),
+    )
     preprocess = spark_task("preprocess", "--max-rejected-fraction", "{{ params.max_rejected_fraction }}")
     fit = spark_task(
         "fit",
@@ -155,17 +185,20 @@ with DAG(
         "{{ params.min_support }}",
         "{{ '--tune' if params.tune else '--no-tune' }}",
     )
-    # A failed gate is a verdict, not a glitch: retrying it would only repeat it.
+    # A failed gate is a verdict, not a glitch: retrying it would only repeat it (exit 3 does not retry
+    # either; this also covers a gate that fails in a way the job cannot classify).
     evaluate = spark_task(
         "evaluate",
         "--max-rmse",
         "{{ params.max_rmse }}",
+        "--min-ndcg",
+        "{{ params.min_ndcg }}",
         "--max-rmse-regression",
         "{{ params.max_rmse_regression }}",
         "--max-ndcg-drop",
         "{{ params.max_ndcg_drop }}",
         retries=0,
     )
-    publish = spark_task("publish", "--top-n", "{{ params.top_n }}")
+    publish = spark_task("publish", "--top-n", "{{ params.top_n }}", "--min-coverage", "{{ params.min_coverage }}")
 
-    ingest >> preprocess >> fit >> evaluate >> publish
+    wait >> ingest >> preprocess >> fit >> evaluate >> publish

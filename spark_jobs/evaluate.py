@@ -1,7 +1,8 @@
 """Evaluate: the gates. A model that is not good enough, or worse than the published one, never ships.
 
 Input: ``curated/ds=<ds>/{test,rated}``, ``models/ds=<ds>/``, and for the
-champion ``recommendations/_LATEST`` -> the published date's ``models/``.
+champion ``recommendations/_LATEST`` -> the copy of the model publish shipped
+(``published/ds=<date>/<id>/``, :mod:`movierec.io.published`).
 Output: ``metrics/ds=<ds>/metrics.json``: RMSE and MAE of the rating model
 over the whole test set (cold-start users/movies predicted from what is known
 and counted, never dropped); Precision/Recall/NDCG/MAP@K of the lists publish
@@ -32,12 +33,12 @@ from movierec.core.paths import (
     RATED,
     SERVING_FILE,
     TEST,
-    latest_marker,
     partition,
 )
 from movierec.core.schemas import RATED_SCHEMA, RATINGS_SCHEMA
-from movierec.evaluation.gates import NO_CHAMPION, GateSettings, champion_ds, decide
+from movierec.evaluation.gates import NO_CHAMPION, GateSettings, decide
 from movierec.evaluation.scoring import score_model
+from movierec.io.published import read_latest
 from movierec.io.spark import get_session, size_to_data
 from movierec.io.warehouse import Warehouse
 from movierec.serving.tables import load_serving
@@ -63,6 +64,8 @@ class EvaluateConfig:
         g = self.gates
         if g.max_rmse <= 0:
             raise PipelineError(f"max_rmse must be positive, got {g.max_rmse}")
+        if not 0 <= g.min_ndcg <= 1:
+            raise PipelineError(f"min_ndcg must be in [0, 1], got {g.min_ndcg}")
         if g.max_rmse_regression < 0 or g.max_ndcg_drop < 0:
             raise PipelineError(
                 f"tolerances must be >= 0, got max_rmse_regression {g.max_rmse_regression}, "
@@ -85,28 +88,28 @@ def evaluate(config: EvaluateConfig) -> None:
     models = partition(wh.root, MODELS, ds)
     challenger = score_model(load_serving(wh, models), test, rated, gates.k, scale)
 
-    marker = latest_marker(wh.root)
-    champ_ds = champion_ds(wh.read_json(marker) if wh.exists(marker) else None, ds)
+    latest = read_latest(wh)
     champion: dict = {"ds": None, "reason": NO_CHAMPION}
-    champion_metrics = None
-    if champ_ds is not None:
-        champ_models = partition(wh.root, MODELS, champ_ds)
+    binding = None
+    if latest is not None:
+        champ_models = wh.uri(latest.model)
         if wh.exists(f"{champ_models}/{SERVING_FILE}"):
             champion_metrics = score_model(load_serving(wh, champ_models), test, rated, gates.k, scale)
-            champion = {"ds": champ_ds, **champion_metrics}
+            champion = {"ds": latest.ds, "model": latest.model, **champion_metrics, "binding": latest.moves_to(ds)}
+            # A backfill older than the published date leaves _LATEST alone: compared, not enforced.
+            binding = champion_metrics if latest.moves_to(ds) else None
         else:
             # Failing closed here would block every later date until someone restores the folder.
-            champion = {"ds": champ_ds, "reason": f"the published model {champ_models} is missing; not compared"}
-            log.warning(
-                "champion %s has no model at %s; the champion/challenger gate is skipped", champ_ds, champ_models
-            )
-    verdict = decide(challenger, champion_metrics, gates)
+            champion = {"ds": latest.ds, "reason": f"the published model {champ_models} is missing; not compared"}
+            log.warning("the published model %s is missing; the champion/challenger gate is skipped", champ_models)
+    verdict = decide(challenger, binding, gates)
     fitted = wh.read_json(f"{models}/{PARAMS_FILE}")
     metrics = {
         "ds": ds,
         **challenger,
         "k": gates.k,
         "max_rmse": gates.max_rmse,
+        "min_ndcg": gates.min_ndcg,
         "max_rmse_regression": gates.max_rmse_regression,
         "max_ndcg_drop": gates.max_ndcg_drop,
         "champion": champion,
@@ -140,6 +143,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = cli.base_parser(__doc__.splitlines()[0])
     parser.add_argument("--max-rmse", type=float, required=True, help="the gate: fail when RMSE is above this")
     parser.add_argument(
+        "--min-ndcg", type=float, default=0.05, help="the gate: fail when NDCG@K of the lists is below this"
+    )
+    parser.add_argument(
         "--max-rmse-regression",
         type=float,
         default=0.02,
@@ -154,7 +160,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--k", type=int, default=10, help="cut-off of the ranking metrics")
 
     def to_config(args: argparse.Namespace) -> EvaluateConfig:
-        gates = GateSettings(args.max_rmse, args.max_rmse_regression, args.max_ndcg_drop, args.k)
+        gates = GateSettings(args.max_rmse, args.min_ndcg, args.max_rmse_regression, args.max_ndcg_drop, args.k)
         return EvaluateConfig(args.ds, args.warehouse, gates)
 
     return cli.run("evaluate", parser, to_config, evaluate, argv)

@@ -24,6 +24,7 @@ import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from movierec import cli
 from movierec.core.columns import MOVIE_ID, RATING, USER_ID
@@ -37,6 +38,9 @@ from movierec.models.model import fit_model
 from movierec.models.params import AlsParams, RankerParams, params_dict
 from movierec.models.persistence import save_model
 from movierec.serving.tables import save_serving, serving_tables
+
+if TYPE_CHECKING:
+    import numpy as np
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +70,16 @@ class FitConfig:
             raise PipelineError(f"parallelism must be >= 1, got {self.parallelism}")
 
 
+def check_recommendable(support: np.ndarray, min_support: int) -> None:
+    """Refuse a ``min_support`` that no movie reaches: every list would be empty."""
+    most = int(support.max()) if len(support) else 0
+    if most < min_support:
+        raise PipelineError(
+            f"min_support {min_support}: no movie has that many training ratings (the most-rated has {most}), "
+            "so every list would be empty; lower min_support"
+        )
+
+
 def fit(config: FitConfig) -> None:
     params, ranker_params = config.params, config.ranker
     spark = get_session("movierec-fit")
@@ -92,6 +106,11 @@ def fit(config: FitConfig) -> None:
         staged = wh.staging_dir(final, create=True)
         # Writing the model and collecting its tables are independent: side by side (docs/performance.md).
         _, tables = run_side_by_side([lambda: save_model(wh, model, staged), lambda: serving_tables(model, train)], 2)
+        try:
+            check_recommendable(tables.support.values, model.min_support)
+        except PipelineError:
+            wh.delete(staged)
+            raise
         save_serving(wh, staged, tables)
         fit_seconds = time.monotonic() - started
         summary = {

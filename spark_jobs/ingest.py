@@ -7,6 +7,8 @@ is replaced by the run date, so a daily schedule can point at dated drops.
 Output: ``<warehouse>/raw/movielens/ds=<ds>/`` holding the layout's ratings
 and movies files and ``_manifest.json`` (source, layout, and per file: role,
 bytes, sha256). Written to a staging folder, then renamed into place.
+First, as the first task of every run, it removes what killed jobs left behind
+(staging folders and fit checkpoints older than ``--stale-after-hours``).
 Copying needs Hadoop's FileSystem through Spark's JVM, not a SparkContext: none is started.
 """
 
@@ -41,6 +43,8 @@ class IngestConfig:
         source: where the drop is (``{ds}`` not yet filled in).
         sha256: the expected SHA-256 of a zip or download, if known.
         max_bytes: limit on a download's or an archive's unpacked size.
+        stale_after_hours: staging and checkpoints older than this were left by killed jobs and are removed;
+            more than the longest job runs (the DAG's execution_timeout is 6 h).
     """
 
     ds: str
@@ -48,12 +52,15 @@ class IngestConfig:
     source: str
     sha256: str | None = None
     max_bytes: int = 4 * 1024**3
+    stale_after_hours: float = 24.0
 
     def __post_init__(self) -> None:
         if not self.source.strip():
             raise PipelineError("no source given: set the DAG param 'source' or the Airflow Variable movierec_source")
         if self.max_bytes <= 0:
             raise PipelineError(f"max_bytes must be positive, got {self.max_bytes}")
+        if self.stale_after_hours <= 0:
+            raise PipelineError(f"stale_after_hours must be positive, got {self.stale_after_hours}")
 
     @property
     def resolved_source(self) -> str:
@@ -74,6 +81,7 @@ def build_manifest(source: str, layout: str, files: list[dict]) -> dict:
 def ingest(config: IngestConfig) -> None:
     source = config.resolved_source
     wh = Warehouse(get_hadoop(), config.warehouse)
+    wh.remove_stale(config.stale_after_hours * 3600)
     with tempfile.TemporaryDirectory(prefix="movierec-ingest-") as tmp:
         if is_local_or_http(source):
             folder = materialize(source, Path(tmp), sha256=config.sha256, max_bytes=config.max_bytes)
@@ -103,9 +111,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--source", required=True, help="folder, zip, http(s) URL or Hadoop URI; {ds} is filled in")
     parser.add_argument("--sha256", default=None, help="expected SHA-256 of a zip or download")
     parser.add_argument("--max-bytes", type=int, default=4 * 1024**3, help="limit on download / unpacked size")
+    parser.add_argument(
+        "--stale-after-hours", type=float, default=24.0, help="remove staging left by killed jobs older than this"
+    )
 
     def to_config(args: argparse.Namespace) -> IngestConfig:
-        return IngestConfig(args.ds, args.warehouse, args.source, args.sha256, args.max_bytes)
+        return IngestConfig(args.ds, args.warehouse, args.source, args.sha256, args.max_bytes, args.stale_after_hours)
 
     return cli.run("ingest", parser, to_config, ingest, argv)
 

@@ -5,8 +5,11 @@ Input: ``curated/ds=<ds>/{rated,movies}``, ``models/ds=<ds>/serving.npz`` and
 the gates, even if run by hand).
 Output: ``recommendations/ds=<ds>/`` Parquet (user_id, rank, movie_id, title,
 score = the predicted rating, ranker_score = the ranking model's score),
-staged then renamed; then ``recommendations/_LATEST`` (JSON naming the ds) is
-rewritten, only after the data is complete and never to an older date.
+staged, checked (lists for at least ``--min-coverage`` of the drop's users,
+else refused and nothing changes), then renamed; a copy of the model and
+metrics it shipped in ``published/ds=<ds>/<id>/`` (the next gate's champion);
+then ``recommendations/_LATEST`` (:mod:`movierec.core.latest`) is swapped,
+only after the data is complete and never to an older date.
 Every user of the drop gets ``--top-n`` movies they have not rated, ranked by
 the ranking model among the movies with at least the model's ``min_support``
 training ratings (:func:`movierec.serving.topn.recommend`, the lists evaluate scored).
@@ -31,13 +34,15 @@ from movierec.core.paths import (
     METRICS_FILE,
     MODELS,
     MOVIES,
+    PARAMS_FILE,
     RATED,
     RECOMMENDATIONS,
-    latest_marker,
+    SERVING_FILE,
     partition,
 )
 from movierec.core.schemas import RATED_SCHEMA
 from movierec.data.rated import seen_anywhere
+from movierec.io.published import advance_latest, copy_champion, read_latest
 from movierec.io.spark import get_session, size_to_data
 from movierec.io.warehouse import Warehouse
 from movierec.serving.tables import load_serving, load_titles
@@ -54,20 +59,30 @@ class PublishConfig:
         ds: the run's date.
         warehouse: the warehouse root URI.
         top_n: movies per user.
+        min_coverage: the share of the drop's users that must get a list, else nothing is published.
     """
 
     ds: str
     warehouse: str
     top_n: int = 10
+    min_coverage: float = 0.95
 
     def __post_init__(self) -> None:
         if self.top_n < 1:
             raise PipelineError(f"top_n must be >= 1, got {self.top_n}")
+        if not 0 <= self.min_coverage <= 1:
+            raise PipelineError(f"min_coverage must be in [0, 1], got {self.min_coverage}")
 
 
-def should_move_latest(current: str | None, ds: str) -> bool:
-    """``_LATEST`` only moves forward: a backfill of an old date must not unpublish a newer one."""
-    return current is None or ds >= current
+def check_coverage(users_with_lists: int, users: int, min_coverage: float, ds: str) -> None:
+    """Refuse lists that leave too many of the drop's users without recommendations."""
+    coverage = users_with_lists / users if users else 0.0
+    if coverage < min_coverage:
+        raise PipelineError(
+            f"the lists for {ds} cover {users_with_lists:,} of {users:,} users ({coverage:.1%}) < min_coverage "
+            f"{min_coverage:.0%}; nothing was published and the previous lists stay. Is fit's min_support "
+            "higher than what most movies have?"
+        )
 
 
 def publish(config: PublishConfig) -> None:
@@ -101,23 +116,38 @@ def publish(config: PublishConfig) -> None:
         config.top_n,
         time.monotonic() - started,
     )
+    try:
+        with_lists = spark.read.parquet(staged).select(USER_ID).distinct().count()
+        check_coverage(with_lists, manifest["counts"]["users"], config.min_coverage, ds)
+    except PipelineError:
+        wh.delete(staged)
+        raise
     wh.commit(staged, final)
 
-    marker = latest_marker(wh.root)
-    current = wh.read_json(marker)["ds"] if wh.exists(marker) else None
-    if should_move_latest(current, ds):
-        wh.write_json(marker, {"ds": ds, "path": final})
-        log.info("published %s; _LATEST -> %s", final, ds)
+    models = partition(wh.root, MODELS, ds)
+    shipped = {
+        SERVING_FILE: f"{models}/{SERVING_FILE}",
+        PARAMS_FILE: f"{models}/{PARAMS_FILE}",
+        METRICS_FILE: f"{partition(wh.root, METRICS, ds)}/{METRICS_FILE}",
+    }
+    latest = read_latest(wh)
+    if latest is None or latest.moves_to(ds):  # an older date's backfill ships no champion
+        latest = advance_latest(wh, ds, copy_champion(wh, ds, shipped))
+    if latest.ds == ds:
+        log.info("published %s; _LATEST -> %s (champion %s)", final, ds, latest.model)
     else:
-        log.info("published %s; _LATEST stays at the newer %s", final, current)
+        log.info("published %s; _LATEST stays at the newer %s", final, latest.ds)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = cli.base_parser(__doc__.splitlines()[0])
     parser.add_argument("--top-n", type=int, default=10, help="movies per user")
+    parser.add_argument(
+        "--min-coverage", type=float, default=0.95, help="share of the drop's users that must get a list"
+    )
 
     def to_config(args: argparse.Namespace) -> PublishConfig:
-        return PublishConfig(args.ds, args.warehouse, args.top_n)
+        return PublishConfig(args.ds, args.warehouse, args.top_n, args.min_coverage)
 
     return cli.run("publish", parser, to_config, publish, argv)
 

@@ -8,10 +8,11 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from movierec.core.errors import PipelineError
+from movierec.core.errors import EXIT_OK, PipelineError
 
 log = logging.getLogger(__name__)
 Config = TypeVar("Config")
+MAX_FUTURE_DAYS = 2
 
 
 def ds_type(value: str) -> str:
@@ -32,7 +33,27 @@ def base_parser(description: str) -> argparse.ArgumentParser:
     parser.add_argument(
         "--warehouse", required=True, help="warehouse root URI, e.g. file:///data/wh or hdfs://namenode:8020/wh"
     )
+    parser.add_argument(
+        "--max-future-days",
+        type=int,
+        default=MAX_FUTURE_DAYS,
+        help="refuse run dates more than this many days after today (UTC)",
+    )
     return parser
+
+
+def check_not_far_future(ds: str, max_future_days: int, today: dt.date | None = None) -> None:
+    """Refuse a run date far in the future: published, it would hold ``_LATEST`` until that date.
+
+    A day or two of slack covers time zones and runs scheduled just before midnight.
+    """
+    today = today or dt.datetime.now(dt.UTC).date()
+    latest_allowed = today + dt.timedelta(days=max_future_days)
+    if dt.date.fromisoformat(ds) > latest_allowed:
+        raise PipelineError(
+            f"--ds {ds} is more than {max_future_days} days after today ({today}); a run that far ahead "
+            "would stay the published one until that date. Use the run's real date (or raise --max-future-days)"
+        )
 
 
 def setup_logging() -> None:
@@ -47,17 +68,19 @@ def run(
     body: Callable[[Config], None],
     argv: Sequence[str] | None,
 ) -> int:
-    """Parse arguments into the job's config, run ``body`` and turn project errors into exit code 1.
+    """Parse arguments into the job's config, run ``body`` and turn project errors into exit codes.
 
     A :class:`PipelineError` (from the config's validation or the job) is
     logged as one clear line (no traceback: the message says what to do), so
-    the Airflow task fails with it visible at the end of the log.
+    the Airflow task fails with it visible at the end of the log; the exit code
+    says whether a retry could help (:mod:`movierec.core.errors`).
     """
     setup_logging()
     args = parser.parse_args(argv)
     try:
+        check_not_far_future(args.ds, args.max_future_days)
         body(to_config(args))
     except PipelineError as exc:
         log.error("%s failed: %s", job, exc)
-        return 1
-    return 0
+        return exc.exit_code
+    return EXIT_OK

@@ -10,7 +10,8 @@ from types import SimpleNamespace
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-CHAIN = ["ingest", "preprocess", "fit", "evaluate", "publish"]
+JOBS = ["ingest", "preprocess", "fit", "evaluate", "publish"]
+CHAIN = ["wait_for_earlier_runs", *JOBS]
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +33,7 @@ def test_chain_and_schedule(dag):
 
 
 def test_every_application_exists_and_uses_spark_default(dag):
-    for task in dag.tasks:
+    for task in map(dag.get_task, JOBS):
         assert Path(task.application).is_file(), task.application
         assert task._conn_id == "spark_default"
 
@@ -49,12 +50,14 @@ def test_ui_form_params(dag):
         "min_support",
         "max_rmse_regression",
         "max_ndcg_drop",
+        "min_ndcg",
+        "min_coverage",
     } <= set(dag.params.keys())
 
 
 def test_gate_is_not_retried_but_other_tasks_are(dag):
     assert dag.get_task("evaluate").retries == 0
-    assert all(dag.get_task(t).retries >= 1 for t in CHAIN if t != "evaluate")
+    assert all(dag.get_task(t).retries >= 1 for t in JOBS if t != "evaluate")
 
 
 class _Vars:
@@ -71,7 +74,7 @@ def test_arguments_render(dag, logical, expected):
         "params": {**dag.params.dump(), "source": "/drops/{ds}"},
         "var": _Vars({"movierec_warehouse": "hdfs://nn:8020/wh"}),
     }
-    for task in dag.tasks:
+    for task in map(dag.get_task, JOBS):
         rendered = [env.from_string(str(a)).render(**context) for a in task.application_args]
         assert rendered[:4] == ["--ds", expected, "--warehouse", "hdfs://nn:8020/wh"], task.task_id
         assert not any("{{" in a for a in rendered)
@@ -80,7 +83,18 @@ def test_arguments_render(dag, logical, expected):
     fit = [env.from_string(str(a)).render(**context) for a in dag.get_task("fit").application_args]
     assert fit[4:] == ["--rank", "50", "--reg-param", "0.12", "--max-iter", "10", "--min-support", "5", "--no-tune"]
     evaluate = [env.from_string(str(a)).render(**context) for a in dag.get_task("evaluate").application_args]
-    assert evaluate[4:] == ["--max-rmse", "1.0", "--max-rmse-regression", "0.02", "--max-ndcg-drop", "0.02"]
+    assert evaluate[4:] == [
+        "--max-rmse",
+        "1.0",
+        "--min-ndcg",
+        "0.05",
+        "--max-rmse-regression",
+        "0.02",
+        "--max-ndcg-drop",
+        "0.02",
+    ]
+    publish = [env.from_string(str(a)).render(**context) for a in dag.get_task("publish").application_args]
+    assert publish[4:] == ["--top-n", "10", "--min-coverage", "0.95"]
 
 
 def test_tune_switch_renders_to_the_flag(dag):
@@ -105,6 +119,8 @@ def test_tune_switch_renders_to_the_flag(dag):
         ({"min_support": 0}, "min_support"),
         ({"max_rmse_regression": -0.1}, "max_rmse_regression"),
         ({"max_ndcg_drop": -0.1}, "max_ndcg_drop"),
+        ({"min_ndcg": 1.5}, "min_ndcg"),
+        ({"min_coverage": -0.1}, "min_coverage"),
         ({"tune": "yes"}, "tune"),
     ],
 )

@@ -15,6 +15,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from movierec.core.errors import EXIT_USER_ERROR
 from movierec.core.schemas import MOVIES_SCHEMA, RATED_SCHEMA, RATINGS_SCHEMA, REJECTED_SCHEMA
 from movierec.data.layouts import Layout
 from movierec_dev.generate import generate_drop
@@ -200,7 +201,7 @@ def test_champion_gate_blocks_a_worse_challenger(pipeline):
         )
     )
     proc = submit("evaluate", pipeline, "--max-rmse", "5", "--max-rmse-regression", "0", "--max-ndcg-drop", "0", ds=DS2)
-    assert proc.returncode == 1
+    assert proc.returncode == EXIT_USER_ERROR
     out = proc.stdout + proc.stderr
     assert "champion/challenger gate failed" in out and "vs champion" in out and "tolerance" in out
     metrics = json.loads((pipeline / "metrics" / f"ds={DS2}" / "metrics.json").read_text())
@@ -220,7 +221,7 @@ def test_ingest_names_the_problem_with_an_unrecognised_drop(tmp_path, py_files):
     (tmp_path / "drop").mkdir()
     (tmp_path / "drop" / "notes.txt").write_text("no ratings here")
     proc = submit("ingest", tmp_path / "wh", "--source", str(tmp_path / "drop"))
-    assert proc.returncode == 1
+    assert proc.returncode == EXIT_USER_ERROR
     out = proc.stdout + proc.stderr
     assert "no ratings file" in out and "notes.txt" in out
     assert not (tmp_path / "wh" / "raw" / "movielens" / f"ds={DS}").exists()
@@ -230,9 +231,9 @@ def test_gate_fails_with_rmse_and_threshold_in_the_message(pipeline):
     metrics = pipeline / "metrics" / f"ds={DS}" / "metrics.json"
     passed = metrics.read_bytes()
     proc = submit("evaluate", pipeline, "--max-rmse", "0.05")
-    assert proc.returncode == 1
+    assert proc.returncode == EXIT_USER_ERROR
     out = proc.stdout + proc.stderr
-    assert "RMSE gate failed" in out and "max_rmse 0.0500" in out
+    assert "absolute gate failed" in out and "max_rmse 0.0500" in out
     metrics.write_bytes(passed)  # leave the date passed for other tests
 
 
@@ -247,7 +248,7 @@ def test_preprocess_fails_on_a_mostly_broken_drop_and_quarantines_every_line(tmp
     ok(submit("ingest", wh, "--source", str(drop)))
     proc = submit("preprocess", wh, "--max-rejected-fraction", "0.5")
     out = proc.stdout + proc.stderr
-    assert proc.returncode == 1
+    assert proc.returncode == EXIT_USER_ERROR
     assert "4 of 5 rating lines (80.0%) were rejected" in out and "max_rejected_fraction 50.0%" in out
     rejected = {r["line_no"]: r for r in pq.read_table(wh / "rejected" / f"ds={DS}").to_pylist()}
     assert set(rejected) == {2, 3, 4, 5}

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 
 import pytest
 
 from movierec import cli
-from movierec.core.errors import PipelineError
+from movierec.core.errors import EXIT_RETRYABLE, EXIT_USER_ERROR, PipelineError, RetryableError
 
 
 def test_ds_must_be_a_whole_date():
@@ -15,14 +16,33 @@ def test_ds_must_be_a_whole_date():
             cli.ds_type(bad)
 
 
-def test_a_pipeline_error_in_the_config_or_the_job_exits_1_with_the_message(caplog):
+def test_a_pipeline_error_in_the_config_or_the_job_exits_non_retryable_with_the_message(caplog):
     parser = cli.base_parser("test")
 
     def refuse(args):
         raise PipelineError(f"bad value for {args.ds}")
 
     code = cli.run("job", parser, refuse, lambda config: None, ["--ds", "2026-01-01", "--warehouse", "file:///x"])
-    assert code == 1 and "job failed: bad value for 2026-01-01" in caplog.text
+    assert code == EXIT_USER_ERROR and "job failed: bad value for 2026-01-01" in caplog.text
     ran = []
     assert cli.run("job", parser, lambda a: a.ds, ran.append, ["--ds", "2026-01-01", "--warehouse", "w"]) == 0
     assert ran == ["2026-01-01"]
+
+
+def test_a_retryable_error_exits_with_the_code_airflow_retries():
+    def flaky(config):
+        raise RetryableError("the NameNode is down")
+
+    args = ["--ds", "2026-01-01", "--warehouse", "w"]
+    assert cli.run("job", cli.base_parser("test"), lambda a: a, flaky, args) == EXIT_RETRYABLE
+
+
+def test_a_run_date_far_in_the_future_is_refused(caplog):
+    today = dt.date(2026, 12, 1)
+    cli.check_not_far_future("2026-12-03", 2, today)  # time zones and runs just before midnight
+    with pytest.raises(PipelineError, match=r"2999-12-31 is more than 2 days after today \(2026-12-01\)"):
+        cli.check_not_far_future("2999-12-31", 2, today)
+    ran = []
+    args = ["--ds", "2999-12-31", "--warehouse", "w"]
+    assert cli.run("job", cli.base_parser("test"), lambda a: a.ds, ran.append, args) == EXIT_USER_ERROR
+    assert ran == [] and "2999-12-31 is more than" in caplog.text

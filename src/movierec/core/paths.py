@@ -8,7 +8,8 @@ Layout under the warehouse root (``ds`` is the run's date, YYYY-MM-DD)::
     models/ds=<ds>/                         the models, serving.npz, params.json
     metrics/ds=<ds>/metrics.json            the gates' metrics and verdict
     recommendations/ds=<ds>/                top-N per user (Parquet)
-    recommendations/_LATEST                 the published ds, moved last
+    recommendations/_LATEST                 the published ds and model (movierec.core.latest), moved last
+    published/ds=<ds>/<id>/                 the model and metrics each publish shipped (never overwritten)
 
 Every writer stages its output in ``<area>/_staging/`` and renames it into place.
 Pure string functions: the jobs (Hadoop URIs) and the plugin (paths below the root) share them.
@@ -24,6 +25,7 @@ REJECTED = "rejected"
 MODELS = "models"
 METRICS = "metrics"
 RECOMMENDATIONS = "recommendations"
+PUBLISHED = "published"
 AREAS = (RAW, CURATED, REJECTED, MODELS, METRICS, RECOMMENDATIONS)
 
 # Below an area or a partition.

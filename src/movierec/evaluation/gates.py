@@ -2,18 +2,22 @@
 
 Two gates, both must pass:
 
-- absolute: RMSE <= ``max_rmse``;
-- champion/challenger: against the published model (the champion, when one was
-  published for an earlier date), RMSE may not rise by more than
-  ``max_rmse_regression`` and NDCG@K may not fall by more than ``max_ndcg_drop``,
-  both measured on this date's test set.
+- absolute: RMSE <= ``max_rmse`` and NDCG@K >= ``min_ndcg`` (a model whose lists
+  are empty or random is refused even when nothing was published before);
+- champion/challenger: against the published model (the champion: the copy
+  publish made, :mod:`movierec.core.latest`, whatever its date), RMSE may not
+  rise by more than ``max_rmse_regression`` and NDCG@K may not fall by more
+  than ``max_ndcg_drop``, both measured on this date's test set. It binds when
+  this date would become the published one; for a backfill of a date older than
+  the published one (which leaves ``_LATEST`` alone, and whose test ratings the
+  champion may have trained on) the comparison is recorded, not enforced.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-NO_CHAMPION = "no model was published for an earlier date"
+NO_CHAMPION = "no model was published yet"
 
 
 @dataclass(frozen=True)
@@ -22,12 +26,14 @@ class GateSettings:
 
     Attributes:
         max_rmse: the absolute gate: fail when RMSE is above this.
+        min_ndcg: the absolute gate: fail when NDCG@k is below this.
         max_rmse_regression: how much higher the challenger's RMSE may be than the champion's.
         max_ndcg_drop: how much lower the challenger's NDCG@k may be than the champion's.
         k: the ranking cut-off.
     """
 
     max_rmse: float
+    min_ndcg: float = 0.05
     max_rmse_regression: float = 0.02
     max_ndcg_drop: float = 0.02
     k: int = 10
@@ -39,18 +45,7 @@ class Verdict:
 
     passed: bool
     failures: tuple[str, ...]
-    gate: str | None  # the first gate that failed: "RMSE gate" or "champion/challenger gate"
-
-
-def champion_ds(latest: dict | None, ds: str) -> str | None:
-    """The date whose model is the champion: the published one, if it is older than ``ds``.
-
-    A rerun of the published date, or a backfill of an older one, has no
-    champion: the published model is this date's own, or was trained on later
-    data that may contain this date's test set.
-    """
-    published = (latest or {}).get("ds")
-    return published if published and published < ds else None
+    gate: str | None  # the first gate that failed: "absolute gate" or "champion/challenger gate"
 
 
 def champion_failures(challenger: dict, champion: dict, settings: GateSettings) -> list[str]:
@@ -86,16 +81,21 @@ def decide(challenger: dict, champion: dict | None, settings: GateSettings) -> V
 
     Args:
         challenger: the new model's metrics.
-        champion: the published model's metrics, or None when there is none to compare with.
+        champion: the published model's metrics when the comparison binds, else None.
         settings: the thresholds.
     """
     failures: list[str] = []
+    ndcg = challenger[f"ndcg_at_{settings.k}"]
     if challenger["rmse"] > settings.max_rmse:
         failures.append(f"RMSE {challenger['rmse']:.4f} > max_rmse {settings.max_rmse:.4f}")
+    if ndcg < settings.min_ndcg:
+        failures.append(
+            f"NDCG@{settings.k} {ndcg:.4f} < min_ndcg {settings.min_ndcg:.4f} (lists empty or no better than chance?)"
+        )
     absolute_failed = bool(failures)
     if champion is not None:
         failures += champion_failures(challenger, champion, settings)
     gate = None
     if failures:
-        gate = "RMSE gate" if absolute_failed else "champion/challenger gate"
+        gate = "absolute gate" if absolute_failed else "champion/challenger gate"
     return Verdict(not failures, tuple(failures), gate)

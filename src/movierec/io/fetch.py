@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from movierec import __version__
-from movierec.core.errors import PipelineError
+from movierec.core.errors import PipelineError, RetryableError
 
 logger = logging.getLogger(__name__)
 
@@ -105,7 +105,7 @@ def fetch_text(url: str, *, max_bytes: int = 64 * 1024, timeout: float = 60.0) -
         try:
             body = response.read(max_bytes + 1)
         except (OSError, http.client.HTTPException) as exc:
-            raise PipelineError(f"reading {url} failed: {exc!r}; retry it") from exc
+            raise RetryableError(f"reading {url} failed: {exc!r}; retry it") from exc
     if len(body) > max_bytes:
         raise _too_big(url, max_bytes)
     return body.decode("utf-8", errors="replace")
@@ -119,12 +119,12 @@ def _download(url: str, partial: Path, timeout: float, max_bytes: int, hashers: 
             with partial.open("wb") as out:
                 received = _copy(response, out, url, size, max_bytes, hashers, progress)
         except (OSError, http.client.HTTPException) as exc:
-            raise PipelineError(
+            raise RetryableError(
                 f"download of {url} to {partial} was interrupted: {exc!r}; retry, and "
                 "check the network and the free disk space"
             ) from exc
     if size is not None and received != size:
-        raise PipelineError(f"download of {url} stopped after {received:,} of {size:,} bytes; retry it")
+        raise RetryableError(f"download of {url} stopped after {received:,} of {size:,} bytes; retry it")
     return received
 
 
@@ -146,13 +146,15 @@ def _open(url: str, timeout: float) -> http.client.HTTPResponse:
         return urllib.request.urlopen(request, timeout=timeout)  # noqa: S310 - scheme checked
     except urllib.error.HTTPError as exc:
         exc.close()
-        raise PipelineError(
+        # A server error or throttling may pass; a 4xx will not.
+        error = RetryableError if exc.code >= 500 or exc.code == 429 else PipelineError
+        raise error(
             f"download of {url} failed with HTTP {exc.code} {exc.reason}; check the URL "
             "and that the file is published there"
         ) from exc
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
-        raise PipelineError(f"cannot reach {url}: {reason}; check the network, proxy and URL") from exc
+        raise RetryableError(f"cannot reach {url}: {reason}; check the network, proxy and URL") from exc
 
 
 def _announced_size(response: http.client.HTTPResponse, url: str, max_bytes: int) -> int | None:

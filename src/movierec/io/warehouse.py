@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from movierec.core.errors import PipelineError
-from movierec.core.paths import STAGING
+from movierec.core.errors import PipelineError, RetryableError
+from movierec.core.paths import AREAS, CHECKPOINTS, PUBLISHED, STAGING
 from movierec.io.hadoop import Hadoop
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 log = logging.getLogger(__name__)
+STALE_CLAIM_S = 120  # a compare-and-swap holds its claim for milliseconds
 
 
 class Warehouse:
@@ -30,9 +32,10 @@ class Warehouse:
         spark: the active session, or :func:`movierec.io.hadoop.get_hadoop`'s handle when the
             job starts no SparkContext (its JVM and Hadoop configuration are used).
         root: the warehouse URI, e.g. ``file:///data/wh`` or ``hdfs://nn:8020/wh``.
+        writable: check now that this user may write below the root (every job writes).
     """
 
-    def __init__(self, spark: SparkSession | Hadoop, root: str) -> None:
+    def __init__(self, spark: SparkSession | Hadoop, root: str, *, writable: bool = True) -> None:
         hadoop = spark if isinstance(spark, Hadoop) else Hadoop.of(spark)
         self.root = root.rstrip("/")
         self._jvm, self._gateway, self._conf = hadoop.jvm, hadoop.gateway, hadoop.conf
@@ -40,6 +43,8 @@ class Warehouse:
         # FileContext renames never nest a folder into an existing one (see _rename); made once.
         self._context = self._jvm.org.apache.hadoop.fs.FileContext.getFileContext(self._fs.getUri(), self._conf)
         self._check_reachable()
+        if writable:
+            self._check_writable()
 
     def _check_reachable(self) -> None:
         """Fail at once, with a message that says what to do, when the filesystem cannot be reached."""
@@ -53,9 +58,33 @@ class Warehouse:
                 cause = cause.getCause()
             if cause is None:
                 raise
-            raise PipelineError(
+            raise RetryableError(
                 f"cannot reach the warehouse filesystem {self.root} ({cause.getClass().getName()}: "
                 f"{cause.getMessage()}); is the NameNode up and the address right? A retry succeeds once it is back"
+            ) from None
+
+    def _check_writable(self) -> None:
+        """Fail at once, naming user, folder and permission, when the warehouse cannot be written.
+
+        Without this a read-only warehouse surfaced as Spark's "Mkdirs failed" deep in a write.
+        The check is Hadoop's own permission model (on HDFS, the NameNode's).
+        """
+        from py4j.protocol import Py4JJavaError
+
+        path = self._fs.makeQualified(self._path(self.root))
+        while not self._fs.exists(path) and path.getParent() is not None:
+            path = path.getParent()  # the root is created by the first write: its nearest existing folder counts
+        try:
+            self._fs.access(path, self._jvm.org.apache.hadoop.fs.permission.FsAction.WRITE)
+        except Py4JJavaError as exc:
+            if exc.java_exception.getClass().getName() != "org.apache.hadoop.security.AccessControlException":
+                raise
+            status = self._fs.getFileStatus(path)
+            user = self._jvm.org.apache.hadoop.security.UserGroupInformation.getCurrentUser().getShortUserName()
+            raise PipelineError(
+                f"cannot write to the warehouse {self.root}: user {user} has no write permission on "
+                f"{path.toString()} ({status.getPermission().toString()}, owner {status.getOwner()}:"
+                f"{status.getGroup()}); grant it (chmod/chown, or hdfs dfs -chmod) or point --warehouse elsewhere"
             ) from None
 
     def _path(self, uri: str) -> Any:
@@ -183,7 +212,7 @@ class Warehouse:
                 if self._rename(staged, final, overwrite=False):
                     break
             else:
-                raise PipelineError(f"could not rename {staged} to {final}: other commits keep replacing it")
+                raise RetryableError(f"could not rename {staged} to {final}: other commits keep replacing it")
         except BaseException:
             if moved_aside and not self.exists(final):
                 self._rename(moved_aside.pop(0), final, overwrite=False, missing_ok=True)
@@ -191,6 +220,88 @@ class Warehouse:
         for old in moved_aside:
             self.delete(old)
         log.info("committed %s", final)
+
+    def remove_stale(self, older_than_s: float) -> list[str]:
+        """Delete what killed jobs left behind: staging folders and fit checkpoints older than ``older_than_s``.
+
+        Staging lives in ``<area>/_staging/``, checkpoints in ``_checkpoints/fit-*``. A copy a
+        commit moved aside (``*.old``) is not deleted blindly: :meth:`recover` puts it back if its
+        partition is missing. The bound must exceed the longest job (its own staging is in use).
+
+        Returns:
+            The removed URIs.
+        """
+        cutoff_ms = (time.time() - older_than_s) * 1000
+        folders = [self.uri(area, STAGING) for area in (*AREAS, PUBLISHED)] + [self.uri(CHECKPOINTS)]
+        removed = []
+        for folder in folders:
+            if not self.exists(folder):
+                continue
+            for status in self._fs.listStatus(self._path(folder)):
+                name = status.getPath().getName()
+                if status.getModificationTime() >= cutoff_ms or (
+                    folder.endswith(CHECKPOINTS) and not name.startswith("fit-")
+                ):
+                    continue
+                uri = f"{folder}/{name}"
+                if name.endswith(".old"):
+                    self.recover(f"{folder.rsplit('/', 1)[0]}/{name.rsplit('-', 1)[0]}")
+                    continue
+                self.delete(uri)
+                removed.append(uri)
+                log.warning(
+                    "removed %s, left by a job that did not finish (older than %.0f h)", uri, older_than_s / 3600
+                )
+        return removed
+
+    def compare_and_swap_json(self, uri: str, expected: int | None, record: dict) -> bool:
+        """Write ``record`` at ``uri`` only if the record there is still generation ``expected``.
+
+        ``expected`` None means "no record yet"; a record without a ``generation`` is generation 0.
+        The writer first claims generation ``expected + 1`` by an atomic no-overwrite rename (on
+        HDFS one NameNode operation): of two writers that read the same generation, one claim
+        fails. The winner checks the generation is still ``expected`` and renames its claim over
+        ``uri``. A claim left by a killed writer is broken after :data:`STALE_CLAIM_S`.
+
+        Returns:
+            True if swapped; False if another writer got there first (re-read, decide, retry).
+        """
+        next_generation = (expected or 0) + 1
+        parent, name = uri.rsplit("/", 1)
+        claim = f"{parent}/{STAGING}/{name}.claim-{next_generation}"
+        self.mkdirs(f"{parent}/{STAGING}")
+        tmp = f"{claim}.{uuid.uuid4().hex[:8]}.tmp"
+        self.write_bytes(
+            tmp, (json.dumps({**record, "generation": next_generation}, indent=2, sort_keys=True) + "\n").encode()
+        )
+        if not self._rename(tmp, claim, overwrite=False):
+            self.delete(tmp)
+            age_s = self._age_s(claim)  # None: its writer has just renamed it into place
+            if age_s is not None and age_s > STALE_CLAIM_S:
+                log.warning("breaking %s, a claim %.0f s old left by a writer that did not finish", claim, age_s)
+                self.delete(claim)
+            return False
+        current = self._generation(uri)
+        if current != expected:
+            self.delete(claim)
+            return False
+        self._rename(claim, uri, overwrite=True)
+        return True
+
+    def _age_s(self, uri: str) -> float | None:
+        """Seconds since ``uri`` was last modified, or None if it is gone."""
+        from py4j.protocol import Py4JJavaError
+
+        try:
+            modified_ms = self._fs.getFileStatus(self._path(uri)).getModificationTime()
+        except Py4JJavaError as exc:
+            if exc.java_exception.getClass().getName() == "java.io.FileNotFoundException":
+                return None
+            raise
+        return time.time() - modified_ms / 1000
+
+    def _generation(self, uri: str) -> int | None:
+        return int(self.read_json(uri).get("generation", 0)) if self.exists(uri) else None
 
     def read_bytes(self, uri: str) -> bytes:
         """Read a small file (a manifest, a movie catalogue) whole."""

@@ -107,3 +107,47 @@ def test_unreachable_namenode_is_named_with_what_to_do(spark):
         r"Connection refused.*NameNode up",
     ):
         Warehouse(spark, "hdfs://127.0.0.1:1/wh")
+
+
+def test_a_read_only_warehouse_is_named_with_user_and_permission(spark, tmp_path):
+    # #18.9: it surfaced as Spark's "Mkdirs failed" from deep inside a write.
+    root = tmp_path / "wh"
+    root.mkdir()
+    root.chmod(0o555)
+    try:
+        with pytest.raises(PipelineError, match=r"no write permission on .*wh \(r-xr-xr-x, owner ") as caught:
+            Warehouse(spark, root.as_uri())
+        assert "Mkdirs" not in str(caught.value)
+        Warehouse(spark, root.as_uri(), writable=False)  # a reader does not need it
+        # A root not made yet counts its nearest existing folder.
+        with pytest.raises(PipelineError, match="no write permission"):
+            Warehouse(spark, (root / "not" / "yet").as_uri())
+    finally:
+        root.chmod(0o755)
+
+
+def test_stale_staging_and_checkpoints_are_removed_and_fresh_ones_kept(wh, tmp_path):
+    # #18.11: folders left by killed jobs were never cleaned.
+    import os
+    import time
+
+    old = time.time() - 3 * 3600
+    stale = [tmp_path / "curated" / STAGING / "ds=2026-01-01-aaaa", tmp_path / "_checkpoints" / "fit-2026-01-01-bb"]
+    fresh = [tmp_path / "models" / STAGING / "ds=2026-01-02-cccc", tmp_path / "_checkpoints" / "fit-2026-01-02-dd"]
+    for folder in stale + fresh:
+        folder.mkdir(parents=True)
+        (folder / "part").write_text("x")
+    for folder in stale:
+        os.utime(folder, (old, old))
+    # A copy a killed commit moved aside, its partition missing: put back, not deleted.
+    final = wh.uri("recommendations", "ds=2026-01-01")
+    wh.commit(stage(wh, final, "published"), final)
+    aside = tmp_path / "recommendations" / STAGING / "ds=2026-01-01-eeee.old"
+    (tmp_path / "recommendations" / "ds=2026-01-01").rename(aside)
+    os.utime(aside, (old, old))
+
+    removed = wh.remove_stale(3600)
+
+    assert sorted(removed) == sorted(wh.uri(str(p.relative_to(tmp_path))) for p in stale)
+    assert not any(p.exists() for p in stale) and all(p.exists() for p in fresh)
+    assert (tmp_path / "recommendations" / "ds=2026-01-01" / "part").read_text() == "published"
