@@ -85,6 +85,12 @@ def check_coverage(users_with_lists: int, users: int, min_coverage: float, ds: s
         )
 
 
+def same_model(wh: Warehouse, models: str, published: str) -> bool:
+    """Whether the published copy holds this model (same serving tables): a rerun then changes nothing."""
+    mine, theirs = f"{models}/{SERVING_FILE}", f"{published}/{SERVING_FILE}"
+    return wh.exists(theirs) and wh.sha256(mine) == wh.sha256(theirs)
+
+
 def publish(config: PublishConfig) -> None:
     ds = config.ds
     spark = get_session("movierec-publish")
@@ -131,6 +137,9 @@ def publish(config: PublishConfig) -> None:
         METRICS_FILE: f"{partition(wh.root, METRICS, ds)}/{METRICS_FILE}",
     }
     latest = read_latest(wh)
+    if latest is not None and latest.ds == ds and same_model(wh, models, wh.uri(latest.model)):
+        log.info("published %s; _LATEST already names this date and model (a rerun): unchanged", final)
+        return
     if latest is None or latest.moves_to(ds):  # an older date's backfill ships no champion
         latest = advance_latest(wh, ds, copy_champion(wh, ds, shipped))
     if latest.ds == ds:

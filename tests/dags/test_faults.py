@@ -21,7 +21,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from tests.airflow_runs import D1, TOP_N
+from movierec.core.errors import EXIT_USER_ERROR
+from tests.airflow_runs import D1, D2, TOP_N
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.integration
@@ -134,7 +135,7 @@ def copy_of(dw, tmp_path: Path):
 def test_two_concurrent_publishes_of_one_date_leave_one_whole_copy(dag_warehouse, tmp_path, records):
     dw = copy_of(dag_warehouse, tmp_path)
     recs = dw.warehouse / "recommendations"
-    before = rows(recs / f"ds={D1}")
+    before, latest = rows(recs / f"ds={D1}"), (recs / "_LATEST").read_bytes()
 
     procs = [
         subprocess.Popen(
@@ -152,8 +153,11 @@ def test_two_concurrent_publishes_of_one_date_leave_one_whole_copy(dag_warehouse
     records(kept=len(before))
     assert not [p for p in (recs / f"ds={D1}").iterdir() if p.is_dir()], "a commit nested into the other"
     assert not [p for p in (recs / "_staging").iterdir() if p.name.endswith(".old")]
-    expected = {"ds": D1, "path": f"{dw.warehouse.as_uri()}/recommendations/ds={D1}"}
-    assert json.loads((recs / "_LATEST").read_text()) == expected
+    # The same model republished: _LATEST is left as the DAG run wrote it (relative paths, its champion copy).
+    assert (recs / "_LATEST").read_bytes() == latest
+    record = json.loads(latest)
+    assert record["ds"] == D1 and record["path"] == f"recommendations/ds={D1}"
+    assert (dw.warehouse / record["model"] / "serving.npz").is_file()
 
 
 def test_backfill_of_an_older_date_never_moves_latest_back(dag_warehouse, tmp_path, records):
@@ -174,3 +178,74 @@ def test_backfill_of_an_older_date_never_moves_latest_back(dag_warehouse, tmp_pa
     published = rows(wh / "recommendations" / f"ds={older}")
     assert published == rows(wh / "recommendations" / f"ds={D1}")
     records(kept=len(published))
+
+
+def submit_for(dw, ds: str, job: str, *args: str) -> subprocess.CompletedProcess:
+    cmd = spark_submit(dw, job, *args)
+    cmd[cmd.index("--ds") + 1] = ds
+    return subprocess.run(cmd, env=dw.env, capture_output=True, text=True, timeout=600)
+
+
+def test_a_min_support_no_movie_reaches_publishes_nothing(dag_warehouse, tmp_path, records):
+    # #18.1: fit --min-support 100000, then evaluate (passed, NDCG 0) and publish replaced every list with none.
+    dw = copy_of(dag_warehouse, tmp_path)
+    recs = dw.warehouse / "recommendations"
+    before, latest = rows(recs / f"ds={D1}"), (recs / "_LATEST").read_bytes()
+
+    # As the DAG runs them: each step only after the previous one succeeded.
+    steps = [
+        ("fit", ["--rank", "10", "--max-iter", "2", "--min-support", "100000"]),
+        ("evaluate", ["--max-rmse", "5"]),
+        ("publish", ["--top-n", str(TOP_N)]),
+    ]
+    for job, args in steps:
+        proc = submit_for(dw, D2, job, *args)
+        if proc.returncode != 0:
+            break
+    assert job != "publish" or proc.returncode != 0, "empty lists were published"
+    assert job == "fit" and proc.returncode == EXIT_USER_ERROR
+    assert "min_support 100000: no movie has that many training ratings" in proc.stdout + proc.stderr
+    assert not (recs / f"ds={D2}").exists()
+    assert (recs / "_LATEST").read_bytes() == latest and rows(recs / f"ds={D1}") == before
+    records(kept=len(before))
+
+
+def test_a_failed_rerun_of_the_published_date_does_not_replace_the_champion(dag_warehouse, tmp_path):
+    # #18.2: fit and evaluate rewrote models/ds=D1 (gate failed) while _LATEST still named D1; the next
+    # date was then compared with the rejected model.
+    dw = copy_of(dag_warehouse, tmp_path)
+    metrics_d2 = dw.warehouse / "metrics" / f"ds={D2}" / "metrics.json"
+    champion_before = json.loads(metrics_d2.read_text())["champion"]
+    assert champion_before["ds"] == D1
+
+    refit = submit_for(dw, D1, "fit", "--rank", "1", "--max-iter", "1", "--reg-param", "50", "--ranker-rank", "1")
+    assert refit.returncode == 0, (refit.stdout + refit.stderr)[-3000:]
+    gate = submit_for(dw, D1, "evaluate", "--max-rmse", "0.01")
+    assert gate.returncode == EXIT_USER_ERROR
+    again = submit_for(dw, D2, "evaluate", "--max-rmse", "5", "--max-rmse-regression", "1", "--max-ndcg-drop", "1")
+    assert again.returncode == 0, (again.stdout + again.stderr)[-3000:]
+
+    champion = json.loads(metrics_d2.read_text())["champion"]
+    assert champion["ds"] == D1
+    # The published model, scored on D2's test set again: not the rank-1 model the failed rerun left.
+    assert champion["rmse"] == pytest.approx(champion_before["rmse"], rel=1e-9)
+    assert champion["ndcg_at_10"] == pytest.approx(champion_before["ndcg_at_10"], rel=1e-9)
+
+
+def test_a_far_future_date_is_refused_and_a_published_one_stays_the_champion(dag_warehouse, tmp_path):
+    # #18.4: ds 2999-12-31 was published, froze _LATEST and switched the champion comparison off.
+    dw = copy_of(dag_warehouse, tmp_path)
+    wh, future = dw.warehouse, "2999-12-31"
+    refused = submit_for(dw, future, "ingest", "--source", str(dw.drop))
+    assert refused.returncode == EXIT_USER_ERROR
+    assert f"--ds {future} is more than 2 days after today" in refused.stdout + refused.stderr
+    assert not (wh / "raw" / "movielens" / f"ds={future}").exists()
+
+    # A warehouse where an older release did publish it: the champion is still compared with.
+    shutil.copytree(wh / "models" / f"ds={D1}", wh / "models" / f"ds={future}")
+    (wh / "recommendations" / "_LATEST").write_text(json.dumps({"ds": future, "path": f"/x/ds={future}"}))
+    (wh / "recommendations" / "._LATEST.crc").unlink()  # Hadoop's local checksum of the replaced bytes
+    proc = submit_for(dw, D2, "evaluate", "--max-rmse", "5", "--max-future-days", "100000")
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+    champion = json.loads((wh / "metrics" / f"ds={D2}" / "metrics.json").read_text())["champion"]
+    assert champion["ds"] == future and champion["binding"] is False and champion["rmse"] > 0
