@@ -105,6 +105,25 @@ def test_malformed_user_or_date_is_422(client, path, params):
     assert client.get(path, params=params).status_code == 422
 
 
+@pytest.mark.parametrize("user_id", [2**63, 2**64, -(2**63) - 1, 2**31, 0, -1])
+def test_a_user_id_out_of_range_is_422_naming_it_and_the_range(client, user_id):
+    resp = client.get(f"/api/recommendations/{user_id}")  # 2**63 was a 500 (pyarrow's OverflowError)
+    assert resp.status_code == 422
+    assert resp.json() == {
+        "detail": f"user_id={user_id} is out of range: user ids are integers from 1 to 2147483647 "
+        "(the ids preprocess keeps); check the id"
+    }
+
+
+@pytest.mark.parametrize("ds", ["2026-13-45", "2026-02-30", "March"])
+def test_a_date_that_does_not_exist_is_422_naming_it_and_the_format(client, ds):
+    resp = client.get(f"/api/recommendations/{USER}", params={"ds": ds})  # 2026-13-45 was a 404
+    assert resp.status_code == 422
+    assert resp.json() == {
+        "detail": f"ds={ds!r} is not a date: expected YYYY-MM-DD with a real month and day, e.g. 2026-03-01"
+    }
+
+
 def test_metrics_per_date(client, dag_warehouse):
     resp = client.get("/api/metrics")
     assert resp.status_code == 200

@@ -128,6 +128,8 @@ def test_the_plugin_api_behind_airflow_auth(api_server):
     assert status == 200 and len(body["recommendations"]) == TOP_N
     status, body = api_server.call("/movierec/api/recommendations/987654", token)
     assert status == 404 and "unknown user" in body["detail"]
+    status, body = api_server.call(f"/movierec/api/recommendations/{2**63}", token)
+    assert status == 422 and body["detail"].startswith(f"user_id={2**63} is out of range")
 
 
 def test_the_plugin_is_registered_with_its_nav_entry(api_server):
