@@ -8,12 +8,19 @@ be allowed to read the ``movielens_recommendations`` DAG):
   and highest-rated movies (``ds`` defaults to the date in ``recommendations/_LATEST``);
   404 with a message for an unknown user or date;
 - ``GET /movierec/api/metrics``: the gate's metrics and row counts per date;
-- ``GET /movierec/ui``: the page shown in the Airflow UI (chart + user lookup).
+- ``GET /movierec/ui``: the page shown in the Airflow UI (chart + user lookup);
+- ``GET /movierec/openapi.json``: the OpenAPI document of these routes.
 
 Errors: 401 without credentials, 403 with an invalid token or without access to the
 DAG, 404 for what the warehouse does not hold, 422 for a user id that is not an integer
 from 1 to 2^31 - 1 or a date that is not a real YYYY-MM-DD date, 503 when the warehouse
 is not configured or not readable.
+
+Notes:
+    No interactive docs page (``/docs``): FastAPI's Swagger UI loads its script and style
+    from a CDN, a blank page on an api-server without Internet access, and no installed
+    package ships those files. The OpenAPI document is served, behind the same
+    authentication as every other route.
 """
 
 from __future__ import annotations
@@ -85,8 +92,10 @@ def create_app() -> FastAPI:
         title="movierec: recommendations and model quality",
         description=__doc__,
         dependencies=[Depends(require_reader)],
-        docs_url="/docs",
-        openapi_url="/openapi.json",
+        # No Swagger UI / ReDoc (they load from a CDN, see Notes); FastAPI's own /openapi.json
+        # route would skip the app's dependencies, so it is served below as an ordinary route.
+        docs_url=None,
+        openapi_url=None,
         redoc_url=None,
     )
 
@@ -120,6 +129,12 @@ def create_app() -> FastAPI:
     @app.get("/ui", response_class=HTMLResponse, summary="The page shown in the Airflow UI")
     def page() -> HTMLResponse:
         return HTMLResponse(_page())
+
+    @app.get("/openapi.json", include_in_schema=False)
+    def openapi(request: Request) -> dict[str, Any]:
+        # Mounted under /movierec: the paths resolve against that prefix (as FastAPI's own route does).
+        root = request.scope.get("root_path", "").rstrip("/")
+        return {**app.openapi(), "servers": [{"url": root}]} if root else app.openapi()
 
     return app
 

@@ -44,7 +44,7 @@ def client(app) -> TestClient:
     app.dependency_overrides.clear()
 
 
-@pytest.mark.parametrize("path", ["/api/metrics", f"/api/recommendations/{USER}", "/ui"])
+@pytest.mark.parametrize("path", ["/api/metrics", f"/api/recommendations/{USER}", "/ui", "/openapi.json"])
 def test_without_credentials_every_route_is_refused(app, path):
     app.dependency_overrides.clear()
     resp = TestClient(app).get(path)
@@ -122,6 +122,17 @@ def test_a_date_that_does_not_exist_is_422_naming_it_and_the_format(client, ds):
     assert resp.json() == {
         "detail": f"ds={ds!r} is not a date: expected YYYY-MM-DD with a real month and day, e.g. 2026-03-01"
     }
+
+
+def test_no_docs_page_that_needs_a_cdn_and_the_openapi_document_is_served(client):
+    # FastAPI's Swagger UI loads its script and style from a CDN: a blank page offline. It is off.
+    assert client.get("/docs").status_code == 404 and client.get("/redoc").status_code == 404
+    resp = client.get("/openapi.json")
+    assert resp.status_code == 200
+    schema = resp.json()
+    assert set(schema["paths"]) == {"/api/recommendations/{user_id}", "/api/metrics", "/ui"}
+    params = {p["name"]: p for p in schema["paths"]["/api/recommendations/{user_id}"]["get"]["parameters"]}
+    assert params["user_id"]["description"] == "1 to 2147483647" and "YYYY-MM-DD" in params["ds"]["description"]
 
 
 def test_metrics_per_date(client, dag_warehouse):

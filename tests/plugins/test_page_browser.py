@@ -129,6 +129,10 @@ def test_the_plugin_api_behind_airflow_auth(api_server):
     assert status == 404 and "unknown user" in body["detail"]
     status, body = api_server.call(f"/movierec/api/recommendations/{2**63}", token)
     assert status == 422 and body["detail"].startswith(f"user_id={2**63} is out of range")
+    # No Swagger UI (it would load from a CDN); the OpenAPI document, its paths under the mount point.
+    assert api_server.call("/movierec/docs", token)[0] == 404
+    status, body = api_server.call("/movierec/openapi.json", token)
+    assert status == 200 and body["servers"] == [{"url": "/movierec"}] and "/api/metrics" in body["paths"]
 
 
 def test_the_plugin_is_registered_with_its_nav_entry(api_server):
