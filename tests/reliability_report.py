@@ -225,6 +225,38 @@ ROWS = [
         "tests/integration/test_backfill.py::test_latest_points_at_the_last_date",
         "each date's partitions from its own drop; _LATEST at the last date",
     ),
+    (
+        "hardening",
+        "#18.14a a user id out of range in the plugin's API (2^63 and more, 2^31, 0, negative)",
+        "tests/plugins/test_api.py::test_a_user_id_out_of_range_is_422_naming_it_and_the_range "
+        "tests/plugins/test_warehouse.py::test_a_user_id_out_of_range_is_refused_naming_it_and_the_range "
+        "tests/plugins/test_warehouse.py::test_the_largest_user_id_is_looked_up "
+        "tests/plugins/test_page_browser.py::test_the_plugin_api_behind_airflow_auth",
+        "422 naming the id and the range 1..2147483647, before any read (2^63 was a 500); "
+        "2147483647 itself is looked up (404 unknown user)",
+    ),
+    (
+        "hardening",
+        "#18.14b a date that does not exist in the plugin's API (2026-13-45, 2026-02-30, March)",
+        "tests/plugins/test_api.py::test_a_date_that_does_not_exist_is_422_naming_it_and_the_format "
+        "tests/plugins/test_warehouse.py::test_a_date_that_does_not_exist_is_refused_naming_it_and_the_format",
+        "422 naming the value and the format YYYY-MM-DD with a real date (2026-13-45 was a 404)",
+    ),
+    (
+        "hardening",
+        "#18.14c the plugin's page: a known user looked up, then an unknown one",
+        "tests/plugins/test_page_browser.py::test_a_failed_lookup_clears_the_previous_users_lists",
+        "the 404 message shown; no row, id or date of the previous user left; the next lookup shows its lists",
+    ),
+    (
+        "hardening",
+        "#18.14d the plugin's API docs on an api-server with no Internet access",
+        "tests/plugins/test_api.py::test_no_docs_page_that_needs_a_cdn_and_the_openapi_document_is_served "
+        "tests/plugins/test_api.py::test_without_credentials_every_route_is_refused "
+        "tests/plugins/test_page_browser.py::test_the_plugin_api_behind_airflow_auth",
+        "no Swagger UI page loading from a CDN (/docs 404); /openapi.json served with its paths, "
+        "401 without credentials",
+    ),
 ]
 
 

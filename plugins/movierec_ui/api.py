@@ -8,11 +8,19 @@ be allowed to read the ``movielens_recommendations`` DAG):
   and highest-rated movies (``ds`` defaults to the date in ``recommendations/_LATEST``);
   404 with a message for an unknown user or date;
 - ``GET /movierec/api/metrics``: the gate's metrics and row counts per date;
-- ``GET /movierec/ui``: the page shown in the Airflow UI (chart + user lookup).
+- ``GET /movierec/ui``: the page shown in the Airflow UI (chart + user lookup);
+- ``GET /movierec/openapi.json``: the OpenAPI document of these routes.
 
 Errors: 401 without credentials, 403 with an invalid token or without access to the
-DAG, 404 for what the warehouse does not hold, 422 for a malformed user id or date,
-503 when the warehouse is not configured or not readable.
+DAG, 404 for what the warehouse does not hold, 422 for a user id that is not an integer
+from 1 to 2^31 - 1 or a date that is not a real YYYY-MM-DD date, 503 when the warehouse
+is not configured or not readable.
+
+Notes:
+    No interactive docs page (``/docs``): FastAPI's Swagger UI loads its script and style
+    from a CDN, a blank page on an api-server without Internet access, and no installed
+    package ships those files. The OpenAPI document is served, behind the same
+    authentication as every other route.
 """
 
 from __future__ import annotations
@@ -21,18 +29,22 @@ import logging
 from importlib.resources import files
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, HTTPException, Query, Request, status
+from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request, status
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from movierec.core.paths import DS_PATTERN
 from movierec_ui import queries
-from movierec_ui.warehouse import NotFoundError, WarehouseError, WarehouseReader, reader_from_config
+from movierec_ui.warehouse import (
+    InvalidRequestError,
+    NotFoundError,
+    WarehouseError,
+    WarehouseReader,
+    reader_from_config,
+)
 
 log = logging.getLogger(__name__)
 
 DAG_ID = "movielens_recommendations"
 URL_PREFIX = "/movierec"
-DS_REGEX = DS_PATTERN.pattern
 
 
 async def _current_user(request: Request) -> Any:
@@ -80,14 +92,20 @@ def create_app() -> FastAPI:
         title="movierec: recommendations and model quality",
         description=__doc__,
         dependencies=[Depends(require_reader)],
-        docs_url="/docs",
-        openapi_url="/openapi.json",
+        # No Swagger UI / ReDoc (they load from a CDN, see Notes); FastAPI's own /openapi.json
+        # route would skip the app's dependencies, so it is served below as an ordinary route.
+        docs_url=None,
+        openapi_url=None,
         redoc_url=None,
     )
 
     @app.exception_handler(NotFoundError)
     async def not_found(_: Request, exc: NotFoundError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_404_NOT_FOUND)
+
+    @app.exception_handler(InvalidRequestError)
+    async def invalid(_: Request, exc: InvalidRequestError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
 
     @app.exception_handler(WarehouseError)
     async def unreadable(_: Request, exc: WarehouseError) -> JSONResponse:
@@ -96,10 +114,11 @@ def create_app() -> FastAPI:
 
     @app.get("/api/recommendations/{user_id}", summary="A user's top-N and highest-rated movies")
     def recommendations(
-        user_id: int,
+        user_id: Annotated[int, Path(description=f"{queries.USER_ID_MIN} to {queries.USER_ID_MAX}")],
         reader: Reader,
-        ds: Annotated[str | None, Query(pattern=DS_REGEX, description="run date; default: the latest")] = None,
+        ds: Annotated[str | None, Query(description="run date, YYYY-MM-DD; default: the latest published")] = None,
     ) -> dict[str, Any]:
+        # Range and date checked by queries (422 naming the value), before any read.
         return queries.user_recommendations(reader, user_id, ds)
 
     @app.get("/api/metrics", summary="The gate's metrics and row counts per date, oldest first")
@@ -110,6 +129,12 @@ def create_app() -> FastAPI:
     @app.get("/ui", response_class=HTMLResponse, summary="The page shown in the Airflow UI")
     def page() -> HTMLResponse:
         return HTMLResponse(_page())
+
+    @app.get("/openapi.json", include_in_schema=False)
+    def openapi(request: Request) -> dict[str, Any]:
+        # Mounted under /movierec: the paths resolve against that prefix (as FastAPI's own route does).
+        root = request.scope.get("root_path", "").rstrip("/")
+        return {**app.openapi(), "servers": [{"url": root}]} if root else app.openapi()
 
     return app
 

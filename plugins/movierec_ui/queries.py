@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import date
 from typing import Any
 
 import pyarrow as pa
@@ -29,22 +30,57 @@ from movierec.core.paths import (
     latest_marker,
     partition,
 )
-from movierec_ui.warehouse import NotFoundError, WarehouseError, WarehouseReader
+from movierec_ui.warehouse import InvalidRequestError, NotFoundError, WarehouseReader
 
 log = logging.getLogger(__name__)
 TOP_RATED = 10
 # Fields of metrics.json shown per date; any others the evaluate job adds are passed through under "extra".
 METRIC_FIELDS = ("rmse", "mae", "ndcg_at_10", "precision_at_10", "recall_at_10", "map_at_10", "k", "test_ratings")
+# The user ids preprocess keeps (src/movierec/data/ratings.py: positive, and Spark IntegerType
+# columns, as ALS needs): no other id can be in the warehouse. Checked before any read, which
+# also keeps ids past 64 bits away from pyarrow's filters (an OverflowError there was a 500).
+USER_ID_MIN, USER_ID_MAX = 1, 2**31 - 1
+DS_EXAMPLE = "2026-03-01"
+
+
+def check_user_id(user_id: int) -> int:
+    """``user_id`` if preprocess could have kept it.
+
+    Raises:
+        InvalidRequestError: ``user_id`` is below 1 or above 2^31 - 1.
+    """
+    if not USER_ID_MIN <= user_id <= USER_ID_MAX:
+        raise InvalidRequestError(
+            f"user_id={user_id} is out of range: user ids are integers from {USER_ID_MIN} to {USER_ID_MAX} "
+            "(the ids preprocess keeps); check the id"
+        )
+    return user_id
+
+
+def check_ds(ds: str) -> str:
+    """``ds`` if it is a real calendar date written YYYY-MM-DD.
+
+    Raises:
+        InvalidRequestError: another format, or a month or day that does not exist (e.g. 2026-13-45).
+    """
+    try:
+        real = DS_PATTERN.fullmatch(ds) is not None and date.fromisoformat(ds) is not None
+    except ValueError:
+        real = False
+    if not real:
+        raise InvalidRequestError(
+            f"ds={ds!r} is not a date: expected YYYY-MM-DD with a real month and day, e.g. {DS_EXAMPLE}"
+        )
+    return ds
 
 
 def resolve_ds(reader: WarehouseReader, ds: str | None) -> str:
     """The published date to read: ``ds`` if it was published, else the ``_LATEST`` one.
 
     Raises:
-        WarehouseError: ``ds`` is not a YYYY-MM-DD date.
+        InvalidRequestError: ``ds`` is not a real YYYY-MM-DD date.
         NotFoundError: nothing was published for ``ds`` (or at all).
     """
-    published = reader.dates(RECOMMENDATIONS)
     if ds is None:
         latest = reader.latest_ds()
         if latest is None:
@@ -53,8 +89,8 @@ def resolve_ds(reader: WarehouseReader, ds: str | None) -> str:
                 "run the movielens_recommendations DAG first"
             )
         return latest
-    if not DS_PATTERN.match(ds):
-        raise WarehouseError(f"ds={ds!r} is not a date; expected YYYY-MM-DD, e.g. {published[-1:] or ['2026-01-01']}")
+    check_ds(ds)
+    published = reader.dates(RECOMMENDATIONS)
     if ds not in published:
         raise NotFoundError(
             f"no recommendations published for ds={ds}; published dates: {', '.join(published) or 'none'}"
@@ -118,8 +154,10 @@ def user_recommendations(reader: WarehouseReader, user_id: int, ds: str | None =
         "top_rated": [{movie_id, title, rating, rated_at}...]}``.
 
     Raises:
+        InvalidRequestError: a user id out of range, or a date that is not a real YYYY-MM-DD date.
         NotFoundError: unknown date, or no recommendations for the user on that date.
     """
+    check_user_id(user_id)
     ds = resolve_ds(reader, ds)
     recs = reader.read_parquet(
         partition("", RECOMMENDATIONS, ds),

@@ -53,6 +53,10 @@ class NotFoundError(WarehouseError):
     """What was asked for (a date, a user, a file) is not in the warehouse."""
 
 
+class InvalidRequestError(WarehouseError):
+    """A request the warehouse can never answer: a user id out of range, a date that does not exist."""
+
+
 class Storage(Protocol):
     """The few file operations the reader needs; paths are relative to the warehouse root."""
 

@@ -44,7 +44,7 @@ def client(app) -> TestClient:
     app.dependency_overrides.clear()
 
 
-@pytest.mark.parametrize("path", ["/api/metrics", f"/api/recommendations/{USER}", "/ui"])
+@pytest.mark.parametrize("path", ["/api/metrics", f"/api/recommendations/{USER}", "/ui", "/openapi.json"])
 def test_without_credentials_every_route_is_refused(app, path):
     app.dependency_overrides.clear()
     resp = TestClient(app).get(path)
@@ -103,6 +103,36 @@ def test_unknown_or_unpublished_date_is_404_with_a_message(client, ds):
 )
 def test_malformed_user_or_date_is_422(client, path, params):
     assert client.get(path, params=params).status_code == 422
+
+
+@pytest.mark.parametrize("user_id", [2**63, 2**64, -(2**63) - 1, 2**31, 0, -1])
+def test_a_user_id_out_of_range_is_422_naming_it_and_the_range(client, user_id):
+    resp = client.get(f"/api/recommendations/{user_id}")  # 2**63 was a 500 (pyarrow's OverflowError)
+    assert resp.status_code == 422
+    assert resp.json() == {
+        "detail": f"user_id={user_id} is out of range: user ids are integers from 1 to 2147483647 "
+        "(the ids preprocess keeps); check the id"
+    }
+
+
+@pytest.mark.parametrize("ds", ["2026-13-45", "2026-02-30", "March"])
+def test_a_date_that_does_not_exist_is_422_naming_it_and_the_format(client, ds):
+    resp = client.get(f"/api/recommendations/{USER}", params={"ds": ds})  # 2026-13-45 was a 404
+    assert resp.status_code == 422
+    assert resp.json() == {
+        "detail": f"ds={ds!r} is not a date: expected YYYY-MM-DD with a real month and day, e.g. 2026-03-01"
+    }
+
+
+def test_no_docs_page_that_needs_a_cdn_and_the_openapi_document_is_served(client):
+    # FastAPI's Swagger UI loads its script and style from a CDN: a blank page offline. It is off.
+    assert client.get("/docs").status_code == 404 and client.get("/redoc").status_code == 404
+    resp = client.get("/openapi.json")
+    assert resp.status_code == 200
+    schema = resp.json()
+    assert set(schema["paths"]) == {"/api/recommendations/{user_id}", "/api/metrics", "/ui"}
+    params = {p["name"]: p for p in schema["paths"]["/api/recommendations/{user_id}"]["get"]["parameters"]}
+    assert params["user_id"]["description"] == "1 to 2147483647" and "YYYY-MM-DD" in params["ds"]["description"]
 
 
 def test_metrics_per_date(client, dag_warehouse):

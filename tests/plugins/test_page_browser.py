@@ -4,7 +4,7 @@ The api-server runs on a free loopback port with the repository's plugins folder
 AIRFLOW_HOME and warehouse of ``dag_warehouse`` (two real DAG runs). The test logs in through
 Airflow's own login form (SimpleAuthManager, password from the file Airflow generates), opens
 the "Recommendations" entry of the navigation, looks a user up inside the embedded page and
-saves a screenshot to build/test-results/screenshots/ (`make screenshots` copies it to docs/).
+saves screenshots to build/test-results/screenshots/ (`make screenshots` copies them to docs/).
 The same server also answers the plugin's API with real JWTs from ``/auth/token``, and the tasks' extra links.
 
 Chromium is Debian's (/usr/bin/chromium, scripts/install-system.sh); Playwright never
@@ -34,9 +34,8 @@ from tests.plugins.conftest import D1, REPO, TOP_N, DagWarehouse
 
 pytestmark = pytest.mark.integration
 CHROMIUM = os.environ.get("MOVIEREC_CHROMIUM", "/usr/bin/chromium")
-SCREENSHOT = (
-    REPO / "build" / "test-results" / "screenshots" / "plugin-page.png"
-)  # `make screenshots` copies it to docs/
+SCREENSHOTS = REPO / "build" / "test-results" / "screenshots"  # `make screenshots` copies them to docs/
+SCREENSHOT = SCREENSHOTS / "plugin-page.png"
 USER = 1
 START_TIMEOUT = 180
 
@@ -128,6 +127,12 @@ def test_the_plugin_api_behind_airflow_auth(api_server):
     assert status == 200 and len(body["recommendations"]) == TOP_N
     status, body = api_server.call("/movierec/api/recommendations/987654", token)
     assert status == 404 and "unknown user" in body["detail"]
+    status, body = api_server.call(f"/movierec/api/recommendations/{2**63}", token)
+    assert status == 422 and body["detail"].startswith(f"user_id={2**63} is out of range")
+    # No Swagger UI (it would load from a CDN); the OpenAPI document, its paths under the mount point.
+    assert api_server.call("/movierec/docs", token)[0] == 404
+    status, body = api_server.call("/movierec/openapi.json", token)
+    assert status == 200 and body["servers"] == [{"url": "/movierec"}] and "/api/metrics" in body["paths"]
 
 
 def test_the_plugin_is_registered_with_its_nav_entry(api_server):
@@ -164,18 +169,23 @@ def browser():
         browser.close()
 
 
-def test_the_page_in_the_ui_looks_a_user_up(api_server, browser):
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
-    from playwright.sync_api import expect
-
+def logged_in_page(api_server: ApiServer, browser):
+    """A new page, logged in as a person does: Airflow's own login form."""
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.set_default_timeout(60_000)
-    # Log in as a person does: Airflow's own login form.
     page.goto(api_server.base_url + "/")
     page.locator("input[name=username]").fill("admin")
     page.locator("input[name=password]").fill(api_server.password)
     page.locator("button[type=submit]").click()
     page.wait_for_url(lambda url: "login" not in url)
+    return page
+
+
+def test_the_page_in_the_ui_looks_a_user_up(api_server, browser):
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    from playwright.sync_api import expect
+
+    page = logged_in_page(api_server, browser)
     # The nav entry opens the page embedded in the UI. On a loaded machine the UI may still be
     # rendering (and swallow the click) right after login, so the click is retried.
     for attempt in range(3):
@@ -203,4 +213,33 @@ def test_the_page_in_the_ui_looks_a_user_up(api_server, browser):
     frame.locator("#user-id").fill("987654")
     frame.locator("#lookup-button").click()
     expect(frame.locator("#lookup-error")).to_contain_text("HTTP 404: user 987654 has no recommendations")
+    page.close()
+
+
+def test_a_failed_lookup_clears_the_previous_users_lists(api_server, browser):
+    from playwright.sync_api import expect
+
+    page = logged_in_page(api_server, browser)
+    page.goto(api_server.base_url + "/movierec/ui")  # the page the UI embeds, with the same session cookie
+    page.locator("#user-id").fill(str(USER))
+    page.locator("#lookup-button").click()
+    expect(page.locator("#recs tbody tr")).to_have_count(TOP_N)
+    expect(page.locator("#result-user")).to_have_text(str(USER))
+    page.locator("#user-id").fill("987654")
+    page.locator("#lookup-button").click()
+    expect(page.locator("#lookup-error")).to_contain_text("HTTP 404: user 987654 has no recommendations")
+    # Under the error, nothing of user 1 is left: no rows, no user or date, the lists hidden.
+    expect(page.locator("#recs tbody tr")).to_have_count(0)
+    expect(page.locator("#rated tbody tr")).to_have_count(0)
+    expect(page.locator("#result-user")).to_have_text("")
+    expect(page.locator("#result-ds")).to_have_text("")
+    expect(page.locator("#lookup-result")).to_be_hidden()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "plugin-lookup-error.png"), full_page=False)
+    # The next lookup that succeeds shows that user's lists again.
+    page.locator("#user-id").fill(str(USER))
+    page.locator("#lookup-button").click()
+    expect(page.locator("#recs tbody tr")).to_have_count(TOP_N)
+    expect(page.locator("#lookup-result")).to_be_visible()
+    expect(page.locator("#lookup-error")).to_have_text("")
     page.close()

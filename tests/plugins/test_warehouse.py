@@ -123,6 +123,31 @@ def test_unknown_user_and_date_are_not_found_with_a_message(reader):
         queries.user_recommendations(reader, 1, "2026-01-03")
 
 
+@pytest.mark.parametrize("user_id", [2**63, -(2**63) - 1, 2**31, 0, -1])
+def test_a_user_id_out_of_range_is_refused_naming_it_and_the_range(reader, user_id):
+    with pytest.raises(WarehouseError) as refused:  # 2**63 was pyarrow's OverflowError (HTTP 500)
+        queries.user_recommendations(reader, user_id)
+    assert str(refused.value) == (
+        f"user_id={user_id} is out of range: user ids are integers from 1 to 2147483647 "
+        "(the ids preprocess keeps); check the id"
+    )
+
+
+def test_the_largest_user_id_is_looked_up(reader):
+    with pytest.raises(NotFoundError, match="^user 2147483647 has no recommendations for ds=2026-01-02"):
+        queries.user_recommendations(reader, 2**31 - 1)
+
+
+@pytest.mark.parametrize("ds", ["2026-13-45", "2026-02-30", "2026-00-10", "March", "2026-3-1", "2026-01-02\n"])
+def test_a_date_that_does_not_exist_is_refused_naming_it_and_the_format(reader, ds):
+    with pytest.raises(WarehouseError) as refused:  # 2026-13-45 was "not published" (HTTP 404)
+        queries.user_recommendations(reader, 1, ds)
+    assert not isinstance(refused.value, NotFoundError)
+    assert str(refused.value) == (
+        f"ds={ds!r} is not a date: expected YYYY-MM-DD with a real month and day, e.g. 2026-03-01"
+    )
+
+
 def test_nothing_published_yet(tmp_path):
     with pytest.raises(NotFoundError, match="no recommendations published yet"):
         queries.user_recommendations(WarehouseReader(tmp_path.as_uri()), 1)
