@@ -67,9 +67,10 @@ def read_ratings(spark, path: Path):
     """Parse a ratings file with the pipeline's own parser; refuse files with rejected lines."""
     from movierec.core.columns import MOVIE_ID, RATING, USER_ID
     from movierec.data.ratings import parse_ratings, read_lines
+    from movierec.io.sources import hadoop_uri
 
     spec = spec_for(path)
-    lines, _ = read_lines(spark, path.resolve().as_uri())
+    lines, _ = read_lines(spark, hadoop_uri(path))
     ratings, rejected = parse_ratings(lines, spec, path.name, path.name)
     bad = rejected.count()
     if bad:

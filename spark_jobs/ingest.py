@@ -25,7 +25,7 @@ from movierec.core.errors import PipelineError
 from movierec.core.paths import MANIFEST, RAW, partition
 from movierec.data.layouts import detect_layout, layout_files
 from movierec.io.hadoop import get_hadoop
-from movierec.io.sources import is_local_or_http, list_files, materialize
+from movierec.io.sources import hadoop_uri, is_local_or_http, list_files, materialize
 from movierec.io.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
@@ -77,7 +77,7 @@ def ingest(config: IngestConfig) -> None:
     with tempfile.TemporaryDirectory(prefix="movierec-ingest-") as tmp:
         if is_local_or_http(source):
             folder = materialize(source, Path(tmp), sha256=config.sha256, max_bytes=config.max_bytes)
-            base, names = folder.resolve().as_uri(), list_files(folder)
+            base, names = hadoop_uri(folder), list_files(folder)
         else:
             base, names = source.rstrip("/"), wh.list_files(source)
         layout, prefix = detect_layout(names)

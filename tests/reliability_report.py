@@ -225,6 +225,14 @@ ROWS = [
         "tests/integration/test_backfill.py::test_latest_points_at_the_last_date",
         "each date's partitions from its own drop; _LATEST at the last date",
     ),
+    (
+        "hardening",
+        "#18.7 a source (folder, zip, file:// URI) and a warehouse whose paths hold a space and `%41`/`%20`",
+        "tests/jobs/test_ingest_preprocess.py::test_source_and_warehouse_paths_with_a_space_and_a_percent_sign "
+        "tests/movierec/io/test_sources.py::test_paths_with_a_space_and_percent_escapes_are_decoded_once",
+        "ingest and preprocess read and write the files at those paths, escaped neither twice nor decoded twice; "
+        "every line kept or rejected; lost 0",
+    ),
 ]
 
 

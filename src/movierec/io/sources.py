@@ -78,7 +78,8 @@ def _file_uri_path(source: str) -> Path:
             f"source {source!r} names host {parsed.netloc!r}; file:// URIs must be local "
             "(file:///path). Copy the data locally or serve it over https."
         )
-    return Path(url2pathname(unquote(parsed.path)))
+    # url2pathname decodes the %-escapes itself: unquoting first as well turned %2541 into "A".
+    return Path(url2pathname(parsed.path))
 
 
 def sha256_of(path: Path) -> str:
@@ -393,6 +394,23 @@ def materialize(
         return _materialize_http(source, workdir, sha256=sha256, max_bytes=max_bytes, max_entries=max_entries)
     path = _file_uri_path(source) if scheme == "file" else Path(source)
     return _materialize_path(path, source, workdir, sha256=sha256, max_bytes=max_bytes, max_entries=max_entries)
+
+
+def hadoop_uri(path: Path) -> str:
+    """The ``file://`` URI of a local path, as Hadoop's ``Path(String)`` (and Spark's readers) expect it.
+
+    Hadoop takes the string unescaped and escapes it itself, so an already
+    escaped URI is escaped twice: ``Path.as_uri()`` turns ``with space`` into
+    ``with%20space``, which Hadoop then reads as a folder literally named
+    ``with%20space`` ("File file:/.../with%20space/u.data does not exist").
+
+    Args:
+        path: a local file or folder.
+
+    Returns:
+        ``file://`` followed by the absolute posix path, unescaped.
+    """
+    return "file://" + path.resolve().as_posix()
 
 
 def list_files(folder: Path) -> list[str]:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from movierec.core.errors import PipelineError
-from movierec.io.sources import is_local_or_http, list_files, materialize, safe_extract
+from movierec.io.sources import hadoop_uri, is_local_or_http, list_files, materialize, safe_extract
 
 MB = 1024 * 1024
 SMALL_DROP = {"ml-100k/u.data": b"1\t1\t5\t881250949\n", "ml-100k/u.item": b"1|Toy Story (1995)|\n"}
@@ -50,6 +50,14 @@ def test_folder_is_returned_resolved(tmp_path: Path) -> None:
     (drop / "u.data").write_bytes(b"")
     assert materialize(str(drop), tmp_path / "work") == drop.resolve()
     assert materialize(drop.as_uri(), tmp_path / "work") == drop.resolve()
+
+
+def test_paths_with_a_space_and_percent_escapes_are_decoded_once(tmp_path: Path) -> None:
+    drop = tmp_path / "with space %41 %20"
+    drop.mkdir()
+    assert materialize(str(drop), tmp_path / "work") == drop.resolve()  # a path is taken literally
+    assert materialize(drop.as_uri(), tmp_path / "work") == drop.resolve()  # a file:// URI is decoded once
+    assert hadoop_uri(drop) == f"file://{drop.resolve().as_posix()}"  # Hadoop escapes it itself
 
 
 def test_zip_with_top_folder_is_extracted(tmp_path: Path) -> None:

@@ -1,0 +1,59 @@
+"""Ingest then preprocess, in this process on the test session: source paths and drops the jobs must cope with.
+
+Faster than ``spark-submit`` (tests/jobs/test_jobs_submit.py) and enough here: what is tested is how the
+jobs name and read files, not how they are submitted.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from movierec.data.layouts import Layout
+from movierec_dev.generate import generate_drop
+
+DS = "2026-03-01"
+# A space, a literal %-escape and an escaped-looking name: each once broke the Hadoop paths (double escaping).
+AWKWARD = "with space %41 %20"
+
+
+@pytest.fixture
+def jobs(spark):
+    """The ingest and preprocess modules; the SQL settings preprocess sizes to its data are put back after."""
+    import ingest
+    import preprocess
+
+    keys = ("spark.sql.shuffle.partitions", "spark.sql.adaptive.enabled")
+    saved = {key: spark.conf.get(key) for key in keys}
+    yield ingest, preprocess
+    for key, value in saved.items():
+        spark.conf.set(key, value)
+
+
+def run_both(jobs, source: str, warehouse: Path) -> dict:
+    """Ingest ``source`` and preprocess it; return the curated manifest."""
+    ingest, preprocess = jobs
+    root = "file://" + warehouse.as_posix()  # a warehouse URI as Hadoop reads it: unescaped
+    ingest.ingest(ingest.IngestConfig(DS, root, source))
+    preprocess.preprocess(preprocess.PreprocessConfig(DS, root))
+    return json.loads((warehouse / "curated" / f"ds={DS}" / "_manifest.json").read_text())
+
+
+@pytest.mark.parametrize("form", ["folder", "zip", "file URI"])
+def test_source_and_warehouse_paths_with_a_space_and_a_percent_sign(jobs, tmp_path, form, records):
+    base = tmp_path / AWKWARD
+    drop = generate_drop(base / "ml-100k", Layout.ML_100K, n_ratings=300, seed=5, zip_output=form == "zip")
+    source = drop.as_uri() if form == "file URI" else str(drop)  # a file:// URI is escaped, a path is not
+
+    manifest = run_both(jobs, source, base / "warehouse")
+
+    raw = base / "warehouse" / "raw" / "movielens" / f"ds={DS}"
+    copied = sorted(p.name for p in raw.iterdir() if not p.name.endswith(".crc"))
+    assert copied == ["_manifest.json", "u.data", "u.item"]
+    lines = (raw / "u.data").read_text().count("\n")
+    counts = manifest["counts"]
+    rejected = sum(counts["rejected"].values())
+    records(kept=counts["ratings_kept"], rejected=rejected, lost=lines - counts["ratings_kept"] - rejected)
+    assert counts["rating_lines"] == lines == 300 and counts["ratings_kept"] + rejected == lines
