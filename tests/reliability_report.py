@@ -233,6 +233,14 @@ ROWS = [
         "ingest and preprocess read and write the files at those paths, escaped neither twice nor decoded twice; "
         "every line kept or rejected; lost 0",
     ),
+    (
+        "hardening",
+        "#18.9 a drop whose files are symlinks to another folder (not followed)",
+        "tests/jobs/test_ingest_preprocess.py::test_ingest_names_the_symlinks_it_did_not_follow "
+        "tests/movierec/io/test_sources.py::test_scan_folder_names_each_link_it_skips_and_why "
+        "tests/movierec/data/test_layouts.py::test_missing_files_name_the_skipped_symlinks",
+        "ingest refused, naming each skipped link, its target, why, and to copy the files in; nothing written",
+    ),
 ]
 
 

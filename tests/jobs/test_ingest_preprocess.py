@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from movierec.core.errors import PipelineError
 from movierec.data.layouts import Layout
 from movierec_dev.generate import generate_drop
 
@@ -57,3 +58,22 @@ def test_source_and_warehouse_paths_with_a_space_and_a_percent_sign(jobs, tmp_pa
     rejected = sum(counts["rejected"].values())
     records(kept=counts["ratings_kept"], rejected=rejected, lost=lines - counts["ratings_kept"] - rejected)
     assert counts["rating_lines"] == lines == 300 and counts["ratings_kept"] + rejected == lines
+
+
+def test_ingest_names_the_symlinks_it_did_not_follow(jobs, tmp_path):
+    ingest, _ = jobs
+    elsewhere = generate_drop(tmp_path / "elsewhere", Layout.ML_100K, n_ratings=50, seed=5)
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    for name in ("u.data", "u.item"):
+        (drop / name).symlink_to(elsewhere / name)
+    warehouse = "file://" + (tmp_path / "warehouse").as_posix()
+
+    with pytest.raises(PipelineError) as err:
+        ingest.ingest(ingest.IngestConfig(DS, warehouse, str(drop)))
+
+    message = str(err.value)
+    assert f"skipped: u.data -> {elsewhere / 'u.data'} (points outside the drop)" in message
+    assert f"u.item -> {elsewhere / 'u.item'} (points outside the drop)" in message
+    assert "copy the files into the drop" in message
+    assert not (tmp_path / "warehouse" / "raw").exists()

@@ -24,7 +24,7 @@ from __future__ import annotations
 import enum
 import logging
 import posixpath
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from movierec.core.errors import PipelineError
@@ -144,7 +144,17 @@ def _group_by_folder(paths: Iterable[str]) -> dict[str, set[str]]:
     return folders
 
 
-def _no_ratings_error(paths: list[str], where: str) -> PipelineError:
+def _skipped_hint(skipped: Sequence[str]) -> str:
+    """Name what the listing left out (symlinks), for a message about missing files."""
+    if not skipped:
+        return ""
+    return (
+        f"; skipped: {_listing(skipped)} (symlinks are followed only to files inside the drop: "
+        "copy the files into the drop)"
+    )
+
+
+def _no_ratings_error(paths: list[str], where: str, skipped: Sequence[str]) -> PipelineError:
     """Build the error for a drop with no ratings file where one is searched."""
     deep = [p for p in paths if posixpath.basename(p) in _RATINGS_MARKERS]
     hint = (
@@ -154,16 +164,16 @@ def _no_ratings_error(paths: list[str], where: str) -> PipelineError:
     )
     return PipelineError(
         f"no ratings file (u.data, ratings.dat or ratings.csv) in {where}; "
-        f"found: {_listing(paths)}{hint}. Point the source at an unpacked MovieLens "
-        "dataset (files at the top level or inside one folder)."
+        f"found: {_listing(paths)}{hint}{_skipped_hint(skipped)}. Point the source at an unpacked "
+        "MovieLens dataset (files at the top level or inside one folder)."
     )
 
 
-def _pick_folder(folders: dict[str, set[str]], paths: list[str], where: str) -> str:
+def _pick_folder(folders: dict[str, set[str]], paths: list[str], where: str, skipped: Sequence[str]) -> str:
     """Return the one folder holding a ratings file, or raise."""
     candidates = sorted(p for p, bases in folders.items() if bases & _RATINGS_MARKERS.keys())
     if not candidates:
-        raise _no_ratings_error(paths, where)
+        raise _no_ratings_error(paths, where, skipped)
     if len(candidates) > 1:
         shown = ", ".join(f"'{c}'" if c else "'' (top level)" for c in candidates)
         raise PipelineError(
@@ -199,13 +209,18 @@ def _check_single_marker(bases: set[str], prefix: str, where: str) -> str:
     return markers[0]
 
 
-def detect_layout(names: Iterable[str], *, where: str = "the drop") -> tuple[Layout, str]:
+def detect_layout(
+    names: Iterable[str], *, where: str = "the drop", skipped: Sequence[str] = ()
+) -> tuple[Layout, str]:
     """Recognise the MovieLens layout of a drop from its relative file paths.
 
     Args:
         names: relative posix paths of the drop's files, e.g.
             ``["ml-100k/u.data", "ml-100k/u.item", "ml-100k/README"]``.
         where: how to name the drop in error messages (e.g. its source URI).
+        skipped: entries the listing left out, e.g. ``"u.data -> /elsewhere/u.data
+            (points outside the drop)"`` (:func:`movierec.io.sources.scan_folder`);
+            named when a file is missing, and logged otherwise.
 
     Returns:
         The layout and the folder prefix holding its files: ``""`` for files
@@ -218,7 +233,7 @@ def detect_layout(names: Iterable[str], *, where: str = "the drop") -> tuple[Lay
     """
     paths = sorted({p for p in (_normalise(n) for n in names) if p is not None})
     folders = _group_by_folder(paths)
-    prefix = _pick_folder(folders, paths, where)
+    prefix = _pick_folder(folders, paths, where, skipped)
     bases = folders[prefix]
     marker = _check_single_marker(bases, prefix, where)
     layouts = _RATINGS_MARKERS[marker]
@@ -227,9 +242,11 @@ def detect_layout(names: Iterable[str], *, where: str = "the drop") -> tuple[Lay
     if movies_file not in bases:
         raise PipelineError(
             f"{marker} found in {_describe(prefix, where)} but no {movies_file}; the "
-            f"{layout.value} layout needs both. Found: {_listing(bases)}. "
+            f"{layout.value} layout needs both. Found: {_listing(bases)}{_skipped_hint(skipped)}. "
             "Add the movie catalogue from the same MovieLens release."
         )
+    if skipped:
+        logger.warning("skipped in %s: %s", where, _listing(skipped))
     logger.info("detected layout %s in %s", layout.value, _describe(prefix, where))
     return layout, prefix
 

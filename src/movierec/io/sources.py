@@ -28,6 +28,7 @@ import re
 import shutil
 import stat
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlparse
 from urllib.request import url2pathname
@@ -413,12 +414,53 @@ def hadoop_uri(path: Path) -> str:
     return "file://" + path.resolve().as_posix()
 
 
-def list_files(folder: Path) -> list[str]:
-    """List a folder's regular files as sorted relative posix paths.
+@dataclass(frozen=True)
+class Listing:
+    """What a drop folder holds: the files the pipeline reads and the links it would not follow.
+
+    Attributes:
+        files: relative posix paths of the regular files, sorted.
+        skipped: the entries left out, each as ``"<path> -> <link target> (<why>)"``, sorted.
+    """
+
+    files: list[str]
+    skipped: list[str]
+
+
+def scan_folder(folder: Path) -> Listing:
+    """List a folder's regular files, and name the symlinks that were left out.
 
     Symlinked folders are not descended into, and a symlinked file is listed
     only if it resolves to a regular file inside ``folder``, so a drop cannot
-    make the pipeline read ``/etc/passwd``.
+    make the pipeline read ``/etc/passwd``. What was left out is named, so an
+    error about missing files can say why they are missing.
+
+    Args:
+        folder: the drop folder.
+
+    Returns:
+        The files, e.g. ``["ml-100k/u.data", "ml-100k/u.item"]``, and the skipped links.
+    """
+    root = folder.resolve()
+    found: list[str] = []
+    skipped: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        for name in dirnames:
+            path = Path(dirpath, name)
+            if path.is_symlink():
+                skipped.append(_skipped(path, root, "a linked folder"))
+        for name in filenames:
+            path = Path(dirpath, name)
+            why = _why_skipped(path, root)
+            if why is None:
+                found.append(path.relative_to(root).as_posix())
+            else:
+                skipped.append(_skipped(path, root, why))
+    return Listing(sorted(found), sorted(skipped))
+
+
+def list_files(folder: Path) -> list[str]:
+    """List a folder's regular files as sorted relative posix paths (see :func:`scan_folder`).
 
     Args:
         folder: the drop folder.
@@ -426,19 +468,22 @@ def list_files(folder: Path) -> list[str]:
     Returns:
         Relative posix paths, e.g. ``["ml-100k/u.data", "ml-100k/u.item"]``.
     """
-    root = folder.resolve()
-    found: list[str] = []
-    for dirpath, _dirnames, filenames in os.walk(root, followlinks=False):
-        for name in filenames:
-            path = Path(dirpath, name)
-            if _is_regular_inside(path, root):
-                found.append(path.relative_to(root).as_posix())
-    return sorted(found)
+    return scan_folder(folder).files
 
 
-def _is_regular_inside(path: Path, root: Path) -> bool:
-    """Whether ``path`` is a regular file, or a symlink to one inside ``root``."""
+def _skipped(path: Path, root: Path, why: str) -> str:
+    """Describe a skipped entry (a link with its target) for an error message."""
+    name = path.relative_to(root).as_posix()
+    return f"{name} -> {os.readlink(path)} ({why})" if path.is_symlink() else f"{name} ({why})"
+
+
+def _why_skipped(path: Path, root: Path) -> str | None:
+    """Why a file entry is not read: None for a regular file, or a symlink to one inside ``root``."""
     if not path.is_symlink():
-        return stat.S_ISREG(path.lstat().st_mode)
+        return None if stat.S_ISREG(path.lstat().st_mode) else "not a regular file"
     target = path.resolve()
-    return target.is_relative_to(root) and target.is_file()
+    if not target.exists():
+        return "a broken link"
+    if not target.is_relative_to(root):
+        return "points outside the drop"
+    return None if target.is_file() else "not a regular file"

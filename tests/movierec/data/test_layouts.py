@@ -87,6 +87,17 @@ def test_no_ratings_file_in_empty_drop() -> None:
         detect_layout([])
 
 
+def test_missing_files_name_the_skipped_symlinks() -> None:
+    skipped = ["u.data -> /elsewhere/u.data (points outside the drop)"]
+    with pytest.raises(PipelineError) as err:
+        detect_layout([], skipped=skipped)
+    message = str(err.value)
+    assert "found: (no files); skipped: u.data -> /elsewhere/u.data (points outside the drop)" in message
+    assert "copy the files into the drop" in message
+    with pytest.raises(PipelineError, match=r"no u\.item.*skipped: u\.item -> /elsewhere/u\.item"):
+        detect_layout(["u.data"], skipped=["u.item -> /elsewhere/u.item (points outside the drop)"])
+
+
 def test_ratings_file_two_folders_deep_is_not_searched_and_is_named() -> None:
     names = ["data/ml-100k/u.data", "data/ml-100k/u.item"]
     with pytest.raises(PipelineError) as err:
