@@ -34,8 +34,9 @@ from movierec.core.schemas import MOVIES_SCHEMA, REJECTED_SCHEMA, REJECTION_KIND
 from movierec.data.curate import SplitSpec, curate
 from movierec.data.layouts import LAYOUTS, Layout
 from movierec.data.movies import parse_movies
-from movierec.data.ratings import read_lines
+from movierec.data.ratings import first_line, read_lines
 from movierec.data.split import SPLIT_METHODS
+from movierec.io.hadoop import Hadoop, read_head
 from movierec.io.spark import get_session, run_side_by_side, size_to_data
 from movierec.io.warehouse import Warehouse
 
@@ -96,9 +97,12 @@ def preprocess(config: PreprocessConfig) -> None:
     movie_rows, movie_rejects = parse_movies(wh.read_bytes(f"{raw}/{spec.movies_file}"), layout, spec.movies_file)
     movies = spark.createDataFrame([(m.movie_id, m.title, m.year, list(m.genres)) for m in movie_rows], MOVIES_SCHEMA)
     movie_rejected = spark.createDataFrame([tuple(r) for r in movie_rejects], REJECTED_SCHEMA)
-    lines, n_lines = read_lines(spark, f"{raw}/{spec.ratings_file}")
+    ratings_uri = f"{raw}/{spec.ratings_file}"
+    # The header (its column order) from the file's first bytes, on the driver: no Spark job.
+    header = first_line(read_head(Hadoop.of(spark), ratings_uri))
+    lines, n_lines = read_lines(spark, ratings_uri)
     size_to_data(spark, n_lines)
-    curated = curate(lines.cache(), movies, movie_rejected, layout, config.split)
+    curated = curate(lines.cache(), movies, movie_rejected, layout, config.split, header=header)
 
     rejected_final, final = partition(wh.root, REJECTED, config.ds), partition(wh.root, CURATED, config.ds)
     rejected_staged, staged = wh.staging_dir(rejected_final), wh.staging_dir(final, create=True)

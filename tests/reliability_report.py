@@ -227,6 +227,17 @@ ROWS = [
     ),
     (
         "hardening",
+        "#18.3 ratings.csv and movies.csv with their columns in another order; a header naming unknown columns",
+        "tests/jobs/test_ingest_preprocess.py::test_csv_files_with_columns_in_another_order_are_read_by_name "
+        "tests/jobs/test_ingest_preprocess.py::test_a_csv_header_naming_unknown_columns_stops_preprocess "
+        "tests/movierec/data/test_ratings.py::test_csv_columns_are_read_by_header_name_in_any_order "
+        "tests/movierec/data/test_movies.py::test_csv_columns_are_read_by_header_name_in_any_order "
+        "tests/movierec/data/test_layouts.py::test_csv_header_with_unknown_or_missing_columns_is_refused",
+        "every rating and title read into its own column (ids not swapped); a bad header stops preprocess "
+        "naming the file, the header and the columns expected, nothing curated; lost 0",
+    ),
+    (
+        "hardening",
         "#18.7 a source (folder, zip, file:// URI) and a warehouse whose paths hold a space and `%41`/`%20`",
         "tests/jobs/test_ingest_preprocess.py::test_source_and_warehouse_paths_with_a_space_and_a_percent_sign "
         "tests/movierec/io/test_sources.py::test_paths_with_a_space_and_percent_escapes_are_decoded_once",

@@ -6,9 +6,11 @@ jobs name and read files, not how they are submitted.
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from movierec.core.errors import PipelineError
@@ -77,3 +79,48 @@ def test_ingest_names_the_symlinks_it_did_not_follow(jobs, tmp_path):
     assert f"u.item -> {elsewhere / 'u.item'} (points outside the drop)" in message
     assert "copy the files into the drop" in message
     assert not (tmp_path / "warehouse" / "raw").exists()
+
+
+def reorder_columns(path: Path, order: list[str]) -> None:
+    """Rewrite a csv file with its columns in ``order`` (header included)."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, order, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def test_csv_files_with_columns_in_another_order_are_read_by_name(jobs, tmp_path, records):
+    drop = generate_drop(tmp_path / "ml-latest-small", Layout.CSV, n_ratings=300, seed=5)
+    expected = pd.read_csv(drop / "ratings.csv")
+    movies = pd.read_csv(drop / "movies.csv")
+    reorder_columns(drop / "ratings.csv", ["movieId", "userId", "timestamp", "rating"])
+    reorder_columns(drop / "movies.csv", ["title", "genres", "movieId"])
+
+    manifest = run_both(jobs, str(drop), tmp_path / "warehouse")
+
+    curated = tmp_path / "warehouse" / "curated" / f"ds={DS}"
+    kept = pd.concat([pd.read_parquet(curated / "train"), pd.read_parquet(curated / "test")])
+    rejected = sum(manifest["counts"]["rejected"].values())
+    records(kept=len(kept), rejected=rejected, lost=len(expected) - len(kept) - rejected)
+    assert rejected == 0
+    as_read = sorted(zip(kept.user_id, kept.movie_id, kept.rating, strict=True))
+    assert as_read == sorted(zip(expected.userId, expected.movieId, expected.rating, strict=True))
+    titles = pd.read_parquet(curated / "movies").set_index("movie_id").title
+    assert titles.to_dict() == dict(zip(movies.movieId, movies.title, strict=True))
+
+
+def test_a_csv_header_naming_unknown_columns_stops_preprocess(jobs, tmp_path):
+    drop = generate_drop(tmp_path / "ml-latest-small", Layout.CSV, n_ratings=100, seed=5)
+    ratings = drop / "ratings.csv"
+    ratings.write_text(ratings.read_text().replace("userId,movieId,", "user,movieId,", 1))
+
+    with pytest.raises(PipelineError) as err:
+        run_both(jobs, str(drop), tmp_path / "warehouse")
+
+    assert str(err.value).startswith(
+        "ratings.csv: header 'user,movieId,rating,timestamp' does not name the expected columns "
+        "(unknown: user; missing: userId); expected userId,movieId,rating,timestamp (in any order)."
+    )
+    assert not (tmp_path / "warehouse" / "curated" / f"ds={DS}").exists()

@@ -16,6 +16,9 @@ Recognition rules:
   file) → :attr:`Layout.ML_10M`. If both are present ``users.dat`` wins and a
   warning is logged.
 
+The csv layout's files start with a header line, read by name (any column
+order) by :func:`header_order`.
+
 The functions here are pure: they look at names only and do no I/O.
 """
 
@@ -24,6 +27,7 @@ from __future__ import annotations
 import enum
 import logging
 import posixpath
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -72,6 +76,11 @@ LAYOUTS: dict[Layout, LayoutSpec] = {
     Layout.ML_10M: LayoutSpec("ratings.dat", "movies.dat", "::", "utf-8", 0.5, 5.0, 0.5, False),
     Layout.CSV: LayoutSpec("ratings.csv", "movies.csv", ",", "utf-8", 0.5, 5.0, 0.5, True),
 }
+
+# The columns of the csv layout's files, as its header line names them. The header is read by name,
+# in any order (see header_order); "movie_id" and "MOVIEID" name movieId too.
+RATINGS_CSV_COLUMNS = ("userId", "movieId", "rating", "timestamp")
+MOVIES_CSV_COLUMNS = ("movieId", "title", "genres")
 
 # The 19 genre flags of ml-100k's u.item, in file order (also listed in u.genre).
 GENRES_100K = (
@@ -249,6 +258,57 @@ def detect_layout(
         logger.warning("skipped in %s: %s", where, _listing(skipped))
     logger.info("detected layout %s in %s", layout.value, _describe(prefix, where))
     return layout, prefix
+
+
+_NUMBER_RE = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+
+
+def _column_key(name: str) -> str:
+    """Compare column names loosely: ``movieId``, ``movie_id`` and ``MOVIEID`` are one column."""
+    return name.strip().lower().replace("_", "")
+
+
+def header_order(fields: Sequence[str], expected: Sequence[str], file_name: str) -> tuple[int, ...] | None:
+    """Where each expected column is, from the fields of a csv file's first line.
+
+    A first line none of whose fields is a number is the header; one with a
+    number is data (a file without a header is read in the expected order).
+    Trailing empty fields are ignored, as in data lines.
+
+    Args:
+        fields: the first line, split into fields (BOM and line ending removed).
+        expected: the columns the file must have, e.g. :data:`RATINGS_CSV_COLUMNS`.
+        file_name: named in the error.
+
+    Returns:
+        For each expected column, its 0-based position in the file; None when
+        the first line is data, not a header.
+
+    Raises:
+        PipelineError: the header names a column not expected, lacks one, or
+            repeats one; the message names the file, the header and the columns expected.
+    """
+    names = [f.strip() for f in fields]
+    while names and not names[-1]:
+        names.pop()
+    if not names or any(_NUMBER_RE.match(n) for n in names):
+        return None
+    keys = [_column_key(n) for n in names]
+    wanted = {_column_key(c) for c in expected}
+    named = list(zip(names, keys, strict=True))
+    found = {
+        "unknown": [n for n, k in named if k not in wanted],
+        "missing": [c for c in expected if _column_key(c) not in keys],
+        "repeated": sorted({n for n, k in named if keys.count(k) > 1}),
+    }
+    problems = [f"{what}: {', '.join(columns)}" for what, columns in found.items() if columns]
+    if problems:
+        raise PipelineError(
+            f"{file_name}: header {','.join(fields)!r} does not name the expected columns "
+            f"({'; '.join(problems)}); expected {','.join(expected)} (in any order). "
+            "Fix the header line, or re-export the file from the MovieLens release."
+        )
+    return tuple(keys.index(_column_key(c)) for c in expected)
 
 
 def layout_files(layout: Layout, prefix: str) -> dict[str, str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from movierec.core.errors import PipelineError
-from movierec.data.layouts import detect_layout, layout_files
+from movierec.data.layouts import RATINGS_CSV_COLUMNS, detect_layout, header_order, layout_files
 from movierec.data.layouts import Layout
 
 # The files of each official layout, as GroupLens ships them (names only).
@@ -192,3 +192,36 @@ def test_detect_then_layout_files_round_trip() -> None:
         "ratings": "ml-100k/u.data",
         "movies": "ml-100k/u.item",
     }
+
+
+@pytest.mark.parametrize(
+    ("line", "order"),
+    [
+        ("userId,movieId,rating,timestamp", (0, 1, 2, 3)),
+        ("movieId,userId,rating,timestamp", (1, 0, 2, 3)),
+        ("timestamp,rating,user_id,MOVIEID,,", (2, 3, 1, 0)),
+        ("1,31,2.5,1260759144", None),  # a data line: no header, read in file order
+        ("", None),
+    ],
+)
+def test_csv_header_columns_are_found_by_name(line: str, order: tuple[int, ...] | None) -> None:
+    assert header_order(line.split(","), RATINGS_CSV_COLUMNS, "ratings.csv") == order
+
+
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [
+        ("user,movieId,rating,timestamp", "unknown: user; missing: userId"),
+        ("userId,movieId,rating", "missing: timestamp"),
+        ("userId,movieId,rating,timestamp,tag", "unknown: tag"),
+        ("userId,movieId,rating,rating,timestamp", "repeated: rating"),
+    ],
+)
+def test_csv_header_with_unknown_or_missing_columns_is_refused(line: str, problem: str) -> None:
+    with pytest.raises(PipelineError) as err:
+        header_order(line.split(","), RATINGS_CSV_COLUMNS, "ml-32m/ratings.csv")
+    assert str(err.value) == (
+        f"ml-32m/ratings.csv: header {line!r} does not name the expected columns ({problem}); expected "
+        "userId,movieId,rating,timestamp (in any order). Fix the header line, or re-export the file from "
+        "the MovieLens release."
+    )

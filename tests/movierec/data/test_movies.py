@@ -216,6 +216,22 @@ def test_csv_without_header_parses_line_1() -> None:
     assert [r.movie_id for r in rows] == [1]
 
 
+def test_csv_columns_are_read_by_header_name_in_any_order() -> None:
+    data = b'genres,title,movieId\nComedy,"American President, The (1995)",11\n'
+    rows, rejected = parse_movies(data, Layout.CSV, "movies.csv")
+    assert rows == [MovieRow(11, "American President, The (1995)", 1995, ["Comedy"])]
+    assert rejected == []
+
+
+def test_csv_header_naming_other_columns_is_refused() -> None:
+    with pytest.raises(PipelineError) as err:
+        parse_movies(b"id,title,genres\n1,Toy Story (1995),Comedy\n", Layout.CSV, "ml-32m/movies.csv")
+    assert str(err.value).startswith(
+        "ml-32m/movies.csv: header 'id,title,genres' does not name the expected columns (unknown: id; "
+        "missing: movieId); expected movieId,title,genres (in any order)."
+    )
+
+
 def test_csv_header_only_skipped_on_line_1() -> None:
     data = f"{CSV_HEADER}\n1,Toy Story (1995),Comedy\n{CSV_HEADER}\n".encode()
     _, rejected = parse_movies(data, Layout.CSV, "movies.csv")
