@@ -73,7 +73,7 @@ def read_ratings(spark, path: Path):
     spec = spec_for(path)
     lines, _ = read_lines(spark, hadoop_uri(path))
     with path.open("rb") as handle:
-        header = first_line(handle.read(HEAD_BYTES))
+        header = first_line(handle.read(HEAD_BYTES), path.name)
     ratings, rejected = parse_ratings(lines, spec, path.name, path.name, header=header)
     bad = rejected.count()
     if bad:

@@ -246,6 +246,16 @@ ROWS = [
     ),
     (
         "hardening",
+        "#18.8 a UTF-16 ratings or movies file; a rejected line holding invalid UTF-8 bytes",
+        "tests/jobs/test_ingest_preprocess.py::test_a_utf_16_ratings_file_stops_preprocess_saying_to_convert_it "
+        "tests/jobs/test_ingest_preprocess.py::test_invalid_utf_8_in_a_rejected_line_reads_back_with_its_bytes "
+        "tests/movierec/data/test_encoding.py::test_wide_encodings_are_named "
+        "tests/movierec/data/test_movies.py::test_a_utf_16_catalogue_is_refused_with_what_to_convert_it_to",
+        "UTF-16/32 refused whole, naming the encoding found and to convert it, nothing curated; the rejected "
+        "rows read back with pandas, the line's exact bytes kept beside its text; lost 0",
+    ),
+    (
+        "hardening",
         "#18.9 a drop whose files are symlinks to another folder (not followed)",
         "tests/jobs/test_ingest_preprocess.py::test_ingest_names_the_symlinks_it_did_not_follow "
         "tests/movierec/io/test_sources.py::test_scan_folder_names_each_link_it_skips_and_why "

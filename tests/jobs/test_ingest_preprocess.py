@@ -124,3 +124,35 @@ def test_a_csv_header_naming_unknown_columns_stops_preprocess(jobs, tmp_path):
         "(unknown: user; missing: userId); expected userId,movieId,rating,timestamp (in any order)."
     )
     assert not (tmp_path / "warehouse" / "curated" / f"ds={DS}").exists()
+
+
+def test_a_utf_16_ratings_file_stops_preprocess_saying_to_convert_it(jobs, tmp_path):
+    drop = generate_drop(tmp_path / "ml-100k", Layout.ML_100K, n_ratings=100, seed=5)
+    ratings = drop / "u.data"
+    ratings.write_bytes(ratings.read_text().encode("utf-16"))  # what a Windows editor's "Unicode" saves
+
+    with pytest.raises(PipelineError) as err:
+        run_both(jobs, str(drop), tmp_path / "warehouse")
+
+    assert str(err.value).startswith(
+        "u.data is UTF-16 (little-endian, with a byte-order mark), not UTF-8 text as MovieLens ships it"
+    )
+    assert "Convert it to UTF-8" in str(err.value)
+    assert not (tmp_path / "warehouse" / "curated" / f"ds={DS}").exists()
+
+
+def test_invalid_utf_8_in_a_rejected_line_reads_back_with_its_bytes(jobs, tmp_path, records):
+    drop = generate_drop(tmp_path / "ml-100k", Layout.ML_100K, n_ratings=100, seed=5)
+    bad = b"1\t2\t\xff\t3"
+    with (drop / "u.data").open("ab") as handle:
+        handle.write(bad + b"\n")
+
+    manifest = run_both(jobs, str(drop), tmp_path / "warehouse")
+
+    rejected = pd.read_parquet(tmp_path / "warehouse" / "rejected" / f"ds={DS}")
+    counts = manifest["counts"]
+    records(kept=counts["ratings_kept"], rejected=len(rejected), lost=101 - counts["ratings_kept"] - len(rejected))
+    row = rejected.set_index("line_no").loc[101]
+    assert row["source_bytes"] == bad
+    assert row["source_line"] == "1\t2\t\ufffd\t3"
+    assert row["reason"] == "rating '\ufffd' is not a number"

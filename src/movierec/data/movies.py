@@ -35,11 +35,13 @@ from typing import NamedTuple
 
 from movierec.core.errors import PipelineError
 from movierec.core.schemas import DUPLICATE, MALFORMED
+from movierec.data.encoding import check_encoding
 from movierec.data.layouts import GENRES_100K, LAYOUTS, MOVIES_CSV_COLUMNS, Layout, header_order
 
 logger = logging.getLogger(__name__)
 
 _BOM = b"\xef\xbb\xbf"
+_ENCODING_NAMES = {"utf-8": "UTF-8", "latin-1": "ISO-8859-1"}  # as iconv names them, for messages
 _NO_GENRES = "(no genres listed)"
 _UNKNOWN_GENRE = "unknown"  # ml-100k's flag for "no genre"; not a genre itself.
 _MAX_INT32 = 2**31 - 1  # movie ids become Spark IntegerType columns.
@@ -78,6 +80,7 @@ class Rejected(NamedTuple):
         file_name: the file the line came from.
         line_no: 1-based physical line number in that file.
         source_line: the decoded line (without its line ending), clipped.
+        source_bytes: the line's bytes in the file (without its line ending), whole.
         reason: why it was rejected, naming the bad value.
         kind: the reason's category (``malformed`` or ``duplicate``).
     """
@@ -85,6 +88,7 @@ class Rejected(NamedTuple):
     file_name: str
     line_no: int
     source_line: str
+    source_bytes: bytes
     reason: str
     kind: str = MALFORMED
 
@@ -300,8 +304,8 @@ def parse_movies(
         malformed CSV quoting, or a movie id already seen (the first wins).
 
     Raises:
-        PipelineError: the bytes cannot be decoded in the layout's encoding
-            (the message names the file and byte offset), a CSV header does
+        PipelineError: the file is UTF-16 or UTF-32, the bytes cannot be decoded in the
+            layout's encoding (the message names the file and byte offset), a CSV header does
             not name movieId, title and genres, or no line is valid.
 
     Notes:
@@ -311,6 +315,7 @@ def parse_movies(
     """
     encoding = LAYOUTS[layout].movies_encoding
     what = f"the {layout.value} movies file"
+    check_encoding(data, file_name, _ENCODING_NAMES[encoding])
     text = _decode(data, encoding, file_name, what)
     parse_line, skip_header = _line_parser(layout, text, file_name)
     rows: list[MovieRow] = []
@@ -322,11 +327,11 @@ def parse_movies(
         try:
             row = parse_line(line)
         except _RowError as err:
-            rejected.append(Rejected(file_name, line_no, _clip(line), str(err)))
+            rejected.append(Rejected(file_name, line_no, _clip(line), line.encode(encoding), str(err)))
             continue
         if row.movie_id in first_seen:
             reason = f"duplicate movie_id {row.movie_id} (first at line {first_seen[row.movie_id]})"
-            rejected.append(Rejected(file_name, line_no, _clip(line), reason, DUPLICATE))
+            rejected.append(Rejected(file_name, line_no, _clip(line), line.encode(encoding), reason, DUPLICATE))
             continue
         first_seen[row.movie_id] = line_no
         rows.append(row)

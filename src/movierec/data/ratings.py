@@ -14,8 +14,20 @@ from pyspark.sql import Column, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from movierec.core.columns import KIND, LINE_NO, MOVIE_ID, RATED_AT, RATING, REASON, SOURCE_FILE, SOURCE_LINE, USER_ID
+from movierec.core.columns import (
+    KIND,
+    LINE_NO,
+    MOVIE_ID,
+    RATED_AT,
+    RATING,
+    REASON,
+    SOURCE_BYTES,
+    SOURCE_FILE,
+    SOURCE_LINE,
+    USER_ID,
+)
 from movierec.core.schemas import DUPLICATE, MALFORMED, UNKNOWN_MOVIE
+from movierec.data.encoding import check_encoding
 from movierec.data.layouts import MAX_TIMESTAMP, MIN_TIMESTAMP, RATINGS_CSV_COLUMNS, LayoutSpec, header_order
 
 if TYPE_CHECKING:
@@ -54,11 +66,23 @@ def read_lines(spark: SparkSession, uri: str) -> tuple[DataFrame, int]:
     return lines, total
 
 
-def first_line(head: bytes) -> str | None:
-    """The first line of a file from its first bytes (:func:`movierec.io.hadoop.read_head`), or None if empty.
+def first_line(head: bytes, file_name: str) -> str | None:
+    """The first line of a ratings file from its first bytes (:func:`movierec.io.hadoop.read_head`).
 
     A UTF-8 BOM and the line ending are removed, as :func:`parse_ratings` does for every line.
+
+    Args:
+        head: the file's first bytes.
+        file_name: named in the error.
+
+    Returns:
+        The line; None for an empty file.
+
+    Raises:
+        PipelineError: the file is UTF-16 or UTF-32 (a byte-order mark, or NUL bytes):
+            every line would be refused, so the file is, saying to convert it to UTF-8.
     """
+    check_encoding(head, file_name, "UTF-8")
     if not head:
         return None
     line = head.removeprefix(_UTF8_BOM).split(b"\n", 1)[0].removesuffix(b"\r")
@@ -71,6 +95,16 @@ def _field_order(spec: LayoutSpec, file_name: str, header: str | None) -> tuple[
         return _IN_FILE_ORDER, False
     order = header_order(header.split(spec.ratings_sep), RATINGS_CSV_COLUMNS, file_name)
     return (_IN_FILE_ORDER, False) if order is None else (order, True)
+
+
+def _source_line(value: Column) -> tuple[Column, Column]:
+    """A rejected line as text and as bytes.
+
+    Spark's text reader keeps a line's bytes as they are, valid UTF-8 or not; Parquet stores
+    them so, and pyarrow (so pandas) then refuses to read the string column. The text has
+    invalid sequences replaced by U+FFFD; the exact bytes are kept beside it.
+    """
+    return F.make_valid_utf8(value).alias(SOURCE_LINE), value.cast("binary").alias(SOURCE_BYTES)
 
 
 def _positive_int(field: Column, name: str) -> tuple[Column, Column]:
@@ -94,7 +128,8 @@ def parse_ratings(
 
     Returns:
         ``(ratings, rejected)``: ratings has user_id, movie_id, rating, rated_at,
-        line_no; rejected has source_file, line_no, source_line, reason, kind (malformed).
+        line_no; rejected has source_file, line_no, source_line (text, always valid UTF-8),
+        source_bytes (the line's exact bytes), reason, kind (malformed).
 
     Raises:
         PipelineError: the csv header names unknown columns or lacks one
@@ -148,8 +183,9 @@ def parse_ratings(
         F.col(LINE_NO),
     )
     rejected = df.where(F.col(REASON).isNotNull()).select(
-        F.lit(file_name).alias(SOURCE_FILE), F.col(LINE_NO), F.col("value").alias(SOURCE_LINE), F.col(REASON),
-        F.lit(MALFORMED).alias(KIND),
+        F.lit(file_name).alias(SOURCE_FILE), F.col(LINE_NO), *_source_line(F.col("value")),
+        # The reason quotes the line's fields: made valid UTF-8 too.
+        F.make_valid_utf8(F.col(REASON)).alias(REASON), F.lit(MALFORMED).alias(KIND),
     )
     return ratings, rejected
 
@@ -192,6 +228,6 @@ def deduplicate(ratings: DataFrame) -> tuple[DataFrame, DataFrame]:
 
 def to_rejected(rows: DataFrame, source_lines: DataFrame, file_name: str) -> DataFrame:
     """Turn parsed-but-refused ratings back into rejected rows with their source text."""
-    return rows.join(source_lines.select(LINE_NO, F.col("value").alias(SOURCE_LINE)), LINE_NO).select(
-        F.lit(file_name).alias(SOURCE_FILE), LINE_NO, SOURCE_LINE, REASON, KIND
+    return rows.join(source_lines.select(LINE_NO, *_source_line(F.col("value"))), LINE_NO).select(
+        F.lit(file_name).alias(SOURCE_FILE), LINE_NO, SOURCE_LINE, SOURCE_BYTES, REASON, KIND
     )

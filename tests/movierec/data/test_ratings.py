@@ -54,9 +54,11 @@ def test_csv_header_naming_other_columns_is_refused(spark):
 
 
 def test_first_line_of_a_files_head():
-    assert first_line(b"\xef\xbb\xbfmovieId,userId\r\n1,2\r\n") == "movieId,userId"
-    assert first_line(b"userId,movie") == "userId,movie"  # the head may end mid-line
-    assert first_line(b"") is None
+    assert first_line(b"\xef\xbb\xbfmovieId,userId\r\n1,2\r\n", "f") == "movieId,userId"
+    assert first_line(b"userId,movie", "f") == "userId,movie"  # the head may end mid-line
+    assert first_line(b"", "f") is None
+    with pytest.raises(PipelineError, match=r"^ratings\.csv is UTF-16 .*Convert it to UTF-8"):
+        first_line("userId,movieId,rating,timestamp\n".encode("utf-16"), "ratings.csv")
 
 
 @pytest.mark.parametrize(
