@@ -66,11 +66,15 @@ def spec_for(path: Path):
 def read_ratings(spark, path: Path):
     """Parse a ratings file with the pipeline's own parser; refuse files with rejected lines."""
     from movierec.core.columns import MOVIE_ID, RATING, USER_ID
-    from movierec.data.ratings import parse_ratings, read_lines
+    from movierec.data.ratings import first_line, parse_ratings, read_lines
+    from movierec.io.hadoop import HEAD_BYTES
+    from movierec.io.sources import hadoop_uri
 
     spec = spec_for(path)
-    lines, _ = read_lines(spark, path.resolve().as_uri())
-    ratings, rejected = parse_ratings(lines, spec, path.name, path.name)
+    lines, _ = read_lines(spark, hadoop_uri(path))
+    with path.open("rb") as handle:
+        header = first_line(handle.read(HEAD_BYTES), path.name)
+    ratings, rejected = parse_ratings(lines, spec, path.name, path.name, header=header)
     bad = rejected.count()
     if bad:
         example = rejected.first()

@@ -27,7 +27,7 @@ from movierec.core.errors import PipelineError
 from movierec.core.paths import MANIFEST, RAW, partition
 from movierec.data.layouts import detect_layout, layout_files
 from movierec.io.hadoop import get_hadoop
-from movierec.io.sources import is_local_or_http, list_files, materialize
+from movierec.io.sources import hadoop_uri, is_local_or_http, materialize, scan_folder
 from movierec.io.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
@@ -85,10 +85,11 @@ def ingest(config: IngestConfig) -> None:
     with tempfile.TemporaryDirectory(prefix="movierec-ingest-") as tmp:
         if is_local_or_http(source):
             folder = materialize(source, Path(tmp), sha256=config.sha256, max_bytes=config.max_bytes)
-            base, names = folder.resolve().as_uri(), list_files(folder)
+            listing = scan_folder(folder)
+            base, names, skipped = hadoop_uri(folder), listing.files, listing.skipped
         else:
-            base, names = source.rstrip("/"), wh.list_files(source)
-        layout, prefix = detect_layout(names)
+            base, names, skipped = source.rstrip("/"), wh.list_files(source), []
+        layout, prefix = detect_layout(names, where=source, skipped=skipped)
         log.info("source %s holds a %s drop (%d files)", source, layout.value, len(names))
         final = partition(wh.root, RAW, config.ds)
         # Made now by the warehouse, with its umask: left to the first file's create, HDFS made it 755.

@@ -8,7 +8,11 @@ Output (each folder staged, then renamed into place):
   sorted movie ids), what evaluate's and publish's lists leave out (:mod:`movierec.data.rated`);
 - ``curated/ds=<ds>/movies``: Parquet (movie_id, title, year, genres array);
 - ``curated/ds=<ds>/_manifest.json``: layout, scale, split and every count;
-- ``rejected/ds=<ds>/``: Parquet (source_file, line_no, source_line, reason, kind).
+- ``rejected/ds=<ds>/``: Parquet (source_file, line_no, source_line: the line as valid UTF-8 text,
+  source_bytes: its exact bytes, reason, kind).
+
+Refuses (exit 1) a ratings or movies file that is UTF-16 or UTF-32, and a csv header that does
+not name the layout's columns (read by name, in any order).
 
 The logic is :func:`movierec.data.curate.curate`; this job reads, calls it, writes and counts.
 Fails (exit 1) when the rejected share of rating lines exceeds
@@ -34,8 +38,9 @@ from movierec.core.schemas import MOVIES_SCHEMA, REJECTED_SCHEMA, REJECTION_KIND
 from movierec.data.curate import SplitSpec, curate
 from movierec.data.layouts import LAYOUTS, Layout
 from movierec.data.movies import parse_movies
-from movierec.data.ratings import read_lines
+from movierec.data.ratings import first_line, read_lines
 from movierec.data.split import SPLIT_METHODS
+from movierec.io.hadoop import Hadoop, read_head
 from movierec.io.spark import get_session, run_side_by_side, size_to_data
 from movierec.io.warehouse import Warehouse
 
@@ -96,9 +101,12 @@ def preprocess(config: PreprocessConfig) -> None:
     movie_rows, movie_rejects = parse_movies(wh.read_bytes(f"{raw}/{spec.movies_file}"), layout, spec.movies_file)
     movies = spark.createDataFrame([(m.movie_id, m.title, m.year, list(m.genres)) for m in movie_rows], MOVIES_SCHEMA)
     movie_rejected = spark.createDataFrame([tuple(r) for r in movie_rejects], REJECTED_SCHEMA)
-    lines, n_lines = read_lines(spark, f"{raw}/{spec.ratings_file}")
+    ratings_uri = f"{raw}/{spec.ratings_file}"
+    # The encoding and the header (its column order) from the file's first bytes, on the driver: no Spark job.
+    header = first_line(read_head(Hadoop.of(spark), ratings_uri), spec.ratings_file)
+    lines, n_lines = read_lines(spark, ratings_uri)
     size_to_data(spark, n_lines)
-    curated = curate(lines.cache(), movies, movie_rejected, layout, config.split)
+    curated = curate(lines.cache(), movies, movie_rejected, layout, config.split, header=header)
 
     rejected_final, final = partition(wh.root, REJECTED, config.ds), partition(wh.root, CURATED, config.ds)
     rejected_staged, staged = wh.staging_dir(rejected_final), wh.staging_dir(final, create=True)

@@ -257,6 +257,43 @@ ROWS = [
         "no Swagger UI page loading from a CDN (/docs 404); /openapi.json served with its paths, "
         "401 without credentials",
     ),
+    (
+        "hardening",
+        "#18.3 ratings.csv and movies.csv with their columns in another order; a header naming unknown columns",
+        "tests/jobs/test_ingest_preprocess.py::test_csv_files_with_columns_in_another_order_are_read_by_name "
+        "tests/jobs/test_ingest_preprocess.py::test_a_csv_header_naming_unknown_columns_stops_preprocess "
+        "tests/movierec/data/test_ratings.py::test_csv_columns_are_read_by_header_name_in_any_order "
+        "tests/movierec/data/test_movies.py::test_csv_columns_are_read_by_header_name_in_any_order "
+        "tests/movierec/data/test_layouts.py::test_csv_header_with_unknown_or_missing_columns_is_refused",
+        "every rating and title read into its own column (ids not swapped); a bad header stops preprocess "
+        "naming the file, the header and the columns expected, nothing curated; lost 0",
+    ),
+    (
+        "hardening",
+        "#18.7 a source (folder, zip, file:// URI) and a warehouse whose paths hold a space and `%41`/`%20`",
+        "tests/jobs/test_ingest_preprocess.py::test_source_and_warehouse_paths_with_a_space_and_a_percent_sign "
+        "tests/movierec/io/test_sources.py::test_paths_with_a_space_and_percent_escapes_are_decoded_once",
+        "ingest and preprocess read and write the files at those paths, escaped neither twice nor decoded twice; "
+        "every line kept or rejected; lost 0",
+    ),
+    (
+        "hardening",
+        "#18.8 a UTF-16 ratings or movies file; a rejected line holding invalid UTF-8 bytes",
+        "tests/jobs/test_ingest_preprocess.py::test_a_utf_16_ratings_file_stops_preprocess_saying_to_convert_it "
+        "tests/jobs/test_ingest_preprocess.py::test_invalid_utf_8_in_a_rejected_line_reads_back_with_its_bytes "
+        "tests/movierec/data/test_encoding.py::test_wide_encodings_are_named "
+        "tests/movierec/data/test_movies.py::test_a_utf_16_catalogue_is_refused_with_what_to_convert_it_to",
+        "UTF-16/32 refused whole, naming the encoding found and to convert it, nothing curated; the rejected "
+        "rows read back with pandas, the line's exact bytes kept beside its text; lost 0",
+    ),
+    (
+        "hardening",
+        "#18.9 a drop whose files are symlinks to another folder (not followed)",
+        "tests/jobs/test_ingest_preprocess.py::test_ingest_names_the_symlinks_it_did_not_follow "
+        "tests/movierec/io/test_sources.py::test_scan_folder_names_each_link_it_skips_and_why "
+        "tests/movierec/data/test_layouts.py::test_missing_files_name_the_skipped_symlinks",
+        "ingest refused, naming each skipped link, its target, why, and to copy the files in; nothing written",
+    ),
 ]
 
 

@@ -27,6 +27,7 @@ KNOWN_MOVIE = "known_movie"
 # Provenance columns kept on parsed and rejected rows.
 SOURCE_FILE = "source_file"
 LINE_NO = "line_no"
-SOURCE_LINE = "source_line"
+SOURCE_LINE = "source_line"  # the line as text, invalid UTF-8 replaced by U+FFFD: always readable
+SOURCE_BYTES = "source_bytes"  # the line's exact bytes (binary), whatever its encoding
 REASON = "reason"
 KIND = "kind"  # the rejection's category: one of movierec.core.schemas.REJECTION_KINDS

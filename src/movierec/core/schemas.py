@@ -19,6 +19,7 @@ from movierec.core.columns import (
     RATING,
     REASON,
     SCORE,
+    SOURCE_BYTES,
     SOURCE_FILE,
     SOURCE_LINE,
     TEST_MOVIES,
@@ -35,8 +36,11 @@ MOVIES_SCHEMA = f"{MOVIE_ID} int, {TITLE} string, {YEAR} int, {GENRES} array<str
 # One row per user: the movies they rated in train and in test, each sorted (movierec.data.rated).
 RATED_SCHEMA = f"{USER_ID} int, {TRAIN_MOVIES} array<int>, {TEST_MOVIES} array<int>"
 
-# rejected/ds=<ds>/: every refused line with where it came from, why, and the reason's category.
-REJECTED_SCHEMA = f"{SOURCE_FILE} string, {LINE_NO} long, {SOURCE_LINE} string, {REASON} string, {KIND} string"
+# rejected/ds=<ds>/: every refused line with where it came from, why, and the reason's category. The line
+# twice: as valid UTF-8 text (pyarrow, so pandas, refuses a string column holding invalid UTF-8) and as its bytes.
+REJECTED_SCHEMA = (
+    f"{SOURCE_FILE} string, {LINE_NO} long, {SOURCE_LINE} string, {SOURCE_BYTES} binary, {REASON} string, {KIND} string"
+)
 MALFORMED, UNKNOWN_MOVIE, DUPLICATE = "malformed", "unknown_movie", "duplicate"
 REJECTION_KINDS = (MALFORMED, UNKNOWN_MOVIE, DUPLICATE)
 

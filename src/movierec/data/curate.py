@@ -55,7 +55,13 @@ class Curated:
 
 
 def curate(
-    lines: DataFrame, movies: DataFrame, movie_rejects: DataFrame, layout: Layout, split: SplitSpec
+    lines: DataFrame,
+    movies: DataFrame,
+    movie_rejects: DataFrame,
+    layout: Layout,
+    split: SplitSpec,
+    *,
+    header: str | None = None,
 ) -> Curated:
     """Parse, validate, de-duplicate and split the ratings lines of one drop.
 
@@ -65,12 +71,14 @@ def curate(
         movie_rejects: the catalogue's refused lines (:data:`REJECTED_SCHEMA`).
         layout: the drop's layout: separator, scale and file names.
         split: how the kept ratings are split into train and test.
+        header: the ratings file's first line (:func:`movierec.data.ratings.first_line`): the
+            csv layout's columns are read by the names it gives.
 
     Returns:
         The curated tables, lazily: the caller decides what to cache and write.
     """
     spec = LAYOUTS[layout]
-    parsed, malformed = parse_ratings(lines, spec, layout.value, spec.ratings_file)
+    parsed, malformed = parse_ratings(lines, spec, layout.value, spec.ratings_file, header=header)
     known, unknown = reject_unknown_movies(parsed, movies, spec.movies_file)
     kept, duplicates = deduplicate(known)
     # Cached: train, test and the grouped table are all computed from it.

@@ -16,7 +16,13 @@ Recognition rules:
   file) → :attr:`Layout.ML_10M`. If both are present ``users.dat`` wins and a
   warning is logged.
 
+The csv layout's files start with a header line, read by name (any column
+order) by :func:`header_order`.
+
 The functions here are pure: they look at names only and do no I/O.
+
+Length: about 330 lines on purpose: which files a layout has and how its csv header names its
+columns are the same table of layouts, read best side by side.
 """
 
 from __future__ import annotations
@@ -24,7 +30,8 @@ from __future__ import annotations
 import enum
 import logging
 import posixpath
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from movierec.core.errors import PipelineError
@@ -72,6 +79,11 @@ LAYOUTS: dict[Layout, LayoutSpec] = {
     Layout.ML_10M: LayoutSpec("ratings.dat", "movies.dat", "::", "utf-8", 0.5, 5.0, 0.5, False),
     Layout.CSV: LayoutSpec("ratings.csv", "movies.csv", ",", "utf-8", 0.5, 5.0, 0.5, True),
 }
+
+# The columns of the csv layout's files, as its header line names them. The header is read by name,
+# in any order (see header_order); "movie_id" and "MOVIEID" name movieId too.
+RATINGS_CSV_COLUMNS = ("userId", "movieId", "rating", "timestamp")
+MOVIES_CSV_COLUMNS = ("movieId", "title", "genres")
 
 # The 19 genre flags of ml-100k's u.item, in file order (also listed in u.genre).
 GENRES_100K = (
@@ -144,7 +156,17 @@ def _group_by_folder(paths: Iterable[str]) -> dict[str, set[str]]:
     return folders
 
 
-def _no_ratings_error(paths: list[str], where: str) -> PipelineError:
+def _skipped_hint(skipped: Sequence[str]) -> str:
+    """Name what the listing left out (symlinks), for a message about missing files."""
+    if not skipped:
+        return ""
+    return (
+        f"; skipped: {_listing(skipped)} (symlinks are followed only to files inside the drop: "
+        "copy the files into the drop)"
+    )
+
+
+def _no_ratings_error(paths: list[str], where: str, skipped: Sequence[str]) -> PipelineError:
     """Build the error for a drop with no ratings file where one is searched."""
     deep = [p for p in paths if posixpath.basename(p) in _RATINGS_MARKERS]
     hint = (
@@ -154,16 +176,16 @@ def _no_ratings_error(paths: list[str], where: str) -> PipelineError:
     )
     return PipelineError(
         f"no ratings file (u.data, ratings.dat or ratings.csv) in {where}; "
-        f"found: {_listing(paths)}{hint}. Point the source at an unpacked MovieLens "
-        "dataset (files at the top level or inside one folder)."
+        f"found: {_listing(paths)}{hint}{_skipped_hint(skipped)}. Point the source at an unpacked "
+        "MovieLens dataset (files at the top level or inside one folder)."
     )
 
 
-def _pick_folder(folders: dict[str, set[str]], paths: list[str], where: str) -> str:
+def _pick_folder(folders: dict[str, set[str]], paths: list[str], where: str, skipped: Sequence[str]) -> str:
     """Return the one folder holding a ratings file, or raise."""
     candidates = sorted(p for p, bases in folders.items() if bases & _RATINGS_MARKERS.keys())
     if not candidates:
-        raise _no_ratings_error(paths, where)
+        raise _no_ratings_error(paths, where, skipped)
     if len(candidates) > 1:
         shown = ", ".join(f"'{c}'" if c else "'' (top level)" for c in candidates)
         raise PipelineError(
@@ -199,13 +221,18 @@ def _check_single_marker(bases: set[str], prefix: str, where: str) -> str:
     return markers[0]
 
 
-def detect_layout(names: Iterable[str], *, where: str = "the drop") -> tuple[Layout, str]:
+def detect_layout(
+    names: Iterable[str], *, where: str = "the drop", skipped: Sequence[str] = ()
+) -> tuple[Layout, str]:
     """Recognise the MovieLens layout of a drop from its relative file paths.
 
     Args:
         names: relative posix paths of the drop's files, e.g.
             ``["ml-100k/u.data", "ml-100k/u.item", "ml-100k/README"]``.
         where: how to name the drop in error messages (e.g. its source URI).
+        skipped: entries the listing left out, e.g. ``"u.data -> /elsewhere/u.data
+            (points outside the drop)"`` (:func:`movierec.io.sources.scan_folder`);
+            named when a file is missing, and logged otherwise.
 
     Returns:
         The layout and the folder prefix holding its files: ``""`` for files
@@ -218,7 +245,7 @@ def detect_layout(names: Iterable[str], *, where: str = "the drop") -> tuple[Lay
     """
     paths = sorted({p for p in (_normalise(n) for n in names) if p is not None})
     folders = _group_by_folder(paths)
-    prefix = _pick_folder(folders, paths, where)
+    prefix = _pick_folder(folders, paths, where, skipped)
     bases = folders[prefix]
     marker = _check_single_marker(bases, prefix, where)
     layouts = _RATINGS_MARKERS[marker]
@@ -227,11 +254,64 @@ def detect_layout(names: Iterable[str], *, where: str = "the drop") -> tuple[Lay
     if movies_file not in bases:
         raise PipelineError(
             f"{marker} found in {_describe(prefix, where)} but no {movies_file}; the "
-            f"{layout.value} layout needs both. Found: {_listing(bases)}. "
+            f"{layout.value} layout needs both. Found: {_listing(bases)}{_skipped_hint(skipped)}. "
             "Add the movie catalogue from the same MovieLens release."
         )
+    if skipped:
+        logger.warning("skipped in %s: %s", where, _listing(skipped))
     logger.info("detected layout %s in %s", layout.value, _describe(prefix, where))
     return layout, prefix
+
+
+_NUMBER_RE = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+
+
+def _column_key(name: str) -> str:
+    """Compare column names loosely: ``movieId``, ``movie_id`` and ``MOVIEID`` are one column."""
+    return name.strip().lower().replace("_", "")
+
+
+def header_order(fields: Sequence[str], expected: Sequence[str], file_name: str) -> tuple[int, ...] | None:
+    """Where each expected column is, from the fields of a csv file's first line.
+
+    A first line none of whose fields is a number is the header; one with a
+    number is data (a file without a header is read in the expected order).
+    Trailing empty fields are ignored, as in data lines.
+
+    Args:
+        fields: the first line, split into fields (BOM and line ending removed).
+        expected: the columns the file must have, e.g. :data:`RATINGS_CSV_COLUMNS`.
+        file_name: named in the error.
+
+    Returns:
+        For each expected column, its 0-based position in the file; None when
+        the first line is data, not a header.
+
+    Raises:
+        PipelineError: the header names a column not expected, lacks one, or
+            repeats one; the message names the file, the header and the columns expected.
+    """
+    names = [f.strip() for f in fields]
+    while names and not names[-1]:
+        names.pop()
+    if not names or any(_NUMBER_RE.match(n) for n in names):
+        return None
+    keys = [_column_key(n) for n in names]
+    wanted = {_column_key(c) for c in expected}
+    named = list(zip(names, keys, strict=True))
+    found = {
+        "unknown": [n for n, k in named if k not in wanted],
+        "missing": [c for c in expected if _column_key(c) not in keys],
+        "repeated": sorted({n for n, k in named if keys.count(k) > 1}),
+    }
+    problems = [f"{what}: {', '.join(columns)}" for what, columns in found.items() if columns]
+    if problems:
+        raise PipelineError(
+            f"{file_name}: header {','.join(fields)!r} does not name the expected columns "
+            f"({'; '.join(problems)}); expected {','.join(expected)} (in any order). "
+            "Fix the header line, or re-export the file from the MovieLens release."
+        )
+    return tuple(keys.index(_column_key(c)) for c in expected)
 
 
 def layout_files(layout: Layout, prefix: str) -> dict[str, str]:

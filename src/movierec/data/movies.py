@@ -30,20 +30,24 @@ import csv
 import logging
 import re
 from collections.abc import Callable, Iterator, Sequence
+from functools import partial
 from typing import NamedTuple
 
 from movierec.core.errors import PipelineError
 from movierec.core.schemas import DUPLICATE, MALFORMED
-from movierec.data.layouts import GENRES_100K, LAYOUTS, Layout
+from movierec.data.encoding import check_encoding
+from movierec.data.layouts import GENRES_100K, LAYOUTS, MOVIES_CSV_COLUMNS, Layout, header_order
 
 logger = logging.getLogger(__name__)
 
 _BOM = b"\xef\xbb\xbf"
+_ENCODING_NAMES = {"utf-8": "UTF-8", "latin-1": "ISO-8859-1"}  # as iconv names them, for messages
 _NO_GENRES = "(no genres listed)"
 _UNKNOWN_GENRE = "unknown"  # ml-100k's flag for "no genre"; not a genre itself.
 _MAX_INT32 = 2**31 - 1  # movie ids become Spark IntegerType columns.
 _MAX_SOURCE_LINE = 1000  # keep rejects readable if a binary file slips in.
 _CSV_FIELDS = 3
+_CSV_ORDER = (0, 1, 2)  # movieId, title, genres: the order without a header
 _DAT_FIELDS = 3
 _ITEM_FIXED_FIELDS = 5  # id | title | release date | video release date | IMDb URL
 
@@ -76,6 +80,7 @@ class Rejected(NamedTuple):
         file_name: the file the line came from.
         line_no: 1-based physical line number in that file.
         source_line: the decoded line (without its line ending), clipped.
+        source_bytes: the line's bytes in the file (without its line ending), whole.
         reason: why it was rejected, naming the bad value.
         kind: the reason's category (``malformed`` or ``duplicate``).
     """
@@ -83,6 +88,7 @@ class Rejected(NamedTuple):
     file_name: str
     line_no: int
     source_line: str
+    source_bytes: bytes
     reason: str
     kind: str = MALFORMED
 
@@ -219,37 +225,41 @@ def _csv_fields(line: str) -> list[str]:
         raise _RowError(f"malformed CSV quoting: {err}") from err
 
 
-def _parse_csv_line(line: str) -> MovieRow:
-    """Parse one ``movieId,title,genres`` line; extra columns must be empty.
+def _parse_csv_line(line: str, order: Sequence[int] = _CSV_ORDER) -> MovieRow:
+    """Parse one csv line whose movieId, title and genres are at the positions ``order``.
 
-    Some published files end lines with empty columns (``1,Toy Story,Comedy,,``),
-    which are accepted; a non-empty fourth column is not.
+    Extra columns must be empty: some published files end lines with empty
+    columns (``1,Toy Story,Comedy,,``), which are accepted; a non-empty fourth
+    column is not.
     """
     fields = _csv_fields(line)
     extra = fields[_CSV_FIELDS:]
     if len(fields) < _CSV_FIELDS or any(f.strip() for f in extra):
         raise _RowError(f"expected {_CSV_FIELDS} fields, found {len(fields)}")
-    movie_id = _parse_movie_id(fields[0])
-    title, year = _parse_title(fields[1])
-    return MovieRow(movie_id, title, year, _split_genres(fields[2]))
+    raw_id, raw_title, raw_genres = (fields[i] for i in order)
+    movie_id = _parse_movie_id(raw_id)
+    title, year = _parse_title(raw_title)
+    return MovieRow(movie_id, title, year, _split_genres(raw_genres))
 
 
-def _is_csv_header(line: str) -> bool:
-    """Whether a first line looks like the ``movieId,title,genres`` header."""
+def _csv_header_order(text: str, file_name: str) -> tuple[int, ...] | None:
+    """Column positions named by the header on line 1 of a movies.csv, or None without a header."""
+    first = text.split("\n", 1)[0].removesuffix("\r")
     try:
-        fields = _csv_fields(line)
+        fields = _csv_fields(first)
     except _RowError:
-        return False
-    return bool(fields) and fields[0].strip().lower() in ("movieid", "movie_id")
+        return None  # not a header: rejected as a data line
+    return header_order(fields, MOVIES_CSV_COLUMNS, file_name)
 
 
-def _line_parser(layout: Layout) -> Callable[[str], MovieRow]:
-    """Pick the per-line parser of a layout."""
+def _line_parser(layout: Layout, text: str, file_name: str) -> tuple[Callable[[str], MovieRow], bool]:
+    """Pick the per-line parser of a layout, and say whether line 1 is a header to skip."""
     if layout is Layout.ML_100K:
-        return _parse_item_line
+        return _parse_item_line, False
     if layout is Layout.CSV:
-        return _parse_csv_line
-    return _parse_dat_line
+        order = _csv_header_order(text, file_name)
+        return partial(_parse_csv_line, order=order or _CSV_ORDER), order is not None
+    return _parse_dat_line, False
 
 
 def _clip(line: str) -> str:
@@ -294,31 +304,34 @@ def parse_movies(
         malformed CSV quoting, or a movie id already seen (the first wins).
 
     Raises:
-        PipelineError: the bytes cannot be decoded in the layout's encoding
-            (the message names the file and byte offset), or no line is valid.
+        PipelineError: the file is UTF-16 or UTF-32, the bytes cannot be decoded in the
+            layout's encoding (the message names the file and byte offset), a CSV header does
+            not name movieId, title and genres, or no line is valid.
 
     Notes:
         A UTF-8 BOM, CRLF endings and blank lines are accepted. A CSV header
-        is skipped only on line 1 and only if its first field is ``movieId``.
+        is read on line 1 only (a line 1 without a number is the header), by
+        column name in any order (:func:`movierec.data.layouts.header_order`).
     """
     encoding = LAYOUTS[layout].movies_encoding
     what = f"the {layout.value} movies file"
+    check_encoding(data, file_name, _ENCODING_NAMES[encoding])
     text = _decode(data, encoding, file_name, what)
-    parse_line = _line_parser(layout)
+    parse_line, skip_header = _line_parser(layout, text, file_name)
     rows: list[MovieRow] = []
     rejected: list[Rejected] = []
     first_seen: dict[int, int] = {}
     for line_no, line in _lines(text):
-        if line_no == 1 and layout is Layout.CSV and _is_csv_header(line):
+        if line_no == 1 and skip_header:
             continue
         try:
             row = parse_line(line)
         except _RowError as err:
-            rejected.append(Rejected(file_name, line_no, _clip(line), str(err)))
+            rejected.append(Rejected(file_name, line_no, _clip(line), line.encode(encoding), str(err)))
             continue
         if row.movie_id in first_seen:
             reason = f"duplicate movie_id {row.movie_id} (first at line {first_seen[row.movie_id]})"
-            rejected.append(Rejected(file_name, line_no, _clip(line), reason, DUPLICATE))
+            rejected.append(Rejected(file_name, line_no, _clip(line), line.encode(encoding), reason, DUPLICATE))
             continue
         first_seen[row.movie_id] = line_no
         rows.append(row)

@@ -14,16 +14,29 @@ from pyspark.sql import Column, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from movierec.core.columns import KIND, LINE_NO, MOVIE_ID, RATED_AT, RATING, REASON, SOURCE_FILE, SOURCE_LINE, USER_ID
+from movierec.core.columns import (
+    KIND,
+    LINE_NO,
+    MOVIE_ID,
+    RATED_AT,
+    RATING,
+    REASON,
+    SOURCE_BYTES,
+    SOURCE_FILE,
+    SOURCE_LINE,
+    USER_ID,
+)
 from movierec.core.schemas import DUPLICATE, MALFORMED, UNKNOWN_MOVIE
-from movierec.data.layouts import MAX_TIMESTAMP, MIN_TIMESTAMP, LayoutSpec
+from movierec.data.encoding import check_encoding
+from movierec.data.layouts import MAX_TIMESTAMP, MIN_TIMESTAMP, RATINGS_CSV_COLUMNS, LayoutSpec, header_order
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
 _LOCAL_ID_BITS = 33  # monotonically_increasing_id: partition index << 33 | record number
 _INT_RE = r"^[0-9]{1,10}$"
-_HEADER_RE = r"^userId,"
+_UTF8_BOM = b"\xef\xbb\xbf"
+_IN_FILE_ORDER = (0, 1, 2, 3)  # user, movie, rating, timestamp: every layout's order without a header
 
 
 def read_lines(spark: SparkSession, uri: str) -> tuple[DataFrame, int]:
@@ -53,13 +66,56 @@ def read_lines(spark: SparkSession, uri: str) -> tuple[DataFrame, int]:
     return lines, total
 
 
+def first_line(head: bytes, file_name: str) -> str | None:
+    """The first line of a ratings file from its first bytes (:func:`movierec.io.hadoop.read_head`).
+
+    A UTF-8 BOM and the line ending are removed, as :func:`parse_ratings` does for every line.
+
+    Args:
+        head: the file's first bytes.
+        file_name: named in the error.
+
+    Returns:
+        The line; None for an empty file.
+
+    Raises:
+        PipelineError: the file is UTF-16 or UTF-32 (a byte-order mark, or NUL bytes):
+            every line would be refused, so the file is, saying to convert it to UTF-8.
+    """
+    check_encoding(head, file_name, "UTF-8")
+    if not head:
+        return None
+    line = head.removeprefix(_UTF8_BOM).split(b"\n", 1)[0].removesuffix(b"\r")
+    return line.decode("utf-8", errors="replace")
+
+
+def _field_order(spec: LayoutSpec, file_name: str, header: str | None) -> tuple[tuple[int, ...], bool]:
+    """The file positions of user, movie, rating and timestamp, and whether line 1 is a header to skip."""
+    if not spec.header or header is None:
+        return _IN_FILE_ORDER, False
+    order = header_order(header.split(spec.ratings_sep), RATINGS_CSV_COLUMNS, file_name)
+    return (_IN_FILE_ORDER, False) if order is None else (order, True)
+
+
+def _source_line(value: Column) -> tuple[Column, Column]:
+    """A rejected line as text and as bytes.
+
+    Spark's text reader keeps a line's bytes as they are, valid UTF-8 or not; Parquet stores
+    them so, and pyarrow (so pandas) then refuses to read the string column. The text has
+    invalid sequences replaced by U+FFFD; the exact bytes are kept beside it.
+    """
+    return F.make_valid_utf8(value).alias(SOURCE_LINE), value.cast("binary").alias(SOURCE_BYTES)
+
+
 def _positive_int(field: Column, name: str) -> tuple[Column, Column]:
     ok = field.rlike(_INT_RE) & (field.try_cast("long") > 0) & (field.try_cast("long") <= 2**31 - 1)
     reason = F.concat(F.lit(f"{name} '"), field, F.lit("' is not a positive integer"))
     return ok, reason
 
 
-def parse_ratings(lines: DataFrame, spec: LayoutSpec, layout_name: str, file_name: str) -> tuple[DataFrame, DataFrame]:
+def parse_ratings(
+    lines: DataFrame, spec: LayoutSpec, layout_name: str, file_name: str, *, header: str | None = None
+) -> tuple[DataFrame, DataFrame]:
     """Split raw ratings lines into typed ratings and rejected rows.
 
     Args:
@@ -67,25 +123,35 @@ def parse_ratings(lines: DataFrame, spec: LayoutSpec, layout_name: str, file_nam
         spec: the layout's separator and rating scale.
         layout_name: named in rejection reasons (e.g. ``ml-100k``).
         file_name: recorded as each row's source file.
+        header: the file's first line (:func:`first_line`), read on the driver; for a layout
+            with a header (csv) it says which column is which. None: no header line.
 
     Returns:
         ``(ratings, rejected)``: ratings has user_id, movie_id, rating, rated_at,
-        line_no; rejected has source_file, line_no, source_line, reason, kind (malformed).
+        line_no; rejected has source_file, line_no, source_line (text, always valid UTF-8),
+        source_bytes (the line's exact bytes), reason, kind (malformed).
+
+    Raises:
+        PipelineError: the csv header names unknown columns or lacks one
+            (:func:`movierec.data.layouts.header_order`).
 
     Notes:
         Tolerates what real drops contain: a UTF-8 BOM, CRLF endings and
-        trailing empty columns. The csv header line is skipped, not rejected.
+        trailing empty columns. The csv header line is skipped, not rejected,
+        and its columns are read by name in any order: picking other fields
+        of the split line costs nothing, so every order is as fast.
     """
+    order, skip_header = _field_order(spec, file_name, header)
     text = F.regexp_replace(F.regexp_replace(F.col("value"), "^\ufeff", ""), "\r$", "")
     df = lines.withColumn("_text", text)
-    if spec.header:
-        df = df.where(~((F.col(LINE_NO) == 1) & F.col("_text").rlike(_HEADER_RE)))
+    if skip_header:
+        df = df.where(F.col(LINE_NO) != 1)
     fields = F.split(F.col("_text"), re.escape(spec.ratings_sep), -1)
     df = df.withColumn("_f", fields)
     extra = F.slice(F.col("_f"), 5, 1_000_000)
     extra_empty = (F.size(F.col("_f")) <= 4) | F.forall(extra, lambda x: F.trim(x) == "")
     # get() is null past the end: short lines must not fail the job under ANSI mode.
-    u, m, r, t = (F.trim(F.get(F.col("_f"), i)) for i in range(4))
+    u, m, r, t = (F.trim(F.get(F.col("_f"), i)) for i in order)
     rating = r.try_cast(T.DoubleType())
     u_ok, u_reason = _positive_int(u, USER_ID)
     m_ok, m_reason = _positive_int(m, MOVIE_ID)
@@ -117,8 +183,9 @@ def parse_ratings(lines: DataFrame, spec: LayoutSpec, layout_name: str, file_nam
         F.col(LINE_NO),
     )
     rejected = df.where(F.col(REASON).isNotNull()).select(
-        F.lit(file_name).alias(SOURCE_FILE), F.col(LINE_NO), F.col("value").alias(SOURCE_LINE), F.col(REASON),
-        F.lit(MALFORMED).alias(KIND),
+        F.lit(file_name).alias(SOURCE_FILE), F.col(LINE_NO), *_source_line(F.col("value")),
+        # The reason quotes the line's fields: made valid UTF-8 too.
+        F.make_valid_utf8(F.col(REASON)).alias(REASON), F.lit(MALFORMED).alias(KIND),
     )
     return ratings, rejected
 
@@ -161,6 +228,6 @@ def deduplicate(ratings: DataFrame) -> tuple[DataFrame, DataFrame]:
 
 def to_rejected(rows: DataFrame, source_lines: DataFrame, file_name: str) -> DataFrame:
     """Turn parsed-but-refused ratings back into rejected rows with their source text."""
-    return rows.join(source_lines.select(LINE_NO, F.col("value").alias(SOURCE_LINE)), LINE_NO).select(
-        F.lit(file_name).alias(SOURCE_FILE), LINE_NO, SOURCE_LINE, REASON, KIND
+    return rows.join(source_lines.select(LINE_NO, *_source_line(F.col("value"))), LINE_NO).select(
+        F.lit(file_name).alias(SOURCE_FILE), LINE_NO, SOURCE_LINE, SOURCE_BYTES, REASON, KIND
     )

@@ -42,3 +42,26 @@ def get_hadoop() -> Hadoop:
     spark_conf = with_defaults(jvm.org.apache.spark.SparkConf())  # holds what spark-submit was given
     conf = jvm.org.apache.spark.deploy.SparkHadoopUtil.get().newConfiguration(spark_conf)
     return Hadoop(jvm, SparkContext._gateway, conf)
+
+
+# Enough for any header line; a file's encoding shows in its first bytes.
+HEAD_BYTES = 64 * 1024
+
+
+def read_head(hadoop: Hadoop, uri: str, size: int = HEAD_BYTES) -> bytes:
+    """The first ``size`` bytes of a file on any Hadoop filesystem (fewer if it is shorter).
+
+    Read on the driver, without a Spark job: what a reader needs to know before
+    Spark parses the file (its header line, its encoding).
+
+    Args:
+        hadoop: the JVM and configuration (:meth:`Hadoop.of` a session, or :func:`get_hadoop`).
+        uri: the file, as Hadoop reads it (unescaped).
+        size: most bytes to read.
+    """
+    path = hadoop.jvm.org.apache.hadoop.fs.Path(uri)
+    stream = path.getFileSystem(hadoop.conf).open(path)
+    try:
+        return bytes(stream.readNBytes(size))
+    finally:
+        stream.close()

@@ -15,8 +15,9 @@ paths (absolute, drive letters, ``..``), symlinks, too many entries and
 too many bytes are refused before or while writing, and a failed
 extraction leaves no partial folder behind.
 
-Length: about 420 lines on purpose: every kind of source ends in the same safe extraction,
-and the checks read best next to the code they guard.
+Length: about 490 lines on purpose: every kind of source ends in the same safe extraction,
+and the checks (and the listing of what a folder's links leave out) read best next to the code
+they guard.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import re
 import shutil
 import stat
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlparse
 from urllib.request import url2pathname
@@ -78,7 +80,8 @@ def _file_uri_path(source: str) -> Path:
             f"source {source!r} names host {parsed.netloc!r}; file:// URIs must be local "
             "(file:///path). Copy the data locally or serve it over https."
         )
-    return Path(url2pathname(unquote(parsed.path)))
+    # url2pathname decodes the %-escapes itself: unquoting first as well turned %2541 into "A".
+    return Path(url2pathname(parsed.path))
 
 
 def sha256_of(path: Path) -> str:
@@ -395,12 +398,70 @@ def materialize(
     return _materialize_path(path, source, workdir, sha256=sha256, max_bytes=max_bytes, max_entries=max_entries)
 
 
-def list_files(folder: Path) -> list[str]:
-    """List a folder's regular files as sorted relative posix paths.
+def hadoop_uri(path: Path) -> str:
+    """The ``file://`` URI of a local path, as Hadoop's ``Path(String)`` (and Spark's readers) expect it.
+
+    Hadoop takes the string unescaped and escapes it itself, so an already
+    escaped URI is escaped twice: ``Path.as_uri()`` turns ``with space`` into
+    ``with%20space``, which Hadoop then reads as a folder literally named
+    ``with%20space`` ("File file:/.../with%20space/u.data does not exist").
+
+    Args:
+        path: a local file or folder.
+
+    Returns:
+        ``file://`` followed by the absolute posix path, unescaped.
+    """
+    return "file://" + path.resolve().as_posix()
+
+
+@dataclass(frozen=True)
+class Listing:
+    """What a drop folder holds: the files the pipeline reads and the links it would not follow.
+
+    Attributes:
+        files: relative posix paths of the regular files, sorted.
+        skipped: the entries left out, each as ``"<path> -> <link target> (<why>)"``, sorted.
+    """
+
+    files: list[str]
+    skipped: list[str]
+
+
+def scan_folder(folder: Path) -> Listing:
+    """List a folder's regular files, and name the symlinks that were left out.
 
     Symlinked folders are not descended into, and a symlinked file is listed
     only if it resolves to a regular file inside ``folder``, so a drop cannot
-    make the pipeline read ``/etc/passwd``.
+    make the pipeline read ``/etc/passwd``. What was left out is named, so an
+    error about missing files can say why they are missing.
+
+    Args:
+        folder: the drop folder.
+
+    Returns:
+        The files, e.g. ``["ml-100k/u.data", "ml-100k/u.item"]``, and the skipped links.
+    """
+    root = folder.resolve()
+    found: list[str] = []
+    skipped: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        for name in dirnames:
+            path = Path(dirpath, name)
+            if path.is_symlink():
+                skipped.append(_skipped(path, root, "a linked folder"))
+        for name in filenames:
+            path = Path(dirpath, name)
+            why = _why_skipped(path, root)
+            if why is None:
+                found.append(path.relative_to(root).as_posix())
+            else:
+                skipped.append(_skipped(path, root, why))
+    return Listing(sorted(found), sorted(skipped))
+
+
+def list_files(folder: Path) -> list[str]:
+    """List a folder's regular files as sorted relative posix paths (see :func:`scan_folder`).
 
     Args:
         folder: the drop folder.
@@ -408,19 +469,22 @@ def list_files(folder: Path) -> list[str]:
     Returns:
         Relative posix paths, e.g. ``["ml-100k/u.data", "ml-100k/u.item"]``.
     """
-    root = folder.resolve()
-    found: list[str] = []
-    for dirpath, _dirnames, filenames in os.walk(root, followlinks=False):
-        for name in filenames:
-            path = Path(dirpath, name)
-            if _is_regular_inside(path, root):
-                found.append(path.relative_to(root).as_posix())
-    return sorted(found)
+    return scan_folder(folder).files
 
 
-def _is_regular_inside(path: Path, root: Path) -> bool:
-    """Whether ``path`` is a regular file, or a symlink to one inside ``root``."""
+def _skipped(path: Path, root: Path, why: str) -> str:
+    """Describe a skipped entry (a link with its target) for an error message."""
+    name = path.relative_to(root).as_posix()
+    return f"{name} -> {os.readlink(path)} ({why})" if path.is_symlink() else f"{name} ({why})"
+
+
+def _why_skipped(path: Path, root: Path) -> str | None:
+    """Why a file entry is not read: None for a regular file, or a symlink to one inside ``root``."""
     if not path.is_symlink():
-        return stat.S_ISREG(path.lstat().st_mode)
+        return None if stat.S_ISREG(path.lstat().st_mode) else "not a regular file"
     target = path.resolve()
-    return target.is_relative_to(root) and target.is_file()
+    if not target.exists():
+        return "a broken link"
+    if not target.is_relative_to(root):
+        return "points outside the drop"
+    return None if target.is_file() else "not a regular file"

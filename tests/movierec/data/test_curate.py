@@ -18,7 +18,7 @@ LINES = [
 def curated(spark, split=SplitSpec("random", 0.5, 7)):
     lines = spark.createDataFrame([(v, i + 1) for i, v in enumerate(LINES)], "value string, line_no long")
     movies = spark.createDataFrame([(10,), (11,)], "movie_id int")
-    movie_rejects = spark.createDataFrame([("u.item", 3, "bad|line", "expected 24 fields", "malformed")], REJECTED_SCHEMA)
+    movie_rejects = spark.createDataFrame([("u.item", 3, "bad|line", b"bad|line", "expected 24 fields", "malformed")], REJECTED_SCHEMA)
     return curate(lines, movies, movie_rejects, Layout.ML_100K, split)
 
 

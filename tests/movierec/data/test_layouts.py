@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from movierec.core.errors import PipelineError
-from movierec.data.layouts import detect_layout, layout_files
+from movierec.data.layouts import RATINGS_CSV_COLUMNS, detect_layout, header_order, layout_files
 from movierec.data.layouts import Layout
 
 # The files of each official layout, as GroupLens ships them (names only).
@@ -85,6 +85,17 @@ def test_no_ratings_file_lists_what_was_found() -> None:
 def test_no_ratings_file_in_empty_drop() -> None:
     with pytest.raises(PipelineError, match=r"found: \(no files\)"):
         detect_layout([])
+
+
+def test_missing_files_name_the_skipped_symlinks() -> None:
+    skipped = ["u.data -> /elsewhere/u.data (points outside the drop)"]
+    with pytest.raises(PipelineError) as err:
+        detect_layout([], skipped=skipped)
+    message = str(err.value)
+    assert "found: (no files); skipped: u.data -> /elsewhere/u.data (points outside the drop)" in message
+    assert "copy the files into the drop" in message
+    with pytest.raises(PipelineError, match=r"no u\.item.*skipped: u\.item -> /elsewhere/u\.item"):
+        detect_layout(["u.data"], skipped=["u.item -> /elsewhere/u.item (points outside the drop)"])
 
 
 def test_ratings_file_two_folders_deep_is_not_searched_and_is_named() -> None:
@@ -181,3 +192,36 @@ def test_detect_then_layout_files_round_trip() -> None:
         "ratings": "ml-100k/u.data",
         "movies": "ml-100k/u.item",
     }
+
+
+@pytest.mark.parametrize(
+    ("line", "order"),
+    [
+        ("userId,movieId,rating,timestamp", (0, 1, 2, 3)),
+        ("movieId,userId,rating,timestamp", (1, 0, 2, 3)),
+        ("timestamp,rating,user_id,MOVIEID,,", (2, 3, 1, 0)),
+        ("1,31,2.5,1260759144", None),  # a data line: no header, read in file order
+        ("", None),
+    ],
+)
+def test_csv_header_columns_are_found_by_name(line: str, order: tuple[int, ...] | None) -> None:
+    assert header_order(line.split(","), RATINGS_CSV_COLUMNS, "ratings.csv") == order
+
+
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [
+        ("user,movieId,rating,timestamp", "unknown: user; missing: userId"),
+        ("userId,movieId,rating", "missing: timestamp"),
+        ("userId,movieId,rating,timestamp,tag", "unknown: tag"),
+        ("userId,movieId,rating,rating,timestamp", "repeated: rating"),
+    ],
+)
+def test_csv_header_with_unknown_or_missing_columns_is_refused(line: str, problem: str) -> None:
+    with pytest.raises(PipelineError) as err:
+        header_order(line.split(","), RATINGS_CSV_COLUMNS, "ml-32m/ratings.csv")
+    assert str(err.value) == (
+        f"ml-32m/ratings.csv: header {line!r} does not name the expected columns ({problem}); expected "
+        "userId,movieId,rating,timestamp (in any order). Fix the header line, or re-export the file from "
+        "the MovieLens release."
+    )

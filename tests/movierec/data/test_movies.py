@@ -113,7 +113,8 @@ def test_item_rejections_name_line_and_reason() -> None:
         (8, "movie_id '-8' is not a positive integer"),
     ]
     assert rejected[0] == Rejected(
-        "ml-100k/u.item", 2, "2|GoldenEye (1995)|01-Jan-1995", "expected 24 fields, found 3"
+        "ml-100k/u.item", 2, "2|GoldenEye (1995)|01-Jan-1995", b"2|GoldenEye (1995)|01-Jan-1995",
+        "expected 24 fields, found 3",
     )
 
 
@@ -216,6 +217,22 @@ def test_csv_without_header_parses_line_1() -> None:
     assert [r.movie_id for r in rows] == [1]
 
 
+def test_csv_columns_are_read_by_header_name_in_any_order() -> None:
+    data = b'genres,title,movieId\nComedy,"American President, The (1995)",11\n'
+    rows, rejected = parse_movies(data, Layout.CSV, "movies.csv")
+    assert rows == [MovieRow(11, "American President, The (1995)", 1995, ["Comedy"])]
+    assert rejected == []
+
+
+def test_csv_header_naming_other_columns_is_refused() -> None:
+    with pytest.raises(PipelineError) as err:
+        parse_movies(b"id,title,genres\n1,Toy Story (1995),Comedy\n", Layout.CSV, "ml-32m/movies.csv")
+    assert str(err.value).startswith(
+        "ml-32m/movies.csv: header 'id,title,genres' does not name the expected columns (unknown: id; "
+        "missing: movieId); expected movieId,title,genres (in any order)."
+    )
+
+
 def test_csv_header_only_skipped_on_line_1() -> None:
     data = f"{CSV_HEADER}\n1,Toy Story (1995),Comedy\n{CSV_HEADER}\n".encode()
     _, rejected = parse_movies(data, Layout.CSV, "movies.csv")
@@ -270,6 +287,19 @@ def test_csv_rejections() -> None:
         (9, "duplicate movie_id 1 (first at line 2)"),
     ]
     assert all(r.file_name == "ml-32m/movies.csv" for r in rejected)
+
+
+@pytest.mark.parametrize(("layout", "expected"), [(Layout.CSV, "UTF-8"), (Layout.ML_100K, "ISO-8859-1")])
+def test_a_utf_16_catalogue_is_refused_with_what_to_convert_it_to(layout: Layout, expected: str) -> None:
+    data = "1|Toy Story (1995)|01-Jan-1995||http://x|0\n".encode("utf-16")
+    with pytest.raises(PipelineError, match=rf"^movies is UTF-16 \(little-endian.*Convert it to {expected}"):
+        parse_movies(data, layout, "movies")
+
+
+def test_rejected_lines_keep_their_bytes() -> None:
+    data = item_bytes(item_line("1", "Toy Story (1995)"), "2|Mis\xe9rables (1995)")
+    _, rejected = parse_movies(data, Layout.ML_100K, "u.item")
+    assert (rejected[0].source_line, rejected[0].source_bytes) == ("2|Mis\xe9rables (1995)", b"2|Mis\xe9rables (1995)")
 
 
 def test_csv_invalid_utf_8_raises_naming_file() -> None:

@@ -3,7 +3,14 @@ from __future__ import annotations
 import pytest
 
 from movierec.core.errors import PipelineError
-from movierec.data.ratings import deduplicate, parse_ratings, read_lines, reject_unknown_movies, to_rejected
+from movierec.data.ratings import (
+    deduplicate,
+    first_line,
+    parse_ratings,
+    read_lines,
+    reject_unknown_movies,
+    to_rejected,
+)
 from movierec.data.layouts import LAYOUTS, Layout
 
 
@@ -12,7 +19,8 @@ def lines_df(spark, lines):
 
 
 def parse(spark, layout, lines):
-    ratings, rejected = parse_ratings(lines_df(spark, lines), LAYOUTS[layout], layout.value, "f")
+    header = lines[0].removeprefix("\ufeff") if lines else None  # as first_line() reads it
+    ratings, rejected = parse_ratings(lines_df(spark, lines), LAYOUTS[layout], layout.value, "f", header=header)
     return ratings.orderBy("line_no").collect(), {r.line_no: r.reason for r in rejected.collect()}
 
 
@@ -29,6 +37,28 @@ def test_csv_tolerates_header_bom_crlf_and_trailing_empty_columns(spark, records
     records(kept=len(rows), rejected=len(rejected), lost=2 - len(rows) - len(rejected))
     assert rejected == {}
     assert [(r.movie_id, r.rating) for r in rows] == [(31, 2.5), (1029, 3.0)]
+
+
+def test_csv_columns_are_read_by_header_name_in_any_order(spark, records):
+    lines = ["movieId,userId,timestamp,rating", "31,1,1260759144,2.5", "1029,7,1260759179,3.0"]
+    rows, rejected = parse(spark, Layout.CSV, lines)
+    records(kept=len(rows), rejected=len(rejected), lost=2 - len(rows) - len(rejected))
+    assert rejected == {}
+    assert [(r.user_id, r.movie_id, r.rating, r.line_no) for r in rows] == [(1, 31, 2.5, 2), (7, 1029, 3.0, 3)]
+
+
+def test_csv_header_naming_other_columns_is_refused(spark):
+    with pytest.raises(PipelineError, match=r"^f: header 'user,item,rating,timestamp' does not name .*"
+                                            r"expected userId,movieId,rating,timestamp \(in any order\)"):
+        parse(spark, Layout.CSV, ["user,item,rating,timestamp", "1,31,2.5,1260759144"])
+
+
+def test_first_line_of_a_files_head():
+    assert first_line(b"\xef\xbb\xbfmovieId,userId\r\n1,2\r\n", "f") == "movieId,userId"
+    assert first_line(b"userId,movie", "f") == "userId,movie"  # the head may end mid-line
+    assert first_line(b"", "f") is None
+    with pytest.raises(PipelineError, match=r"^ratings\.csv is UTF-16 .*Convert it to UTF-8"):
+        first_line("userId,movieId,rating,timestamp\n".encode("utf-16"), "ratings.csv")
 
 
 @pytest.mark.parametrize(

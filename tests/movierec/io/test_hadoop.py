@@ -9,3 +9,14 @@ def test_hadoop_without_a_context_is_configured_as_the_sessions(spark):
     assert hadoop.jvm is spark.sparkContext._jvm  # the one JVM connection, not a second gateway
     assert hadoop.conf.get("fs.permissions.umask-mode") == "027"  # the jobs' default (movierec.io.spark.DEFAULT_CONF)
     assert hadoop.conf.get("fs.defaultFS") == spark.sparkContext._jsc.hadoopConfiguration().get("fs.defaultFS")
+
+
+def test_read_head_reads_the_first_bytes_of_a_file(spark, tmp_path):
+    from movierec.io.hadoop import Hadoop, read_head
+
+    path = tmp_path / "with space %41" / "ratings.csv"
+    path.parent.mkdir()
+    path.write_bytes(b"userId,movieId\n" + b"1,2\n" * 1000)
+    hadoop = Hadoop.of(spark)
+    assert read_head(hadoop, "file://" + path.as_posix(), 20) == b"userId,movieId\n1,2\n1"
+    assert read_head(hadoop, str(path)) == path.read_bytes()  # shorter than the default size

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from movierec.core.errors import PipelineError
-from movierec.io.sources import is_local_or_http, list_files, materialize, safe_extract
+from movierec.io.sources import hadoop_uri, is_local_or_http, list_files, materialize, safe_extract, scan_folder
 
 MB = 1024 * 1024
 SMALL_DROP = {"ml-100k/u.data": b"1\t1\t5\t881250949\n", "ml-100k/u.item": b"1|Toy Story (1995)|\n"}
@@ -50,6 +50,14 @@ def test_folder_is_returned_resolved(tmp_path: Path) -> None:
     (drop / "u.data").write_bytes(b"")
     assert materialize(str(drop), tmp_path / "work") == drop.resolve()
     assert materialize(drop.as_uri(), tmp_path / "work") == drop.resolve()
+
+
+def test_paths_with_a_space_and_percent_escapes_are_decoded_once(tmp_path: Path) -> None:
+    drop = tmp_path / "with space %41 %20"
+    drop.mkdir()
+    assert materialize(str(drop), tmp_path / "work") == drop.resolve()  # a path is taken literally
+    assert materialize(drop.as_uri(), tmp_path / "work") == drop.resolve()  # a file:// URI is decoded once
+    assert hadoop_uri(drop) == f"file://{drop.resolve().as_posix()}"  # Hadoop escapes it itself
 
 
 def test_zip_with_top_folder_is_extracted(tmp_path: Path) -> None:
@@ -354,6 +362,26 @@ def test_list_files_skips_symlinks_leaving_the_folder(tmp_path: Path) -> None:
     (drop / "leak.txt").symlink_to(outside / "secret.txt")
     (drop / "leakdir").symlink_to(outside, target_is_directory=True)
     assert list_files(drop) == ["alias.dat", "ml-1m/movies.dat", "ml-1m/ratings.dat"]
+
+
+def test_scan_folder_names_each_link_it_skips_and_why(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "u.data").write_bytes(b"1\t1\t5\t881250949\n")
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    (drop / "u.item").write_bytes(b"")
+    (drop / "u.data").symlink_to(elsewhere / "u.data")
+    (drop / "gone").symlink_to(tmp_path / "missing")
+    (drop / "more").symlink_to(elsewhere, target_is_directory=True)
+    (drop / "alias").symlink_to(drop / "u.item")
+    listing = scan_folder(drop)
+    assert listing.files == ["alias", "u.item"]
+    assert listing.skipped == [
+        f"gone -> {tmp_path / 'missing'} (a broken link)",
+        f"more -> {elsewhere} (a linked folder)",
+        f"u.data -> {elsewhere / 'u.data'} (points outside the drop)",
+    ]
 
 
 def test_truncated_zip_names_the_file_and_writes_nothing(tmp_path: Path) -> None:
