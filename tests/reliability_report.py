@@ -294,6 +294,73 @@ ROWS = [
         "tests/movierec/data/test_layouts.py::test_missing_files_name_the_skipped_symlinks",
         "ingest refused, naming each skipped link, its target, why, and to copy the files in; nothing written",
     ),
+    (
+        "hardening",
+        "#18.1 fit --min-support 100000, then evaluate and publish (lists empty for every user)",
+        "tests/dags/test_faults.py::test_a_min_support_no_movie_reaches_publishes_nothing "
+        "tests/movierec/evaluation/test_gates.py::test_empty_lists_fail_the_absolute_gate_even_without_a_champion "
+        "tests/jobs/test_publish.py::test_lists_that_leave_users_without_recommendations_are_refused",
+        "fit refuses naming the most-rated movie's count, the chain stops; the gate has a floor (min_ndcg); publish "
+        "refuses lists below min_coverage of the users; published rows and _LATEST untouched",
+    ),
+    (
+        "hardening",
+        "#18.2 a rerun of the published date fits a worse model and fails its gate; the next date is evaluated",
+        "tests/dags/test_faults.py::test_a_failed_rerun_of_the_published_date_does_not_replace_the_champion "
+        "tests/movierec/io/test_published.py::test_the_champion_copy_is_new_each_time "
+        "tests/dags/test_dag_run.py::test_rerun_of_the_same_date_leaves_identical_output",
+        "the next date's champion is the copy publish made of the shipped model (same RMSE and NDCG as before "
+        "the failed rerun), not models/ds=D rewritten by it",
+    ),
+    (
+        "hardening",
+        "#18.4 a run for 2999-12-31; a warehouse whose _LATEST already names it",
+        "tests/dags/test_faults.py::test_a_far_future_date_is_refused_and_a_published_one_stays_the_champion "
+        "tests/movierec/test_cli.py::test_a_run_date_far_in_the_future_is_refused",
+        "refused before anything is read or written (--max-future-days, 2); the published model is still the "
+        "champion, compared and recorded whatever its date",
+    ),
+    (
+        "hardening",
+        "#18.5 a backfill of three dates with the backfill's default max_active_runs (10)",
+        "tests/integration/test_backfill.py::test_three_backfill_runs_succeeded_one_after_another",
+        "each date's ingest starts after the previous date's run ended (wait_for_earlier_runs), in date order",
+    ),
+    (
+        "hardening",
+        "#18.6 eight publishes of different dates racing to move _LATEST",
+        "tests/movierec/io/test_published.py::test_concurrent_publishes_leave_latest_at_the_newest_date "
+        "tests/movierec/io/test_published.py::test_a_swap_from_a_stale_generation_fails_and_changes_nothing",
+        "compare-and-swap on the record's generation: _LATEST ends at the newest date, its paths relative to "
+        "the warehouse root; a swap from a stale generation changes nothing",
+    ),
+    (
+        "hardening",
+        "#18.9 a read-only warehouse",
+        "tests/movierec/io/test_warehouse.py::test_a_read_only_warehouse_is_named_with_user_and_permission",
+        "refused when the job starts, naming the user, the folder, its permission and owner (was Py4J's Mkdirs failed)",
+    ),
+    (
+        "hardening",
+        "#18.10 a source that does not exist, through Airflow",
+        "tests/dags/test_dag_run.py::test_a_missing_source_fails_at_once_without_retries "
+        "tests/movierec/test_cli.py::test_a_retryable_error_exits_with_the_code_airflow_retries",
+        "ingest fails at once (exit 3 = the user's to fix, no retry); an unreachable NameNode or a broken "
+        "download still exits 1 and is retried",
+    ),
+    (
+        "hardening",
+        "#18.11 staging folders and fit checkpoints left by killed jobs",
+        "tests/movierec/io/test_warehouse.py::test_stale_staging_and_checkpoints_are_removed_and_fresh_ones_kept",
+        "removed by the next ingest when older than --stale-after-hours (24); fresh ones kept; a copy a killed "
+        "commit moved aside is put back, not deleted",
+    ),
+    (
+        "hardening",
+        "#18.15 a run with no source (param and Variable empty), e.g. the scheduled run unpausing creates",
+        "tests/dags/test_dag_run.py::test_a_run_without_a_source_is_skipped_with_the_reason",
+        "every job skipped with the reason in the log; nothing failed or retried",
+    ),
 ]
 
 

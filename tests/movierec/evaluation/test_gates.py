@@ -48,7 +48,7 @@ def test_decide_at_the_threshold_passes():
     assert decide({"rmse": 1.0, "ndcg_at_10": 0.4}, None, TOLERANT).passed
 
 
-def test_empty_or_random_lists_fail_the_absolute_gate_even_without_a_champion():
+def test_empty_lists_fail_the_absolute_gate_even_without_a_champion():
     # #18.1: min_support 100000 gave lists with NDCG@10 0 that passed (no champion yet) and were published.
     verdict = decide({"rmse": 0.9, "ndcg_at_10": 0.0}, None, TOLERANT)
     assert not verdict.passed and verdict.gate == "absolute gate"
