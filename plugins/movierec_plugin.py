@@ -2,7 +2,7 @@
 
 - a FastAPI app under ``/movierec`` (JSON API + page), behind Airflow's auth;
 - a top-level nav entry "Recommendations" showing the page inside the UI (``/plugin/movierec``);
-- extra links on every SparkSubmitOperator task: "Spark UI" and "Output folder".
+- extra links on every SparkSubmitOperator task (and the DAG's JobOperator subclass): "Spark UI" and "Output folder".
 
 See docs/plugin.md.
 """

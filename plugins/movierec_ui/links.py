@@ -35,6 +35,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# The DAG's SparkSubmitOperator subclass (dags/movierec_operators.py). Airflow matches a plugin's
+# links to operators by class name and module only, and the api-server does not import the DAG
+# folder: a stand-in with that name and module is all the matching needs.
+JobOperator = type("JobOperator", (), {"__module__": "movierec_operators"})
+
 SPARK_CONN_ID = "spark_default"
 SPARK_UI_ENV = "MOVIEREC_SPARK_UI_URL"
 SPARK_HISTORY_ENV = "MOVIEREC_SPARK_HISTORY_URL"
@@ -129,7 +134,7 @@ class SparkUILink(BaseOperatorLink):
     """Link from a Spark task to the Spark UI (master, ResourceManager or History Server)."""
 
     name = "Spark UI"
-    operators = [SparkSubmitOperator]
+    operators = [SparkSubmitOperator, JobOperator]
 
     def get_link(self, operator: Any, *, ti_key: TaskInstanceKey) -> str:
         try:
@@ -146,7 +151,7 @@ class OutputFolderLink(BaseOperatorLink):
     """Link from a job's task to the warehouse folder it wrote for the run's date."""
 
     name = "Output folder"
-    operators = [SparkSubmitOperator]
+    operators = [SparkSubmitOperator, JobOperator]
 
     def get_link(self, operator: Any, *, ti_key: TaskInstanceKey) -> str:
         try:

@@ -4,6 +4,9 @@ Everything goes through Hadoop's FileSystem API (via the Spark JVM), so the
 same code works on ``file://`` (the embedded default) and ``hdfs://``. Writes
 are staged next to their destination and renamed into place, so readers never
 see half-written output. Where things live: :mod:`movierec.core.paths`.
+
+Length: one class, because every operation (commit, recover, compare-and-swap, the sweep of what
+killed jobs left) shares the same FileSystem handle and the same no-overwrite rename primitive.
 """
 
 from __future__ import annotations
