@@ -120,6 +120,7 @@ def print_report(root: Path, ds: str, users: int, warehouse: str) -> int:
     print(f"RMSE gate: {verdict} (RMSE {metrics['rmse']:.4f} vs max_rmse {metrics['max_rmse']})")
     recs_dir = root / "recommendations" / f"ds={ds}"
     if not recs_dir.exists():
+        sys.stdout.flush()  # the figures first, then why there is no list
         print(f"no recommendations published for ds={ds} in {warehouse}", file=sys.stderr)
         return 1
     recs = pq.read_table(recs_dir).to_pylist()
