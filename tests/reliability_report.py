@@ -361,6 +361,29 @@ ROWS = [
         "tests/dags/test_dag_run.py::test_a_run_without_a_source_is_skipped_with_the_reason",
         "every job skipped with the reason in the log; nothing failed or retried",
     ),
+    (
+        "hardening",
+        "#18.12 the stack's Airflow (make stack-up) runs the DAG on the stack's HDFS and Spark master, "
+        "and its plugin reads that HDFS",
+        "tests/integration/test_ui_trigger_rest.py::test_make_stack_up_wires_airflow_to_the_stack_hdfs_and_spark "
+        "tests/integration/test_ui_trigger_rest.py::test_the_run_wrote_its_partitions_into_the_stack_hdfs "
+        "tests/integration/test_ui_trigger_rest.py::test_its_spark_applications_ran_on_the_standalone_master "
+        "tests/integration/test_ui_trigger_rest.py::test_the_plugin_serves_the_run_from_the_stack_hdfs",
+        "airflow.env names the stack's hdfs:// warehouse and spark:// master; a REST-triggered run's partitions "
+        "are on that HDFS, its Spark applications FINISHED on that master; the plugin's endpoints serve "
+        "that HDFS's metrics and lists",
+    ),
+    (
+        "hardening",
+        "#18.13 the demo's report on the stack's HDFS (WebHDFS as the jobs' user), and a demo step that fails",
+        "tests/integration/test_ui_trigger_rest.py::test_the_report_prints_the_rmse_and_lists_from_the_stack_hdfs "
+        "tests/test_demo_script.py::test_a_run_that_published_prints_its_rmse_and_lists "
+        "tests/test_demo_script.py::test_a_report_that_cannot_read_the_run_fails_the_demo "
+        "tests/test_demo_script.py::test_a_run_that_published_nothing_fails_the_demo "
+        "tests/test_demo_script.py::test_a_failed_run_fails_the_demo_and_still_shows_its_metrics",
+        "the report prints the RMSE, the gate and the lists read from HDFS; the demo exits non-zero when the "
+        "run fails or the report cannot read it or finds nothing published",
+    ),
 ]
 
 

@@ -26,10 +26,18 @@
 # Auth: SimpleAuthManager, users from AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS (default
 # admin:admin, i.e. user "admin" with role ADMIN); Airflow writes their passwords to
 # $AIRFLOW_HOME/simple_auth_manager_passwords.json.generated at the api-server's first start.
-# Connections and Variables come from the environment: AIRFLOW_CONN_SPARK_DEFAULT (env.sh) and any
-# other AIRFLOW_CONN_* / AIRFLOW_VAR_* (e.g. AIRFLOW_VAR_MOVIEREC_WAREHOUSE, _SOURCE); without
-# AIRFLOW_VAR_MOVIEREC_WAREHOUSE the DAG's warehouse is MOVIEREC_WAREHOUSE unless a movierec_warehouse
-# Variable is set in the UI or the API (an environment Variable would hide that one).
+# The stack's own HDFS and Spark (scripts/stack/hdfs.sh, spark.sh, same STACK_DIR), when they run:
+# what they recorded in their endpoints.env replaces env.sh's embedded defaults (local[*], a warehouse
+# on the local disk), so the DAG's tasks and the plugin use the cluster: spark_default is the
+# standalone master (AIRFLOW_CONN_SPARK_DEFAULT, the JSON form), the warehouse is
+# hdfs://127.0.0.1:<port>/warehouse (MOVIEREC_WAREHOUSE), HADOOP_CONF_DIR is the cluster's client
+# config, and the plugin reads HDFS through WebHDFS (MOVIEREC_WEBHDFS_URL, _USER). A service that
+# is not running keeps the caller's value, with a note. Started before HDFS or Spark, Airflow keeps
+# what it was given: restart it (down, up) to wire it to them.
+# Other Connections and Variables come from the environment too (any AIRFLOW_CONN_* / AIRFLOW_VAR_*,
+# e.g. AIRFLOW_VAR_MOVIEREC_SOURCE); without AIRFLOW_VAR_MOVIEREC_WAREHOUSE the DAG's warehouse is
+# MOVIEREC_WAREHOUSE unless a movierec_warehouse Variable is set in the UI or the API (an
+# environment Variable would hide that one).
 # Any other AIRFLOW__SECTION__KEY in the caller's environment reaches every daemon too
 # (the tests set AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE=False: manual runs and backfills only).
 # Readiness: /api/v2/monitor/health reports the metadatabase, scheduler, dag-processor and
@@ -195,6 +203,28 @@ PY
   source "$SECRETS"
 }
 
+# wire_cluster: point the DAG and the plugin at this STACK_DIR's HDFS and Spark, when they run.
+wire_cluster() {
+  if pid_of namenode "$NN_CLASS" >/dev/null && [[ -s "$HDFS_ENDPOINTS" ]]; then
+    # shellcheck disable=SC1090
+    source "$HDFS_ENDPOINTS"
+    export MOVIEREC_WAREHOUSE="$HDFS_URI/warehouse" HADOOP_CONF_DIR MOVIEREC_WEBHDFS_URL="$HDFS_WEB_URL"
+    # The user the jobs write as (their files are 640): the plugin reads as that user.
+    export MOVIEREC_WEBHDFS_USER="${MOVIEREC_WEBHDFS_USER:-${HADOOP_USER_NAME:-$(id -un)}}"
+  else
+    say "note: this STACK_DIR's HDFS is not running; the DAG's warehouse stays $MOVIEREC_WAREHOUSE"
+  fi
+  if pid_of spark-master "$MASTER_CLASS" >/dev/null && [[ -s "$SPARK_ENDPOINTS" ]]; then
+    # shellcheck disable=SC1090
+    source "$SPARK_ENDPOINTS"
+    # The JSON form: a URI (spark://host:port or local[...]) is misparsed by the connection parser.
+    AIRFLOW_CONN_SPARK_DEFAULT="$(python -c 'import json, sys; print(json.dumps({"conn_type": "spark", "host": sys.argv[1]}))' "$SPARK_MASTER_URL")"
+    export AIRFLOW_CONN_SPARK_DEFAULT
+  else
+    say "note: this STACK_DIR's Spark master is not running; spark_default stays $AIRFLOW_CONN_SPARK_DEFAULT"
+  fi
+}
+
 # write_env: everything a daemon or a CLI needs to be part of this stack, as a sourceable file.
 write_env() {
   local var
@@ -227,7 +257,9 @@ write_env() {
       for var in $(compgen -e | grep -E '^AIRFLOW_(CONN|VAR)_' | sort); do
         printf 'export %s=%q\n' "$var" "${!var}"
       done
-      if [[ -n "${HADOOP_CONF_DIR:-}" ]]; then printf 'export HADOOP_CONF_DIR=%q\n' "$HADOOP_CONF_DIR"; fi
+      for var in HADOOP_CONF_DIR MOVIEREC_WEBHDFS_URL MOVIEREC_WEBHDFS_USER; do
+        if [[ -n "${!var:-}" ]]; then printf 'export %s=%q\n' "$var" "${!var}"; fi
+      done
     } >"$ENV_FILE.tmp"
   )
   mv "$ENV_FILE.tmp" "$ENV_FILE"
@@ -378,6 +410,7 @@ up() {
     pg_start
   fi
   pg_create_db
+  wire_cluster
   write_env
   say "migrating the metadata database (airflow db migrate)"
   airflow db migrate >"$STACK_LOGS/airflow-db-migrate.log" 2>&1 ||
@@ -391,6 +424,7 @@ up() {
   done
   wait_ready
   say "up: UI and REST API $API, executor LocalExecutor, metadata DB postgresql://127.0.0.1:$AIRFLOW_PG_PORT/airflow; CLI: source $ENV_FILE"
+  say "the DAG runs on spark_default=$AIRFLOW_CONN_SPARK_DEFAULT with the warehouse $MOVIEREC_WAREHOUSE"
 }
 
 down() {
@@ -412,6 +446,9 @@ status() {
   done
   if state="$(health 2>/dev/null)"; then
     say "health: $state; UI $API; CLI: source $ENV_FILE"
+  fi
+  if ((rc == 0)); then # running_config sourced the stack's airflow.env
+    say "the DAG runs on spark_default=$AIRFLOW_CONN_SPARK_DEFAULT with the warehouse $MOVIEREC_WAREHOUSE"
   fi
   return "$rc"
 }

@@ -6,7 +6,8 @@
 #
 # Jars: fetched once by Maven (dev/hadoop/pom.xml) into <repo>/.stack/hadoop/lib
 # (HADOOP_LIB to override); reruns reuse them. State: $STACK_DIR/hadoop/{conf,data},
-# logs in $STACK_DIR/logs. Ports (all on 127.0.0.1), overridable:
+# logs in $STACK_DIR/logs. Once ready, $STACK_DIR/hadoop/endpoints.env records HDFS_URI,
+# HDFS_WEB_URL, HDFS_USER and HADOOP_CONF_DIR (what airflow.sh wires the DAG to). Ports (all on 127.0.0.1), overridable:
 #   HDFS_NN_PORT=9000 (fs.defaultFS)   HDFS_HTTP_PORT=9870 (NameNode UI, WebHDFS, JMX)
 #   HDFS_DN_PORT=9866 (data transfer)  HDFS_DN_HTTP_PORT=9864  HDFS_DN_IPC_PORT=9867
 set -euo pipefail
@@ -28,8 +29,6 @@ HDIR="$STACK_DIR/hadoop"
 CONF="$HDIR/conf"
 NAME_DIR="$HDIR/data/name"
 DATA_DIR="$HDIR/data/data"
-NN_CLASS=org.apache.hadoop.hdfs.server.namenode.NameNode
-DN_CLASS=org.apache.hadoop.hdfs.server.datanode.DataNode
 WEB="http://127.0.0.1:$HDFS_HTTP_PORT"
 
 # Hadoop reaches into JDK internals; Java 17 refuses that unless opened.
@@ -221,10 +220,13 @@ up() {
   fi
   wait_ready
   make_dirs
+  write_endpoints "$HDFS_ENDPOINTS" HDFS_URI="hdfs://127.0.0.1:$HDFS_NN_PORT" HDFS_WEB_URL="$WEB" \
+    HDFS_USER="$HDFS_USER" HADOOP_CONF_DIR="$CONF"
   say "up: fs.defaultFS hdfs://127.0.0.1:$HDFS_NN_PORT, WebHDFS $WEB/webhdfs/v1"
 }
 
 down() {
+  rm -f "$HDFS_ENDPOINTS"
   stop_daemon datanode "$DN_CLASS"
   stop_daemon namenode "$NN_CLASS"
 }

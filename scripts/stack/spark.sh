@@ -4,7 +4,9 @@
 #
 #   scripts/stack/spark.sh up|down|status
 #
-# State: $STACK_DIR/spark/work (executors' folders), logs in $STACK_DIR/logs.
+# State: $STACK_DIR/spark/work (executors' folders), logs in $STACK_DIR/logs. Once ready,
+# $STACK_DIR/spark/endpoints.env records SPARK_MASTER_URL and SPARK_MASTER_WEB_URL (airflow.sh's
+# spark_default connection).
 # Ports (all on 127.0.0.1), overridable:
 #   SPARK_MASTER_PORT=7077 (spark://127.0.0.1:7077)  SPARK_MASTER_WEBUI_PORT=8080 (UI, /json/)
 #   SPARK_WORKER_WEBUI_PORT=8081                      SPARK_WORKER_PORT (default: any free port)
@@ -29,8 +31,6 @@ export SPARK_MASTER_OPTS="${SPARK_MASTER_OPTS:-} -Dspark.master.rest.enabled=fal
 # Executors' finished-app folders would otherwise pile up in the work dir.
 export SPARK_WORKER_OPTS="${SPARK_WORKER_OPTS:-} -Dspark.worker.cleanup.enabled=true"
 
-MASTER_CLASS=org.apache.spark.deploy.master.Master
-WORKER_CLASS=org.apache.spark.deploy.worker.Worker
 MASTER_URL="spark://127.0.0.1:$SPARK_MASTER_PORT"
 WEB="http://127.0.0.1:$SPARK_MASTER_WEBUI_PORT"
 
@@ -85,10 +85,12 @@ up() {
       --cores "$SPARK_WORKER_CORES" --memory "$SPARK_WORKER_MEMORY" --work-dir "$SPARK_WORKER_DIR"
   fi
   wait_ready
+  write_endpoints "$SPARK_ENDPOINTS" SPARK_MASTER_URL="$MASTER_URL" SPARK_MASTER_WEB_URL="$WEB"
   say "up: master $MASTER_URL, UI $WEB"
 }
 
 down() {
+  rm -f "$SPARK_ENDPOINTS"
   stop_daemon spark-worker "$WORKER_CLASS"
   stop_daemon spark-master "$MASTER_CLASS"
 }

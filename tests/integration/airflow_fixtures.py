@@ -2,11 +2,14 @@
 
 ``airflow_stack`` (session-scoped) runs ``scripts/stack.sh up airflow`` (the api-server, the
 scheduler with the LocalExecutor, the dag-processor and the triggerer, on a PostgreSQL metadata
-database) in the session's ``STACK_DIR``, on free ports, wired to the session's ``hdfs`` and
-``spark_master``: the ``spark_default`` connection names the standalone master, and the DAG's
-warehouse is ``hdfs://127.0.0.1:PORT/warehouse`` (``MOVIEREC_WAREHOUSE``; a test may point the
-``movierec_warehouse`` Variable elsewhere through the API). It yields an :class:`AirflowStack`, which
-speaks REST API v2 with a bearer token from ``/auth/token``, and stops everything at the end.
+database) in the session's ``STACK_DIR``, on free ports, after the session's ``hdfs`` and
+``spark_master``, exactly as ``make stack-up`` does: it is given no warehouse, connection or Hadoop
+config (the caller's environment keeps scripts/env.sh's embedded defaults), and the script wires
+Airflow to the stack's HDFS and Spark itself. What it wrote into ``airflow.env`` is what the tests
+use (:attr:`AirflowStack.env`, :attr:`AirflowStack.warehouse`); ``test_ui_trigger_rest.py`` checks
+that a run lands on that HDFS and that cluster. A test may point the ``movierec_warehouse``
+Variable elsewhere through the API. It yields an :class:`AirflowStack`, which speaks REST API v2
+with a bearer token from ``/auth/token``, and stops everything at the end.
 
 Import the fixture into a test module (pytest only sees fixtures there or in conftest.py)::
 
@@ -69,8 +72,9 @@ class AirflowStack:
     Attributes:
         base_url: the api-server, e.g. ``http://127.0.0.1:41234`` (UI, ``/api/v2``, ``/auth/token``).
         home: its AIRFLOW_HOME (task logs, the generated password file).
-        env: the environment of an ``airflow`` CLI that is part of this stack (same database).
-        warehouse: the DAG's default warehouse (``MOVIEREC_WAREHOUSE``), on the session's HDFS.
+        env: the environment of an ``airflow`` CLI that is part of this stack (same database): the
+            caller's, then scripts/env.sh, then the stack's ``airflow.env``.
+        warehouse: the DAG's default warehouse (``MOVIEREC_WAREHOUSE`` in ``airflow.env``).
         username: the SimpleAuthManager user the helpers log in as.
     """
 
@@ -272,7 +276,6 @@ def _source_env(env: dict[str, str], env_file: Path) -> dict[str, str]:
 def running_stack(hdfs: HdfsCluster, spark_master: SparkMaster, stack_dir: Path) -> Iterator[AirflowStack]:
     """Start Airflow's services with ``scripts/stack.sh up airflow``; stop them on exit."""
     api_port, pg_port = free_ports(2)
-    warehouse = f"{hdfs.uri}/warehouse"
     home = stack_dir / "airflow" / "home"
     # The code under test, zipped now: executors ship this, the drivers import spark_jobs/ itself.
     py_files = build_package(stack_dir / "airflow" / "movierec.zip")
@@ -283,28 +286,32 @@ def running_stack(hdfs: HdfsCluster, spark_master: SparkMaster, stack_dir: Path)
         AIRFLOW_API_PORT=str(api_port),
         AIRFLOW_PG_PORT=str(pg_port),
         AIRFLOW_HOME=str(home),
-        # host holds the scheme, so the hook builds spark://127.0.0.1:<port>.
-        AIRFLOW_CONN_SPARK_DEFAULT=json.dumps(
-            {"conn_type": "spark", "host": "spark://127.0.0.1", "port": int(spark_master.rsplit(":", 1)[1])}
-        ),
-        MOVIEREC_WAREHOUSE=warehouse,
         MOVIEREC_PY_FILES=str(py_files),
-        # The cluster's client config (dfs.replication 1 on a one-DataNode cluster), as a deployment would.
-        HADOOP_CONF_DIR=str(hdfs.conf_dir),
         AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE="False",
     )
     # Tests set the movierec_* Variables through the API: environment Variables would hide them.
-    for name in ("AIRFLOW_VAR_MOVIEREC_SOURCE", "AIRFLOW_VAR_MOVIEREC_WAREHOUSE"):
+    # The rest is what `make stack-up` has (scripts/env.sh's local[*] and file:// warehouse, no
+    # Hadoop config): the script itself must wire Airflow to the session's HDFS and Spark.
+    for name in (
+        "AIRFLOW_VAR_MOVIEREC_SOURCE",
+        "AIRFLOW_VAR_MOVIEREC_WAREHOUSE",
+        "AIRFLOW_CONN_SPARK_DEFAULT",
+        "MOVIEREC_WAREHOUSE",
+        "HADOOP_CONF_DIR",
+        "MOVIEREC_WEBHDFS_URL",
+        "MOVIEREC_WEBHDFS_USER",
+    ):
         env.pop(name, None)
     try:
         started = time.monotonic()
         run_stack("up", "airflow", env)
         log.warning("Airflow stack up in %.0f s", time.monotonic() - started)
+        stack_env = _source_env(env, stack_dir / "airflow" / "airflow.env")
         stack = AirflowStack(
             base_url=f"http://127.0.0.1:{api_port}",
             home=home,
-            env=_source_env(env, stack_dir / "airflow" / "airflow.env"),
-            warehouse=warehouse,
+            env=stack_env,
+            warehouse=stack_env["MOVIEREC_WAREHOUSE"],
         )
         stack.unpause(DAG_ID)
         yield stack

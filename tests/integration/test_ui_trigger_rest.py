@@ -4,11 +4,20 @@ The form posts every param of the DAG, the defaults and what the user changed, w
 date, to ``POST /api/v2/dags/{dag_id}/dagRuns``, authenticated by a bearer token from
 ``/auth/token``. The scheduler (LocalExecutor) then runs the five spark-submit tasks on the
 standalone cluster, and the output lands on HDFS.
+
+The Airflow is the one ``make stack-up`` starts (``scripts/stack.sh up airflow`` after HDFS and
+Spark, given nothing but ports): the tests check that it wired itself to the stack's HDFS and Spark
+master, that the run's partitions are on that HDFS and its Spark applications on that master,
+and that the plugin's endpoints and ``scripts/report.py`` (the demo's report) read that HDFS.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,9 +34,10 @@ from tests.integration.airflow_fixtures import (
     AirflowStack,
     airflow_stack,  # noqa: F401
 )
+from tests.integration.conftest import REPO
 
 if TYPE_CHECKING:
-    from tests.integration.conftest import HdfsCluster
+    from tests.integration.conftest import HdfsCluster, SparkMaster
 
 pytestmark = pytest.mark.integration
 log = logging.getLogger(__name__)
@@ -47,18 +57,20 @@ class RestRun:
     triggered: dict  # the POST's answer
     finished: dict  # the run once it succeeded
     seconds: float
+    window_ms: tuple[int, int]  # wall clock (epoch ms) from just before the trigger to the end
 
 
 @pytest.fixture(scope="module")
 def rest_run(airflow_stack: AirflowStack, tmp_path_factory: pytest.TempPathFactory) -> RestRun:  # noqa: F811
     drop = generate_drop(tmp_path_factory.mktemp("rest") / "drop", Layout.ML_100K, n_ratings=N_RATINGS, seed=11)
     conf = {**airflow_stack.dag_params(DAG_ID), "source": str(drop), "top_n": TOP_N}
-    started = time.monotonic()
+    started, started_ms = time.monotonic(), int(time.time() * 1000)
     triggered = airflow_stack.trigger(DAG_ID, logical_date=f"{DS}T00:00:00Z", conf=conf, run_id=f"rest__{DS}")
     finished = airflow_stack.wait_for_run(DAG_ID, triggered["dag_run_id"])
     seconds = time.monotonic() - started
     log.warning("REST-triggered run took %.0f s", seconds)
-    return RestRun(drop=drop, conf=conf, triggered=triggered, finished=finished, seconds=seconds)
+    window = (started_ms, int(time.time() * 1000))
+    return RestRun(drop=drop, conf=conf, triggered=triggered, finished=finished, seconds=seconds, window_ms=window)
 
 
 def users_of(drop: Path) -> set[int]:
@@ -105,3 +117,85 @@ def test_the_gate_passed(rest_run: RestRun, airflow_stack: AirflowStack, hdfs: H
 
     assert metrics["passed"] is True
     assert 0 < metrics["rmse"] <= metrics["max_rmse"] == rest_run.conf["max_rmse"]
+
+
+# ---- the stack's Airflow uses the stack's HDFS and Spark (hardening #18.12) -------------------
+
+
+def test_make_stack_up_wires_airflow_to_the_stack_hdfs_and_spark(
+    airflow_stack: AirflowStack,  # noqa: F811
+    hdfs: HdfsCluster,
+    spark_master: SparkMaster,
+) -> None:
+    env = airflow_stack.env  # scripts/env.sh, then the airflow.env scripts/stack/airflow.sh wrote
+
+    assert env["MOVIEREC_WAREHOUSE"] == f"{hdfs.uri}/warehouse"
+    assert json.loads(env["AIRFLOW_CONN_SPARK_DEFAULT"]) == {"conn_type": "spark", "host": spark_master.url}
+    assert env["HADOOP_CONF_DIR"] == str(hdfs.conf_dir)
+    assert env["MOVIEREC_WEBHDFS_URL"] == hdfs.webhdfs_url.removesuffix("/webhdfs/v1")
+    assert env["MOVIEREC_WEBHDFS_USER"] == hdfs.user
+
+
+def test_the_run_wrote_its_partitions_into_the_stack_hdfs(rest_run: RestRun, hdfs: HdfsCluster) -> None:
+    warehouse = f"{hdfs.uri}/warehouse"  # the stack's, whatever the Airflow was told
+
+    for area in ("raw/movielens", "curated", "models", "metrics", "recommendations"):
+        assert f"ds={DS}" in hdfs.ls(f"{warehouse}/{area}"), area
+    assert hdfs.read_json(f"{warehouse}/recommendations/_LATEST")["ds"] >= DS
+
+
+def test_its_spark_applications_ran_on_the_standalone_master(rest_run: RestRun, spark_master: SparkMaster) -> None:
+    start, end = rest_run.window_ms
+    apps = [app for app in spark_master.state()["completedapps"] if start <= app["starttime"] <= end]
+    names = sorted(app["name"] for app in apps)
+
+    # ingest copies files through Hadoop's API without a SparkContext: no application of its own.
+    for job in ("preprocess", "fit", "evaluate", "publish"):
+        assert any(name.startswith(f"movierec-{job}") for name in names), (job, names)
+    assert {app["state"] for app in apps} == {"FINISHED"}, apps
+
+
+def test_the_plugin_serves_the_run_from_the_stack_hdfs(
+    rest_run: RestRun,
+    airflow_stack: AirflowStack,  # noqa: F811
+    hdfs: HdfsCluster,
+    tmp_path: Path,
+) -> None:
+    warehouse = f"{hdfs.uri}/warehouse"
+    metrics = hdfs.read_json(f"{warehouse}/metrics/ds={DS}/metrics.json")
+    recs = pq.read_table(hdfs.download(f"{warehouse}/recommendations/ds={DS}", tmp_path / "recs")).to_pandas()
+    user = int(recs["user_id"].min())
+    expected = recs[recs["user_id"] == user].sort_values("rank")["movie_id"].tolist()
+
+    history = airflow_stack.get("/movierec/api/metrics")
+    served = airflow_stack.get(f"/movierec/api/recommendations/{user}", ds=DS)
+
+    assert history["warehouse"] == warehouse
+    (entry,) = [run for run in history["runs"] if run["ds"] == DS]
+    assert entry["rmse"] == metrics["rmse"]
+    assert entry["published"] is True
+    assert [row["movie_id"] for row in served["recommendations"]] == expected
+
+
+# ---- the demo's report reads the stack's HDFS (hardening #18.13) ------------------------------
+
+
+def test_the_report_prints_the_rmse_and_lists_from_the_stack_hdfs(
+    rest_run: RestRun,
+    airflow_stack: AirflowStack,  # noqa: F811
+    hdfs: HdfsCluster,
+) -> None:
+    metrics = hdfs.read_json(f"{airflow_stack.warehouse}/metrics/ds={DS}/metrics.json")
+    env = {k: v for k, v in os.environ.items() if k not in ("HADOOP_USER_NAME", "REPORT_WEBHDFS")}
+    args = ["--warehouse", airflow_stack.warehouse, "--ds", DS, "--webhdfs", hdfs.webhdfs_url, "--users", "2"]
+
+    proc = subprocess.run(
+        [sys.executable, "scripts/report.py", *args], env=env, cwd=REPO, capture_output=True, text=True, timeout=120
+    )
+
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert f"RMSE {metrics['rmse']:.4f}" in proc.stdout
+    assert "RMSE gate: PASSED" in proc.stdout
+    first = min(users_of(rest_run.drop))
+    assert f"user {first}: top {TOP_N}" in proc.stdout
+    assert "   1. " in proc.stdout  # the first line of a list: rank, title, predicted rating
