@@ -19,7 +19,8 @@ from movierec_operators import EarlierRunsSensor, JobOperator
 HOME = Path(os.environ.get("MOVIEREC_HOME", Path(__file__).resolve().parents[1]))
 JOBS = HOME / "spark_jobs"
 PY_FILES = os.environ.get("MOVIEREC_PY_FILES", str(HOME / "build" / "movierec.zip"))
-DEFAULT_WAREHOUSE = os.environ.get("MOVIEREC_WAREHOUSE", (HOME / "warehouse").as_uri())
+# Not Path.as_uri(): Hadoop would escape its %-escapes again (a space became a folder "%20").
+DEFAULT_WAREHOUSE = os.environ.get("MOVIEREC_WAREHOUSE", f"file://{HOME / 'warehouse'}")
 
 # The run's date: the logical date, or when the run was due for runs that have
 # none (asset-triggered runs, API triggers without a logical date).
