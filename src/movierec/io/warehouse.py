@@ -308,13 +308,25 @@ class Warehouse:
 
     def read_bytes(self, uri: str) -> bytes:
         """Read a small file (a manifest, a movie catalogue) whole."""
+        from py4j.protocol import Py4JJavaError
+
         if not self.exists(uri):
             raise PipelineError(f"{uri} does not exist; run the upstream task for this date first")
-        stream = self._fs.open(self._path(uri))
-        try:
-            return bytes(self._jvm.org.apache.commons.io.IOUtils.toByteArray(stream))
-        finally:
-            stream.close()
+        attempt = 1
+        while True:
+            stream = self._fs.open(self._path(uri))
+            try:
+                return bytes(self._jvm.org.apache.commons.io.IOUtils.toByteArray(stream))
+            except Py4JJavaError as exc:
+                # The local filesystem renames a file and its .crc one after the other: a reader in
+                # between (a publish reading _LATEST as another replaces it) sees them disagree.
+                checksum = exc.java_exception.getClass().getName() == "org.apache.hadoop.fs.ChecksumException"
+                if not checksum or attempt == 3:
+                    raise
+            finally:
+                stream.close()
+            attempt += 1
+            time.sleep(0.05)
 
     def sha256(self, uri: str) -> str:
         """SHA-256 of a file, computed in the JVM so large files never cross py4j."""
