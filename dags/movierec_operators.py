@@ -6,6 +6,7 @@ Not a DAG file (``.airflowignore`` keeps the DAG processor off it); the DAG impo
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
 
 # movierec.core.errors.EXIT_USER_ERROR (the DAG does not import the jobs' package): bad input, bad
 # settings, a failed gate. The job said what to fix; a retry would only repeat it.
+log = logging.getLogger(__name__)
 EXIT_USER_ERROR = 3
 # movierec.core.errors.EXIT_UNCHANGED: ingest found the drop and the settings equal to the published run's.
 EXIT_UNCHANGED = 4
@@ -89,7 +91,7 @@ def drop_changed(ti: Any, **_: Any) -> bool:
     """ShortCircuitOperator's callable: False (skip what follows) when ingest found nothing changed."""
     verdict = ti.xcom_pull(task_ids="ingest")
     if verdict == UNCHANGED:
-        ti.log.info(
+        log.info(
             "the drop and the settings equal those of the published run: skipping the rest "
             "(the published lists stay; metrics/ds=<ds>/metrics.json says since when; trigger with force to recompute)"
         )
