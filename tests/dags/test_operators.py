@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
+from airflow.sdk.exceptions import AirflowException, AirflowSkipException
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "dags"))
-
-from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator  # noqa: E402
-from airflow.sdk.exceptions import AirflowException, AirflowSkipException  # noqa: E402
-from movierec_operators import CHANGED, UNCHANGED, DropSensor, JobOperator, drop_changed  # noqa: E402
+# dags/ is on pytest's pythonpath (pyproject.toml), as Airflow puts it on the DAG processor's.
+from movierec_operators import CHANGED, UNCHANGED, DropSensor, JobOperator, drop_changed
 
 
 class FakeTI:
