@@ -11,8 +11,9 @@ import os
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from airflow.providers.standard.operators.python import ShortCircuitOperator
 from airflow.sdk import DAG, Param
-from movierec_operators import EarlierRunsSensor, JobOperator
+from movierec_operators import DropSensor, EarlierRunsSensor, JobOperator, drop_changed
 
 # The DAG, the jobs and the shared package are deployed side by side; compose
 # mounts them at the same path in Airflow and Spark containers.
@@ -27,15 +28,39 @@ DEFAULT_WAREHOUSE = os.environ.get("MOVIEREC_WAREHOUSE", f"file://{HOME / 'wareh
 DS = "{{ (dag_run.logical_date or dag_run.run_after).strftime('%Y-%m-%d') }}"
 WAREHOUSE = "{{ var.value.get('movierec_warehouse', '" + DEFAULT_WAREHOUSE + "') }}"
 COMMON_ARGS = ["--ds", DS, "--warehouse", WAREHOUSE]
+SOURCE = "{{ params.source or var.value.get('movierec_source', '') }}"
+# The params the published lists are a function of (all but the source, force and the daily-operation
+# settings): ingest hashes them with the drop, and a change of any of them recomputes.
+RUN_SETTINGS = (
+    "max_rejected_fraction",
+    "rank",
+    "reg_param",
+    "max_iter",
+    "min_support",
+    "tune",
+    "max_rmse",
+    "min_ndcg",
+    "max_rmse_regression",
+    "max_ndcg_drop",
+    "top_n",
+    "min_coverage",
+)
+SETTINGS_JSON = "{{ {" + ", ".join(f"'{name}': params.{name}" for name in RUN_SETTINGS) + "} | tojson }}"
 
 DOC_MD = """
 ### MovieLens recommendations
 
 Five Spark jobs, each a `spark-submit` of `spark_jobs/<task>.py`, after **wait_for_earlier_runs**
-(runs go one date at a time in date order, backfills included, whatever their `max_active_runs`):
+(runs go one date at a time in date order, backfills included, whatever their `max_active_runs`)
+and **wait_for_drop** (when *source* names the date, `{ds}`: waits, holding no worker slot, until
+the day's drop is complete, a `_SUCCESS` marker or its files unchanged for *drop_settle* s; after
+*drop_timeout* s without it the run is **skipped**, naming the path):
 
 1. **ingest** the drop named by *source* (folder, zip, http(s) URL or `hdfs://` URI; `{ds}` is
-   replaced by the run date) into `raw/movielens/ds=<ds>/`;
+   replaced by the run date) into `raw/movielens/ds=<ds>/`, with a fingerprint of the drop and the
+   settings; when both equal the published run's, **skip_if_unchanged** skips everything up to
+   publish (the published lists stay; `metrics/ds=<ds>/metrics.json` says "unchanged since <date>";
+   *force* recomputes; changing any model, gate or list setting counts as a change);
 2. **preprocess**: typed Parquet, rejected rows with their reason, train/test split;
 3. **fit**: the rating model (biases + Spark MLlib ALS + taste profiles) and the ranking model
    (implicit-feedback ALS); with *tune*, a hyperparameter search on the training set first;
@@ -43,7 +68,11 @@ Five Spark jobs, each a `spark-submit` of `spark_jobs/<task>.py`, after **wait_f
    *max_rmse*, NDCG@10 < *min_ndcg*, or when the model is worse than the published one by more than
    *max_rmse_regression* (RMSE) or *max_ndcg_drop* (NDCG@10), so a bad model never ships;
 5. **publish**: top-N per user to `recommendations/ds=<ds>/` (refused below *min_coverage* of the
-   users), a copy of the shipped model (the next champion), then `recommendations/_LATEST`.
+   users), a copy of the shipped model (the next champion), then `recommendations/_LATEST`;
+6. **cleanup** (a teardown: runs whatever happened before it): removes every area's dated
+   partitions older than *keep_days* dates before the run's, never the date `_LATEST` names (nor
+   its champion's copy), nor while another run of the DAG is active; each removal is logged with
+   its path and size; *cleanup_dry_run* only lists them.
 
 Every task writes to a staging folder and renames it into place: rerunning a date is safe.
 Without a source (param and Variable empty) the run is skipped. A job that refuses its input or
@@ -126,6 +155,38 @@ params = {
         title="Lists coverage",
         description="Publish refuses lists that leave more than this share of the drop's users without one.",
     ),
+    "force": Param(
+        False,
+        type="boolean",
+        title="Recompute even if unchanged",
+        description="Without it, a drop and settings equal to the published run's skip fit, evaluate and publish.",
+    ),
+    "drop_timeout": Param(
+        12 * 3600,
+        type="number",
+        minimum=0,
+        title="Wait for the drop (seconds)",
+        description="With a dated source ({ds}): how long to wait for the day's drop before skipping the run.",
+    ),
+    "drop_poke_interval": Param(300, type="number", exclusiveMinimum=0, title="Seconds between two looks for the drop"),
+    "drop_settle": Param(
+        60,
+        type="number",
+        minimum=0,
+        title="Drop settle time (seconds)",
+        description="Without a _SUCCESS marker, the drop's files must be unchanged this long to count as complete.",
+    ),
+    "keep_days": Param(
+        14,
+        type="integer",
+        minimum=1,
+        title="Retention (dates kept)",
+        description="cleanup removes dated partitions older than this many dates before the run's date "
+        "(never the published date).",
+    ),
+    "cleanup_dry_run": Param(
+        False, type="boolean", title="Cleanup: dry run", description="List what cleanup would remove; remove nothing."
+    ),
     "max_rejected_fraction": Param(
         0.1,
         type="number",
@@ -163,10 +224,22 @@ with DAG(
     tags=["movielens", "spark", "recommendations"],
 ) as dag:
     wait = EarlierRunsSensor(task_id="wait_for_earlier_runs")
+    wait_for_drop = DropSensor(
+        task_id="wait_for_drop",
+        source=SOURCE,
+        ds=DS,
+        timeout_s="{{ params.drop_timeout }}",
+        poke_interval_s="{{ params.drop_poke_interval }}",
+        settle_s="{{ params.drop_settle }}",
+    )
     ingest = spark_task(
         "ingest",
+        "--settings",
+        SETTINGS_JSON,
+        "{{ '--force' if params.force else '--no-force' }}",
         "--source",
-        "{{ params.source or var.value.get('movierec_source', '') }}",
+        SOURCE,
+        reports_changes=True,
         skip_unless=(
             "--source",
             "no source: the run's 'source' param and the Airflow Variable movierec_source are both empty; "
@@ -201,5 +274,19 @@ with DAG(
         retries=0,
     )
     publish = spark_task("publish", "--top-n", "{{ params.top_n }}", "--min-coverage", "{{ params.min_coverage }}")
+    # Only its direct downstream (preprocess) is skipped by it; the rest follow by their trigger rules,
+    # so cleanup still runs.
+    skip_if_unchanged = ShortCircuitOperator(
+        task_id="skip_if_unchanged", python_callable=drop_changed, ignore_downstream_trigger_rules=False
+    )
+    # A teardown: runs when everything before it is done, whatever their state, and the run's state
+    # stays that of the tasks before it (a failed gate still fails the run); its own failure fails it too.
+    cleanup = spark_task(
+        "cleanup",
+        "--keep-days",
+        "{{ params.keep_days }}",
+        "{{ '--dry-run' if params.cleanup_dry_run else '--no-dry-run' }}",
+        dry_run_while_others_run=True,
+    ).as_teardown(on_failure_fail_dagrun=True)
 
-    wait >> ingest >> preprocess >> fit >> evaluate >> publish
+    wait >> wait_for_drop >> ingest >> skip_if_unchanged >> preprocess >> fit >> evaluate >> publish >> cleanup

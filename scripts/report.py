@@ -106,6 +106,9 @@ def print_report(root: Path, ds: str, users: int, warehouse: str) -> int:
     if not metrics_file.exists():
         raise ReportError(f"{metrics_file} does not exist: did evaluate run for ds={ds} on this warehouse?")
     metrics = json.loads(metrics_file.read_text())
+    if "unchanged_since" in metrics:  # ingest found the drop and settings of the published run (#16)
+        print(f"\n=== run {ds}: {metrics['note']} ===")
+        return print_report(root, metrics["unchanged_since"], users, warehouse)
     k = metrics["k"]
     print(f"\n=== run {ds} ===")
     print(

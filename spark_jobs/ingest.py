@@ -6,7 +6,12 @@ is replaced by the run date, so a daily schedule can point at dated drops.
 
 Output: ``<warehouse>/raw/movielens/ds=<ds>/`` holding the layout's ratings
 and movies files and ``_manifest.json`` (source, layout, and per file: role,
-bytes, sha256). Written to a staging folder, then renamed into place.
+bytes, sha256), and ``_fingerprint.json``: a hash of the drop's files and of the run's settings
+(``--settings``, :mod:`movierec.data.fingerprint`). Written to a staging folder, then renamed into place.
+When that fingerprint equals the one of the published model (``_LATEST`` -> ``published/.../fingerprint.json``)
+and ``--force`` is off, the rest of the run would recompute the same lists: ingest writes
+``metrics/ds=<ds>/metrics.json`` saying "unchanged since <date>" (unless ``ds`` is that date) and exits
+with :data:`movierec.core.errors.EXIT_UNCHANGED`, which the DAG turns into skipped downstream tasks.
 First, as the first task of every run, it removes what killed jobs left behind
 (staging folders and fit checkpoints older than ``--stale-after-hours``).
 Copying needs Hadoop's FileSystem through Spark's JVM, not a SparkContext: none is started.
@@ -15,18 +20,21 @@ Copying needs Hadoop's FileSystem through Spark's JVM, not a SparkContext: none 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from movierec import cli
-from movierec.core.errors import PipelineError
-from movierec.core.paths import MANIFEST, RAW, partition
+from movierec.core.errors import EXIT_UNCHANGED, PipelineError
+from movierec.core.paths import FINGERPRINT, MANIFEST, METRICS, METRICS_FILE, PUBLISHED_FINGERPRINT, RAW, partition
+from movierec.data.fingerprint import Fingerprint
 from movierec.data.layouts import detect_layout, layout_files
 from movierec.io.hadoop import get_hadoop
+from movierec.io.published import read_latest
 from movierec.io.sources import hadoop_uri, is_local_or_http, materialize, scan_folder
 from movierec.io.warehouse import Warehouse
 
@@ -45,6 +53,9 @@ class IngestConfig:
         max_bytes: limit on a download's or an archive's unpacked size.
         stale_after_hours: staging and checkpoints older than this were left by killed jobs and are removed;
             more than the longest job runs (the DAG's execution_timeout is 6 h).
+        settings: every setting the run's output depends on (the DAG's params but the source), hashed
+            into the fingerprint: a change of any of them recomputes.
+        force: recompute even when the drop and the settings equal the published run's.
     """
 
     ds: str
@@ -53,6 +64,8 @@ class IngestConfig:
     sha256: str | None = None
     max_bytes: int = 4 * 1024**3
     stale_after_hours: float = 24.0
+    settings: dict = field(default_factory=dict)
+    force: bool = False
 
     def __post_init__(self) -> None:
         if not self.source.strip():
@@ -78,7 +91,59 @@ def build_manifest(source: str, layout: str, files: list[dict]) -> dict:
     return {"source": source, "layout": layout, "files": sorted(files, key=lambda f: f["name"])}
 
 
-def ingest(config: IngestConfig) -> None:
+def parse_settings(text: str) -> dict:
+    """``--settings``: a JSON object of setting names to values."""
+    try:
+        settings = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise PipelineError(f"--settings must be a JSON object, got {text!r} ({exc})") from None
+    if not isinstance(settings, dict):
+        raise PipelineError(f"--settings must be a JSON object of setting names to values, got {text!r}")
+    return settings
+
+
+def unchanged_since(wh: Warehouse, ds: str, fingerprint: Fingerprint) -> str | None:
+    """The published date whose drop and settings equal ``fingerprint``, or None when something changed.
+
+    A run older than the published date (a backfill) always recomputes: its lists are its own date's.
+    """
+    latest = read_latest(wh)
+    if latest is None:
+        log.info("nothing published yet: the run computes everything")
+        return None
+    if latest.ds > ds:
+        log.info("the published date %s is newer than %s (a backfill): the run computes everything", latest.ds, ds)
+        return None
+    marker = f"{wh.uri(latest.model)}/{PUBLISHED_FINGERPRINT}"
+    published = Fingerprint.from_json(wh.read_json(marker)) if wh.exists(marker) else None
+    changes = fingerprint.differences(published)
+    if changes:
+        log.info("changed since the published %s: %s; the run recomputes", latest.ds, "; ".join(changes))
+        return None
+    return latest.ds
+
+
+def write_unchanged_note(wh: Warehouse, ds: str, since: str, fingerprint: Fingerprint) -> None:
+    """``metrics/ds=<ds>/metrics.json`` of a run that recomputed nothing; the published date's own is kept."""
+    if since == ds:
+        log.info("%s is the published date: its metrics stay as evaluate wrote them", ds)
+        return
+    latest = read_latest(wh)
+    note = {
+        "ds": ds,
+        "unchanged_since": since,
+        "note": f"unchanged since {since}: the drop and the settings equal those of the published model "
+        f"({latest.model if latest else '?'}); fit, evaluate and publish were skipped",
+        "drop_sha256": fingerprint.drop_sha256,
+        "settings_sha256": fingerprint.settings_sha256,
+    }
+    final = partition(wh.root, METRICS, ds)
+    staged = wh.staging_dir(final, create=True)
+    wh.write_json(f"{staged}/{METRICS_FILE}", note)
+    wh.commit(staged, final)
+
+
+def ingest(config: IngestConfig) -> int | None:
     source = config.resolved_source
     wh = Warehouse(get_hadoop(), config.warehouse)
     wh.remove_stale(config.stale_after_hours * 3600)
@@ -103,8 +168,24 @@ def ingest(config: IngestConfig) -> None:
             files.append(facts)
             log.info("copied %s (%s): %d bytes, sha256 %s", rel, role, facts["bytes"], facts["sha256"])
         wh.write_json(f"{staged}/{MANIFEST}", build_manifest(source, layout.value, files))
+        fingerprint = Fingerprint.of(files, config.settings)
+        wh.write_json(f"{staged}/{FINGERPRINT}", fingerprint.to_json())
         wh.commit(staged, final)
     log.info("ingested %s into %s", source, final)
+    if config.force:
+        log.info("force: the run recomputes whatever the published model was made from")
+        return None
+    since = unchanged_since(wh, config.ds, fingerprint)
+    if since is None:
+        return None
+    write_unchanged_note(wh, config.ds, since, fingerprint)
+    log.info(
+        "unchanged since %s: the drop (sha256 %s) and the settings equal the published run's; "
+        "the published lists stay and the rest of the run is skipped (force recomputes)",
+        since,
+        fingerprint.drop_sha256[:12],
+    )
+    return EXIT_UNCHANGED
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -115,9 +196,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--stale-after-hours", type=float, default=24.0, help="remove staging left by killed jobs older than this"
     )
+    parser.add_argument(
+        "--settings", default="{}", help="JSON object of the run's settings, hashed into the fingerprint"
+    )
+    parser.add_argument(
+        "--force",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="recompute even when the drop and the settings equal the published run's",
+    )
 
     def to_config(args: argparse.Namespace) -> IngestConfig:
-        return IngestConfig(args.ds, args.warehouse, args.source, args.sha256, args.max_bytes, args.stale_after_hours)
+        return IngestConfig(
+            args.ds,
+            args.warehouse,
+            args.source,
+            args.sha256,
+            args.max_bytes,
+            args.stale_after_hours,
+            parse_settings(args.settings),
+            args.force,
+        )
 
     return cli.run("ingest", parser, to_config, ingest, argv)
 

@@ -7,7 +7,8 @@ Output: ``recommendations/ds=<ds>/`` Parquet (user_id, rank, movie_id, title,
 score = the predicted rating, ranker_score = the ranking model's score),
 staged, checked (lists for at least ``--min-coverage`` of the drop's users,
 else refused and nothing changes), then renamed; a copy of the model and
-metrics it shipped in ``published/ds=<ds>/<id>/`` (the next gate's champion);
+metrics it shipped, with ingest's fingerprint of the drop and settings, in
+``published/ds=<ds>/<id>/`` (the next gate's champion; the next run's "unchanged?" check);
 then ``recommendations/_LATEST`` (:mod:`movierec.core.latest`) is swapped,
 only after the data is complete and never to an older date.
 Every user of the drop gets ``--top-n`` movies they have not rated, ranked by
@@ -29,13 +30,16 @@ from movierec.core.columns import RANK, USER_ID
 from movierec.core.errors import PipelineError
 from movierec.core.paths import (
     CURATED,
+    FINGERPRINT,
     MANIFEST,
     METRICS,
     METRICS_FILE,
     MODELS,
     MOVIES,
     PARAMS_FILE,
+    PUBLISHED_FINGERPRINT,
     RATED,
+    RAW,
     RECOMMENDATIONS,
     SERVING_FILE,
     partition,
@@ -136,6 +140,10 @@ def publish(config: PublishConfig) -> None:
         PARAMS_FILE: f"{models}/{PARAMS_FILE}",
         METRICS_FILE: f"{partition(wh.root, METRICS, ds)}/{METRICS_FILE}",
     }
+    # What the lists were made from: the next run with the same drop and settings skips (ingest).
+    fingerprint = f"{partition(wh.root, RAW, ds)}/{FINGERPRINT}"
+    if wh.exists(fingerprint):
+        shipped[PUBLISHED_FINGERPRINT] = fingerprint
     latest = read_latest(wh)
     if latest is not None and latest.ds == ds and same_model(wh, models, wh.uri(latest.model)):
         log.info("published %s; _LATEST already names this date and model (a rerun): unchanged", final)

@@ -21,6 +21,8 @@ D1, D2 = "2026-03-01", "2026-03-02"
 TOP_N = 5
 N_RATINGS = 10_000
 TASKS = ["ingest", "preprocess", "fit", "evaluate", "publish"]
+# Around the jobs: the waits, the "anything changed?" decision and the retention teardown.
+SKIPPABLE = ["skip_if_unchanged", "preprocess", "fit", "evaluate", "publish"]
 __all__ = ["D1", "D2", "REPO", "TOP_N", "AirflowRunner", "DagWarehouse", "snapshot"]
 
 
@@ -32,6 +34,7 @@ class AirflowRunner:
         self.env = project_env(AIRFLOW_HOME=str(home), MOVIEREC_WAREHOUSE=warehouse.as_uri())
         self.logs = home / "logs-of-tests"
         self.logs.mkdir(parents=True)
+        self.last_tasks: list[dict] = []
         self.cli("db", "migrate")
 
     def cli(self, *args: str, timeout: int = 120) -> str:
@@ -62,7 +65,22 @@ class AirflowRunner:
         assert found, f"airflow dags test {ds} did not finish a run (exit {proc.returncode}):\n{output[-3000:]}"
         run_id = found[-1]
         states = self.cli_json("tasks", "states-for-dag-run", DAG_ID, run_id)
+        self.last_tasks = states
         return {s["task_id"]: s["state"] for s in states}
+
+    def last_output(self, ds: str) -> str:
+        """The output of the latest ``dags test`` of ``ds``."""
+        return max(self.logs.glob(f"{ds}-*.log"), key=lambda p: int(p.stem.rsplit("-", 1)[1])).read_text()
+
+    def task_seconds(self) -> float:
+        """Task time of the last run: the sum over its tasks of end minus start, as Airflow recorded them."""
+        from datetime import datetime
+
+        return sum(
+            (datetime.fromisoformat(t["end_date"]) - datetime.fromisoformat(t["start_date"])).total_seconds()
+            for t in self.last_tasks
+            if t.get("start_date") and t.get("end_date")
+        )
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:

@@ -66,7 +66,9 @@ def write_recommendations(warehouse: Path) -> None:
     (warehouse / "recommendations" / "_LATEST").write_text(json.dumps({"ds": DS, "path": str(folder)}))
 
 
-def run_demo(tmp_path: Path, warehouse: Path, *, dags_test_rc: int = 0) -> subprocess.CompletedProcess[str]:
+def run_demo(
+    tmp_path: Path, warehouse: Path, *, dags_test_rc: int = 0, ds: str = DS
+) -> subprocess.CompletedProcess[str]:
     drop = tmp_path / "drop"
     drop.mkdir(exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "REPORT_", "MOVIEREC_"))}
@@ -74,7 +76,7 @@ def run_demo(tmp_path: Path, warehouse: Path, *, dags_test_rc: int = 0) -> subpr
         "VENV": str(fake_venv(tmp_path)),
         "AIRFLOW_HOME": str(tmp_path / "airflow"),
         "MOVIEREC_WAREHOUSE": warehouse.as_uri(),
-        "DS": DS,
+        "DS": ds,
         "FAKE_DAGS_TEST_RC": str(dags_test_rc),
     }
     return subprocess.run(
@@ -130,3 +132,20 @@ def test_a_failed_run_fails_the_demo_and_still_shows_its_metrics(tmp_path: Path)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "RMSE gate: FAILED (RMSE 0.9123 vs max_rmse 0.5)" in proc.stdout
     assert "the run failed ('airflow dags test' exited 1)" in proc.stderr
+
+
+def test_an_unchanged_run_reports_the_published_lists_it_kept(tmp_path: Path) -> None:
+    # #16: a demo repeated on another day with the same drop skips fit..publish; the report shows what stays.
+    warehouse = tmp_path / "warehouse"
+    write_metrics(warehouse, passed=True)
+    write_recommendations(warehouse)
+    later = warehouse / "metrics" / "ds=2026-01-11"
+    later.mkdir(parents=True)
+    note = {"ds": "2026-01-11", "unchanged_since": DS, "note": f"unchanged since {DS}: nothing recomputed"}
+    (later / "metrics.json").write_text(json.dumps(note))
+
+    proc = run_demo(tmp_path, warehouse, ds="2026-01-11")
+
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"=== run 2026-01-11: unchanged since {DS}: nothing recomputed ===" in proc.stdout
+    assert "RMSE 0.9123" in proc.stdout and "user 1: top 2" in proc.stdout

@@ -65,7 +65,7 @@ def run(
     job: str,
     parser: argparse.ArgumentParser,
     to_config: Callable[[argparse.Namespace], Config],
-    body: Callable[[Config], None],
+    body: Callable[[Config], int | None],
     argv: Sequence[str] | None,
 ) -> int:
     """Parse arguments into the job's config, run ``body`` and turn project errors into exit codes.
@@ -73,14 +73,16 @@ def run(
     A :class:`PipelineError` (from the config's validation or the job) is
     logged as one clear line (no traceback: the message says what to do), so
     the Airflow task fails with it visible at the end of the log; the exit code
-    says whether a retry could help (:mod:`movierec.core.errors`).
+    says whether a retry could help (:mod:`movierec.core.errors`). ``body`` may
+    return another exit code than 0 for an outcome that is not an error
+    (:data:`movierec.core.errors.EXIT_UNCHANGED`).
     """
     setup_logging()
     args = parser.parse_args(argv)
     try:
         check_not_far_future(args.ds, args.max_future_days)
-        body(to_config(args))
+        code = body(to_config(args))
     except PipelineError as exc:
         log.error("%s failed: %s", job, exc)
         return exc.exit_code
-    return EXIT_OK
+    return EXIT_OK if code is None else code

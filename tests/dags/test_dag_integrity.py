@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import json
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-JOBS = ["ingest", "preprocess", "fit", "evaluate", "publish"]
-CHAIN = ["wait_for_earlier_runs", *JOBS]
+JOBS = ["ingest", "preprocess", "fit", "evaluate", "publish", "cleanup"]
+CHAIN = ["wait_for_earlier_runs", "wait_for_drop", "ingest", "skip_if_unchanged", *JOBS[1:]]
 
 
 @pytest.fixture(scope="module")
@@ -24,12 +25,22 @@ def dag():
 
 
 def test_chain_and_schedule(dag):
-    assert dag.task_ids == CHAIN
+    assert sorted(dag.task_ids) == sorted(CHAIN)
     for upstream, downstream in zip(CHAIN, CHAIN[1:], strict=False):
         assert dag.get_task(downstream).upstream_task_ids == {upstream}
     assert dag.max_active_runs == 1
     assert dag.catchup is False
     assert dag.doc_md and "movielens" in dag.tags
+
+
+def test_daily_operation_tasks(dag):
+    sensor = dag.get_task("wait_for_drop")
+    assert sensor.mode == "reschedule" and sensor.retries == 0
+    assert dag.get_task("skip_if_unchanged").ignore_downstream_trigger_rules is False
+    cleanup = dag.get_task("cleanup")
+    assert cleanup.is_teardown and cleanup.on_failure_fail_dagrun
+    assert cleanup.trigger_rule == "all_done_setup_success"
+    assert cleanup.dry_run_while_others_run and dag.get_task("ingest").reports_changes
 
 
 def test_every_application_exists_and_uses_spark_default(dag):
@@ -52,12 +63,21 @@ def test_ui_form_params(dag):
         "max_ndcg_drop",
         "min_ndcg",
         "min_coverage",
+        "force",
+        "drop_timeout",
+        "drop_poke_interval",
+        "drop_settle",
+        "keep_days",
+        "cleanup_dry_run",
     } <= set(dag.params.keys())
+    assert dag.params["keep_days"] == 14 and dag.params["drop_timeout"] == 12 * 3600
+    assert dag.params["force"] is False and dag.params["cleanup_dry_run"] is False
 
 
 def test_gate_is_not_retried_but_other_tasks_are(dag):
     assert dag.get_task("evaluate").retries == 0
     assert all(dag.get_task(t).retries >= 1 for t in JOBS if t != "evaluate")
+    assert dag.get_task("wait_for_drop").retries == 0
 
 
 class _Vars:
@@ -80,6 +100,31 @@ def test_arguments_render(dag, logical, expected):
         assert not any("{{" in a for a in rendered)
     ingest = [env.from_string(str(a)).render(**context) for a in dag.get_task("ingest").application_args]
     assert ingest[-2:] == ["--source", "/drops/{ds}"]
+    assert ingest[4] == "--settings" and ingest[6] == "--no-force"
+    assert json.loads(ingest[5]) == {
+        "max_rejected_fraction": 0.1,
+        "rank": 50,
+        "reg_param": 0.12,
+        "max_iter": 10,
+        "min_support": 5,
+        "tune": False,
+        "max_rmse": 1.0,
+        "min_ndcg": 0.05,
+        "max_rmse_regression": 0.02,
+        "max_ndcg_drop": 0.02,
+        "top_n": 10,
+        "min_coverage": 0.95,
+    }
+    cleanup = [env.from_string(str(a)).render(**context) for a in dag.get_task("cleanup").application_args]
+    assert cleanup[4:] == ["--keep-days", "14", "--no-dry-run"]
+    sensor = dag.get_task("wait_for_drop")
+    assert [env.from_string(getattr(sensor, f)).render(**context) for f in sensor.template_fields] == [
+        "/drops/{ds}",
+        expected,
+        "43200",
+        "300",
+        "60",
+    ]
     fit = [env.from_string(str(a)).render(**context) for a in dag.get_task("fit").application_args]
     assert fit[4:] == ["--rank", "50", "--reg-param", "0.12", "--max-iter", "10", "--min-support", "5", "--no-tune"]
     evaluate = [env.from_string(str(a)).render(**context) for a in dag.get_task("evaluate").application_args]
@@ -122,6 +167,9 @@ def test_tune_switch_renders_to_the_flag(dag):
         ({"min_ndcg": 1.5}, "min_ndcg"),
         ({"min_coverage": -0.1}, "min_coverage"),
         ({"tune": "yes"}, "tune"),
+        ({"keep_days": 0}, "keep_days"),
+        ({"drop_timeout": -1}, "drop_timeout"),
+        ({"force": "yes"}, "force"),
     ],
 )
 def test_bad_trigger_form_values_are_refused_before_any_task(dag, conf, field):

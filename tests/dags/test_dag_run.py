@@ -68,7 +68,8 @@ def test_rerun_of_the_same_date_leaves_identical_output(dag_warehouse, records):
     recs_before = sorted(tuple(r.values()) for r in read(dag_warehouse, "recommendations", f"ds={D1}"))
     metrics_before = snapshot(wh / "metrics" / f"ds={D1}")
     raw_before = snapshot(wh / "raw" / "movielens" / f"ds={D1}")
-    assert set(dag_warehouse.runner.run(D1).values()) == {"success"}
+    # force: the same drop and settings would otherwise skip fit, evaluate and publish (#16).
+    assert set(dag_warehouse.runner.run(D1, force=True).values()) == {"success"}
     assert snapshot(wh / "raw" / "movielens" / f"ds={D1}") == raw_before
     assert read_json(dag_warehouse, "recommendations", "_LATEST")["ds"] == D1
     recs_after = sorted(tuple(r.values()) for r in read(dag_warehouse, "recommendations", f"ds={D1}"))
@@ -87,7 +88,12 @@ def test_a_run_without_a_source_is_skipped_with_the_reason(dag_warehouse):
     # #18.15: a scheduled run created by "unpause on trigger" had no source, failed three times and
     # held max_active_runs=1 against the manual run.
     states = dag_warehouse.runner.run("2026-03-05", source="")
-    assert states == {"wait_for_earlier_runs": "success", **dict.fromkeys(TASKS, "skipped")}
+    assert states == {
+        "wait_for_earlier_runs": "success",
+        "wait_for_drop": "success",
+        **dict.fromkeys([*TASKS, "skip_if_unchanged"], "skipped"),
+        "cleanup": "success",
+    }
     log = next(dag_warehouse.runner.logs.glob("2026-03-05-*.log")).read_text()
     assert "no source: the run's 'source' param and the Airflow Variable movierec_source are both empty" in log
 

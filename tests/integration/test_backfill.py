@@ -79,6 +79,9 @@ def backfill(airflow_stack: AirflowStack, hdfs: HdfsCluster, tmp_path_factory: p
     drops = tmp_path_factory.mktemp("backfill") / "drops"
     for ds, (n_ratings, seed) in DROPS.items():
         generate_drop(drops / ds, Layout.ML_100K, n_ratings=n_ratings, seed=seed)
+        # Written last, as a producer should: wait_for_drop (#16) goes on at once instead of waiting
+        # for the files to settle.
+        (drops / ds / "_SUCCESS").touch()
     warehouse = f"{hdfs.uri}/backfill-warehouse"
     airflow_stack.set_variable("movierec_source", f"{drops}/{{ds}}")
     airflow_stack.set_variable("movierec_warehouse", warehouse)

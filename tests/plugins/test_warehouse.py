@@ -191,3 +191,14 @@ def test_storage_for_schemes(monkeypatch, tmp_path):
 
 def test_webhdfs_base():
     assert webhdfs_base("http://nn:9870/") == webhdfs_base("http://nn:9870/webhdfs/v1") == "http://nn:9870"
+
+
+def test_an_unchanged_run_is_in_the_history_without_figures(warehouse, reader):
+    # #16: ingest's note for a run that recomputed nothing; the page shows "unchanged since <date>".
+    folder = warehouse / "metrics" / "ds=2026-01-04"
+    folder.mkdir(parents=True)
+    note = {"ds": "2026-01-04", "unchanged_since": DS, "note": f"unchanged since {DS}"}
+    (folder / "metrics.json").write_text(json.dumps(note))
+    last = queries.metrics_history(reader)[-1]
+    assert (last["ds"], last["rmse"], last["passed"], last["published"]) == ("2026-01-04", None, None, False)
+    assert last["extra"]["unchanged_since"] == DS

@@ -6,6 +6,9 @@ from __future__ import annotations
 EXIT_OK = 0
 EXIT_RETRYABLE = 1
 EXIT_USER_ERROR = 3
+# Not an error: ingest found the drop and the settings equal to the published run's, so the rest of the
+# run would recompute the same lists; the operator marks ingest done and the DAG skips the rest.
+EXIT_UNCHANGED = 4
 
 
 class PipelineError(Exception):

@@ -36,6 +36,9 @@ LATEST = "_LATEST"
 METRICS_FILE = "metrics.json"
 PARAMS_FILE = "params.json"
 SERVING_FILE = "serving.npz"
+# What a run's output is a function of (movierec.data.fingerprint): in raw/ beside the drop, and in published/.
+FINGERPRINT = "_fingerprint.json"
+PUBLISHED_FINGERPRINT = "fingerprint.json"
 
 # The curated partition's tables.
 TRAIN, TEST, RATED, MOVIES = "train", "test", "rated", "movies"

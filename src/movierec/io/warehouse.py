@@ -341,6 +341,10 @@ class Warehouse:
     def size(self, uri: str) -> int:
         return int(self._fs.getFileStatus(self._path(uri)).getLen())
 
+    def tree_size(self, uri: str) -> int:
+        """Bytes of every file below ``uri`` (one NameNode call on HDFS: the content summary)."""
+        return int(self._fs.getContentSummary(self._path(uri)).getLength())
+
     def copy(self, src: str, dst: str) -> None:
         """Copy a file between any two Hadoop filesystems (local path, file://, hdfs://)."""
         # Each side gets its own FileSystem: the warehouse's would reject the other's scheme.

@@ -1,0 +1,153 @@
+"""Day-2 operation through real Airflow (#16): waiting for the day's drop, skipping what did not change, retention.
+
+On a copy of the warehouse the ``dag_warehouse`` runs wrote (D1 published from the generated drop with the
+default settings), in a private Airflow home, so the other tests' warehouse and run history are untouched.
+The tests run in file order and build on each other's runs, as days do.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.airflow_runs import D1, SKIPPABLE, AirflowRunner, snapshot
+
+pytestmark = pytest.mark.integration
+SAME, NEVER, ARRIVES, NEW_RANK = "2026-03-10", "2026-03-11", "2026-03-12", "2026-03-13"
+SHORT_WAIT = {"drop_poke_interval": 1, "drop_settle": 1}
+
+
+@pytest.fixture(scope="module")
+def daily(dag_warehouse, tmp_path_factory) -> AirflowRunner:
+    root = tmp_path_factory.mktemp("daily")
+    shutil.copytree(dag_warehouse.warehouse, root / "warehouse")
+    return AirflowRunner(root / "airflow", root / "warehouse", dag_warehouse.drop)
+
+
+def published(runner: AirflowRunner) -> dict[str, bytes]:
+    wh = runner.warehouse
+    return {**snapshot(wh / "recommendations"), **snapshot(wh / "published")}
+
+
+def metrics_of(runner: AirflowRunner, ds: str) -> dict:
+    return json.loads((runner.warehouse / "metrics" / f"ds={ds}" / "metrics.json").read_text())
+
+
+def test_the_same_drop_again_skips_fit_evaluate_publish(daily, record_property):
+    before = published(daily)
+    states = daily.run(SAME)
+    assert states["ingest"] == "success" and states["skip_if_unchanged"] == "success"
+    assert {t: states[t] for t in SKIPPABLE[1:]} == dict.fromkeys(SKIPPABLE[1:], "skipped")
+    assert states["cleanup"] == "success"
+    assert published(daily) == before, "the published lists, _LATEST and the champion's copy are untouched"
+    note = metrics_of(daily, SAME)
+    assert note["unchanged_since"] == D1 and note["note"].startswith(f"unchanged since {D1}")
+    assert f"unchanged since {D1}" in daily.last_output(SAME)
+    seconds = daily.task_seconds()
+    record_property("task_seconds", round(seconds, 1))
+    assert seconds < 15, f"the skipped run took {seconds:.1f} s of task time: {daily.last_tasks}"
+
+
+def test_a_dated_drop_that_never_comes_skips_the_run_naming_the_path(daily, tmp_path):
+    drops = tmp_path / "drops"
+    states = daily.run(NEVER, source=f"{drops}/{{ds}}", drop_timeout=3, **SHORT_WAIT)
+    assert states["wait_for_drop"] == "skipped"
+    assert {t: states[t] for t in ["ingest", *SKIPPABLE]} == dict.fromkeys(["ingest", *SKIPPABLE], "skipped")
+    assert states["cleanup"] == "success"
+    output = daily.last_output(NEVER)
+    assert f"no complete drop at {drops}/{NEVER} after 3 s" in output
+    assert not (daily.warehouse / "raw" / "movielens" / f"ds={NEVER}").exists()
+
+
+def test_a_dated_drop_arriving_while_the_sensor_waits_is_picked_up(daily, tmp_path):
+    drops = tmp_path / "drops"
+
+    def deliver() -> None:
+        # Well after the sensor's first looks (Airflow's start-up takes a few seconds); fresh modification
+        # times (copyfile, not copy2), so the files must also settle for drop_settle.
+        time.sleep(20)
+        shutil.copytree(daily.drop, drops / ARRIVES, copy_function=shutil.copyfile)
+
+    courier = threading.Thread(target=deliver)
+    courier.start()
+    try:
+        states = daily.run(ARRIVES, source=f"{drops}/{{ds}}", drop_timeout=300, **SHORT_WAIT)
+    finally:
+        courier.join()
+    assert states["wait_for_drop"] == "success" and states["ingest"] == "success", states
+    output = daily.last_output(ARRIVES)
+    assert f"{drops}/{ARRIVES} does not exist yet" in output, "the sensor waited"
+    manifest = json.loads((daily.warehouse / "raw" / "movielens" / f"ds={ARRIVES}" / "_manifest.json").read_text())
+    assert manifest["source"] == f"{drops}/{ARRIVES}"
+    # The same content as the published drop: picked up, then found unchanged.
+    assert metrics_of(daily, ARRIVES)["unchanged_since"] == D1
+
+
+def test_a_changed_rank_recomputes(daily):
+    states = daily.run(NEW_RANK, rank=20)
+    assert states["skip_if_unchanged"] == "success"
+    assert states["preprocess"] == states["fit"] == "success", states
+    # Whether rank 20 passes the champion gate against rank 50 is the gate's business, not this test's.
+    assert states["evaluate"] in ("success", "failed"), states
+    assert "changed since the published 2026-03-01: settings rank; the run recomputes" in daily.last_output(NEW_RANK)
+    params = json.loads((daily.warehouse / "models" / f"ds={NEW_RANK}" / "params.json").read_text())
+    assert '"rank": 20' in json.dumps(params)
+
+
+def copy_partitions(wh: Path, source_ds: str, dates: list[str]) -> None:
+    """Make dated runs cheaply: every area's partition of ``source_ds`` copied under other dates."""
+    for area in ("raw/movielens", "curated", "rejected", "models", "metrics", "recommendations", "published"):
+        for ds in dates:
+            src = wh / area / f"ds={source_ds}"
+            if src.exists():
+                shutil.copytree(src, wh / area / f"ds={ds}", dirs_exist_ok=True)
+
+
+def partitions(wh: Path) -> dict[str, set[str]]:
+    areas = ("raw/movielens", "curated", "rejected", "models", "metrics", "recommendations", "published")
+    return {area: {p.name for p in (wh / area).glob("ds=*")} for area in areas}
+
+
+def test_retention_on_twenty_dated_runs_with_latest_older_than_keep_days(daily):
+    wh = daily.warehouse
+    dates = [f"2026-04-{d:02d}" for d in range(1, 21)]
+    copy_partitions(wh, D1, dates)
+    # _LATEST names 04-02, older than the 14 dates kept at 04-20 (04-07 .. 04-20).
+    marker = wh / "recommendations" / "_LATEST"
+    latest = json.loads(marker.read_text())
+    model_id = next(p.name for p in (wh / "published" / f"ds={D1}").iterdir() if not p.name.startswith("_"))
+    marker.write_text(
+        json.dumps(
+            {
+                **latest,
+                "ds": "2026-04-02",
+                "path": "recommendations/ds=2026-04-02",
+                "model": f"published/ds=2026-04-02/{model_id}",
+                "generation": latest["generation"] + 1,
+            }
+        )
+    )
+    (wh / "recommendations" / "._LATEST.crc").unlink(missing_ok=True)  # Hadoop's local checksum of the old bytes
+    before = partitions(wh)
+    states = daily.run("2026-04-20", source="", keep_days=14, cleanup_dry_run=True)
+    assert states["cleanup"] == "success" and partitions(wh) == before, "a dry run removes nothing"
+    dry = daily.last_output("2026-04-20")
+    assert f"would remove {wh.as_uri()}/models/ds=2026-04-01 (" in dry
+
+    states = daily.run("2026-04-20", source="", keep_days=14)
+    assert states["cleanup"] == "success"
+    kept_dates = {"2026-04-02", *(f"2026-04-{d:02d}" for d in range(7, 21))}
+    after = partitions(wh)
+    for area, names in before.items():
+        expected = {n for n in names if n.removeprefix("ds=") in kept_dates}
+        assert after[area] == expected, area
+    assert (wh / "published" / "ds=2026-04-02" / model_id).is_dir(), "the champion's copy stays"
+    log = daily.last_output("2026-04-20")
+    removed = [line for line in log.splitlines() if "removed file:" in line and "bytes)" in line]
+    gone = sum(len(before[a] - after[a]) for a in before)
+    assert len(removed) == gone > 0

@@ -1,0 +1,83 @@
+"""The DAG's operators on their own: exit codes, the unchanged verdict, the drop sensor, cleanup's caution."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
+from airflow.sdk.exceptions import AirflowException, AirflowSkipException
+
+# dags/ is on pytest's pythonpath (pyproject.toml), as Airflow puts it on the DAG processor's.
+from movierec_operators import CHANGED, UNCHANGED, DropSensor, JobOperator, drop_changed
+
+
+class FakeTI:
+    def __init__(self, active_runs: int = 1, verdict: str | None = None) -> None:
+        self.active_runs, self.verdict = active_runs, verdict
+
+    def get_dr_count(self, dag_id, states=None, **_):
+        return self.active_runs
+
+    def xcom_pull(self, task_ids):
+        return self.verdict
+
+
+def job(**kwargs) -> JobOperator:
+    return JobOperator(task_id="cleanup", application="cleanup.py", application_args=["--ds", "2026-03-01"], **kwargs)
+
+
+def test_cleanup_is_a_dry_run_while_another_run_is_active(monkeypatch):
+    seen = []
+    monkeypatch.setattr(SparkSubmitOperator, "execute", lambda self, context: seen.append(list(self.application_args)))
+    job(dry_run_while_others_run=True).execute({"ti": FakeTI(active_runs=2)})
+    job(dry_run_while_others_run=True).execute({"ti": FakeTI(active_runs=1)})
+    assert seen == [["--ds", "2026-03-01", "--dry-run"], ["--ds", "2026-03-01"]]
+
+
+@pytest.mark.parametrize(("returncode", "reports", "outcome"), [(4, True, UNCHANGED), (4, False, AirflowException)])
+def test_exit_code_4_is_the_unchanged_verdict_only_for_ingest(monkeypatch, returncode, reports, outcome):
+    def fail(self, context):
+        self._hook = SimpleNamespace(_submit_sp=SimpleNamespace(returncode=returncode))
+        raise AirflowException("spark-submit failed")
+
+    monkeypatch.setattr(SparkSubmitOperator, "execute", fail)
+    operator = job(reports_changes=reports)
+    if outcome is AirflowException:
+        with pytest.raises(AirflowException):
+            operator.execute({"ti": FakeTI()})
+    else:
+        assert operator.execute({"ti": FakeTI()}) == outcome
+
+
+def test_success_reports_changed_and_the_short_circuit_reads_it(monkeypatch):
+    monkeypatch.setattr(SparkSubmitOperator, "execute", lambda self, context: None)
+    assert job(reports_changes=True).execute({"ti": FakeTI()}) == CHANGED
+    assert drop_changed(FakeTI(verdict=CHANGED)) is True
+    assert drop_changed(FakeTI(verdict=None)) is True
+    assert drop_changed(FakeTI(verdict=UNCHANGED)) is False
+
+
+def sensor(source: str, timeout: str = "0") -> DropSensor:
+    return DropSensor(
+        task_id="wait_for_drop",
+        source=source,
+        ds="2026-03-01",
+        timeout_s=timeout,
+        poke_interval_s="0.01",
+        settle_s="0",
+        mode="poke",
+    )
+
+
+def test_a_drop_that_never_comes_skips_naming_the_path(tmp_path):
+    with pytest.raises(AirflowSkipException, match=f"no complete drop at {tmp_path}/2026-03-01 after 0 s"):
+        sensor(f"{tmp_path}/{{ds}}").execute({"ti": FakeTI()})
+
+
+def test_undated_or_empty_sources_are_not_waited_for(tmp_path):
+    assert sensor(str(tmp_path / "fixed")).poke({}) is True
+    assert sensor("").poke({}) is True
+    (tmp_path / "2026-03-01").mkdir()
+    (tmp_path / "2026-03-01" / "_SUCCESS").touch()
+    assert sensor(f"{tmp_path}/{{ds}}").poke({}) is True
