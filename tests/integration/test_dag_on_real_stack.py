@@ -119,7 +119,7 @@ def test_ingest_copied_the_drop_with_its_manifest(dag_run: DagRun, hdfs: HdfsClu
     assert manifest["source"] == str(dag_run.drop)
     names = {f["name"] for f in manifest["files"]}
     assert {SPEC.ratings_file, SPEC.movies_file} <= names
-    assert set(hdfs.ls(raw)) == names | {"_manifest.json"}
+    assert set(hdfs.ls(raw)) == names | {"_manifest.json", "_fingerprint.json"}
     for entry in manifest["files"]:
         local = (dag_run.drop / entry["name"]).read_bytes()
         on_hdfs = hdfs.read_bytes(f"{raw}/{entry['name']}")

@@ -182,7 +182,9 @@ def test_namenode_down_at_start_fails_clearly_and_the_retry_succeeds(stack: Stac
     manifest = stack.hdfs.read_json(f"{raw}/_manifest.json")
     for entry in manifest["files"]:
         assert stack.hdfs.read_bytes(f"{raw}/{entry['name']}") == (stack.drop / entry["name"]).read_bytes()
-    assert sorted(stack.hdfs.ls(raw)) == sorted([*(e["name"] for e in manifest["files"]), "_manifest.json"])
+    assert sorted(stack.hdfs.ls(raw)) == sorted(
+        [*(e["name"] for e in manifest["files"]), "_manifest.json", "_fingerprint.json"]
+    )
     records(kept=sum(len((stack.drop / e["name"]).read_bytes().splitlines()) for e in manifest["files"]))
 
 

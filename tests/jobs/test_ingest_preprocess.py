@@ -54,7 +54,7 @@ def test_source_and_warehouse_paths_with_a_space_and_a_percent_sign(jobs, tmp_pa
 
     raw = base / "warehouse" / "raw" / "movielens" / f"ds={DS}"
     copied = sorted(p.name for p in raw.iterdir() if not p.name.endswith(".crc"))
-    assert copied == ["_manifest.json", "u.data", "u.item"]
+    assert copied == ["_fingerprint.json", "_manifest.json", "u.data", "u.item"]
     lines = (raw / "u.data").read_text().count("\n")
     counts = manifest["counts"]
     rejected = sum(counts["rejected"].values())
