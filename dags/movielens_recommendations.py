@@ -42,6 +42,7 @@ RUN_SETTINGS = (
     "min_ndcg",
     "max_rmse_regression",
     "max_ndcg_drop",
+    "max_coverage_drop",
     "top_n",
     "min_coverage",
 )
@@ -66,7 +67,8 @@ the day's drop is complete, a `_SUCCESS` marker or its files unchanged for *drop
    (implicit-feedback ALS); with *tune*, a hyperparameter search on the training set first;
 4. **evaluate**: RMSE/MAE and top-K metrics of the lists publish would write; fails when RMSE >
    *max_rmse*, NDCG@10 < *min_ndcg*, or when the model is worse than the published one by more than
-   *max_rmse_regression* (RMSE) or *max_ndcg_drop* (NDCG@10), so a bad model never ships;
+   *max_rmse_regression* (RMSE), *max_ndcg_drop* (NDCG@10) or *max_coverage_drop* (the share of
+   the catalogue the lists use), so a bad model never ships;
 5. **publish**: top-N per user to `recommendations/ds=<ds>/` (refused below *min_coverage* of the
    users), a copy of the shipped model (the next champion), then `recommendations/_LATEST`;
 6. **cleanup** (a teardown: runs whatever happened before it): removes every area's dated
@@ -145,6 +147,15 @@ params = {
         minimum=0,
         title="Champion gate: NDCG@10 tolerance",
         description="Not published when its NDCG@10 is this much below the published model's on the same test set.",
+    ),
+    "max_coverage_drop": Param(
+        1.0,
+        type="number",
+        minimum=0,
+        maximum=1,
+        title="Champion gate: catalogue coverage tolerance",
+        description="Not published when its lists use this share of the catalogue less than the published "
+        "model's (e.g. 0.1); 1 never refuses.",
     ),
     "top_n": Param(10, type="integer", minimum=1, maximum=1000, title="Recommendations per user"),
     "min_coverage": Param(
@@ -271,6 +282,8 @@ with DAG(
         "{{ params.max_rmse_regression }}",
         "--max-ndcg-drop",
         "{{ params.max_ndcg_drop }}",
+        "--max-coverage-drop",
+        "{{ params.max_coverage_drop }}",
         retries=0,
     )
     publish = spark_task("publish", "--top-n", "{{ params.top_n }}", "--min-coverage", "{{ params.min_coverage }}")

@@ -29,13 +29,14 @@ from movierec.core.paths import (
     METRICS,
     METRICS_FILE,
     MODELS,
+    MOVIES,
     PARAMS_FILE,
     RATED,
     SERVING_FILE,
     TEST,
     partition,
 )
-from movierec.core.schemas import RATED_SCHEMA, RATINGS_SCHEMA
+from movierec.core.schemas import MOVIES_SCHEMA, RATED_SCHEMA, RATINGS_SCHEMA
 from movierec.evaluation.gates import NO_CHAMPION, GateSettings, decide
 from movierec.evaluation.scoring import score_model
 from movierec.io.published import read_latest
@@ -71,6 +72,8 @@ class EvaluateConfig:
                 f"tolerances must be >= 0, got max_rmse_regression {g.max_rmse_regression}, "
                 f"max_ndcg_drop {g.max_ndcg_drop}"
             )
+        if g.max_coverage_drop is not None and not 0 <= g.max_coverage_drop <= 1:
+            raise PipelineError(f"max_coverage_drop must be in [0, 1] (or unset), got {g.max_coverage_drop}")
         if g.k < 1:
             raise PipelineError(f"k must be >= 1, got {g.k}")
 
@@ -85,8 +88,9 @@ def evaluate(config: EvaluateConfig) -> None:
     size_to_data(spark, manifest["counts"]["ratings_kept"])
     test = spark.read.schema(RATINGS_SCHEMA).parquet(f"{curated}/{TEST}").select(USER_ID, MOVIE_ID, RATING).cache()
     rated = spark.read.schema(RATED_SCHEMA).parquet(f"{curated}/{RATED}")
+    movies = spark.read.schema(MOVIES_SCHEMA).parquet(f"{curated}/{MOVIES}")
     models = partition(wh.root, MODELS, ds)
-    challenger = score_model(load_serving(wh, models), test, rated, gates.k, scale)
+    challenger = score_model(load_serving(wh, models), test, rated, gates.k, scale, movies)
 
     latest = read_latest(wh)
     champion: dict = {"ds": None, "reason": NO_CHAMPION}
@@ -94,7 +98,7 @@ def evaluate(config: EvaluateConfig) -> None:
     if latest is not None:
         champ_models = wh.uri(latest.model)
         if wh.exists(f"{champ_models}/{SERVING_FILE}"):
-            champion_metrics = score_model(load_serving(wh, champ_models), test, rated, gates.k, scale)
+            champion_metrics = score_model(load_serving(wh, champ_models), test, rated, gates.k, scale, movies)
             champion = {"ds": latest.ds, "model": latest.model, **champion_metrics, "binding": latest.moves_to(ds)}
             # A backfill older than the published date leaves _LATEST alone: compared, not enforced.
             binding = champion_metrics if latest.moves_to(ds) else None
@@ -112,6 +116,7 @@ def evaluate(config: EvaluateConfig) -> None:
         "min_ndcg": gates.min_ndcg,
         "max_rmse_regression": gates.max_rmse_regression,
         "max_ndcg_drop": gates.max_ndcg_drop,
+        "max_coverage_drop": gates.max_coverage_drop,
         "champion": champion,
         "passed": verdict.passed,
         "failures": list(verdict.failures),
@@ -157,10 +162,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=0.02,
         help="fail when NDCG@K is this much below the published model's on the same test set",
     )
+    parser.add_argument(
+        "--max-coverage-drop",
+        type=float,
+        default=None,
+        help="fail when the lists' catalogue coverage is this much below the published model's (unset: not checked)",
+    )
     parser.add_argument("--k", type=int, default=10, help="cut-off of the ranking metrics")
 
     def to_config(args: argparse.Namespace) -> EvaluateConfig:
-        gates = GateSettings(args.max_rmse, args.min_ndcg, args.max_rmse_regression, args.max_ndcg_drop, args.k)
+        gates = GateSettings(
+            args.max_rmse, args.min_ndcg, args.max_rmse_regression, args.max_ndcg_drop, args.k, args.max_coverage_drop
+        )
         return EvaluateConfig(args.ds, args.warehouse, gates)
 
     return cli.run("evaluate", parser, to_config, evaluate, argv)

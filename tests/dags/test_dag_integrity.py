@@ -61,6 +61,7 @@ def test_ui_form_params(dag):
         "min_support",
         "max_rmse_regression",
         "max_ndcg_drop",
+        "max_coverage_drop",
         "min_ndcg",
         "min_coverage",
         "force",
@@ -112,6 +113,7 @@ def test_arguments_render(dag, logical, expected):
         "min_ndcg": 0.05,
         "max_rmse_regression": 0.02,
         "max_ndcg_drop": 0.02,
+        "max_coverage_drop": 1.0,
         "top_n": 10,
         "min_coverage": 0.95,
     }
@@ -137,6 +139,8 @@ def test_arguments_render(dag, logical, expected):
         "0.02",
         "--max-ndcg-drop",
         "0.02",
+        "--max-coverage-drop",
+        "1.0",
     ]
     publish = [env.from_string(str(a)).render(**context) for a in dag.get_task("publish").application_args]
     assert publish[4:] == ["--top-n", "10", "--min-coverage", "0.95"]
@@ -165,6 +169,7 @@ def test_tune_switch_renders_to_the_flag(dag):
         ({"max_rmse_regression": -0.1}, "max_rmse_regression"),
         ({"max_ndcg_drop": -0.1}, "max_ndcg_drop"),
         ({"min_ndcg": 1.5}, "min_ndcg"),
+        ({"max_coverage_drop": 2}, "max_coverage_drop"),
         ({"min_coverage": -0.1}, "min_coverage"),
         ({"tune": "yes"}, "tune"),
         ({"keep_days": 0}, "keep_days"),

@@ -7,7 +7,9 @@ Two gates, both must pass:
 - champion/challenger: against the published model (the champion: the copy
   publish made, :mod:`movierec.core.latest`, whatever its date), RMSE may not
   rise by more than ``max_rmse_regression`` and NDCG@K may not fall by more
-  than ``max_ndcg_drop``, both measured on this date's test set. It binds when
+  than ``max_ndcg_drop``, both measured on this date's test set; optionally the
+  lists' catalogue coverage may not fall by more than ``max_coverage_drop``
+  (a model that narrows the lists to fewer movies). It binds when
   this date would become the published one; for a backfill of a date older than
   the published one (which leaves ``_LATEST`` alone, and whose test ratings the
   champion may have trained on) the comparison is recorded, not enforced.
@@ -30,6 +32,7 @@ class GateSettings:
         max_rmse_regression: how much higher the challenger's RMSE may be than the champion's.
         max_ndcg_drop: how much lower the challenger's NDCG@k may be than the champion's.
         k: the ranking cut-off.
+        max_coverage_drop: how much lower the challenger's catalogue coverage may be (None: not checked).
     """
 
     max_rmse: float
@@ -37,6 +40,7 @@ class GateSettings:
     max_rmse_regression: float = 0.02
     max_ndcg_drop: float = 0.02
     k: int = 10
+    max_coverage_drop: float | None = None
 
 
 @dataclass(frozen=True)
@@ -73,7 +77,19 @@ def champion_failures(challenger: dict, champion: dict, settings: GateSettings) 
             f"NDCG@{k}: challenger {challenger[ndcg]:.4f} vs champion {champion[ndcg]:.4f}, worse by "
             f"{ndcg_worse:.4f} > tolerance max_ndcg_drop {settings.max_ndcg_drop:.4f}"
         )
+    if settings.max_coverage_drop is not None:
+        mine, theirs = _coverage(challenger), _coverage(champion)
+        if mine is not None and theirs is not None and theirs - mine > settings.max_coverage_drop:
+            failures.append(
+                f"catalogue coverage: challenger {mine:.4f} vs champion {theirs:.4f}, lower by {theirs - mine:.4f} "
+                f"> tolerance max_coverage_drop {settings.max_coverage_drop:.4f}"
+            )
     return failures
+
+
+def _coverage(metrics: dict) -> float | None:
+    """The lists' catalogue coverage, or None when the metrics predate it."""
+    return metrics.get("beyond_accuracy", {}).get("catalogue_coverage")
 
 
 def decide(challenger: dict, champion: dict | None, settings: GateSettings) -> Verdict:

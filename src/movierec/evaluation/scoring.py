@@ -3,7 +3,10 @@
 RMSE/MAE of the rating model over every test rating (cold starts predicted
 from what is known, and counted), and Precision/Recall/NDCG/MAP@K of the lists
 :func:`movierec.serving.topn.recommend` makes, i.e. exactly what publish would
-write, with the training ratings as seen movies.
+write, with the training ratings as seen movies: with every test rating as
+relevant (Microsoft Recommenders' protocol) and, under ``liked``, only the test
+ratings of :data:`LIKED_RATING` stars and up (what the user liked). The same
+lists' coverage, novelty and diversity: :mod:`movierec.evaluation.beyond`.
 """
 
 from __future__ import annotations
@@ -12,8 +15,9 @@ from typing import TYPE_CHECKING
 
 from pyspark.sql import functions as F
 
-from movierec.core.columns import KNOWN_MOVIE, KNOWN_USER
+from movierec.core.columns import KNOWN_MOVIE, KNOWN_USER, RATING
 from movierec.data.rated import seen_in_train
+from movierec.evaluation.beyond import beyond_accuracy
 from movierec.evaluation.metrics import ranking_metrics, rating_errors
 from movierec.serving.predict import predict
 from movierec.serving.topn import recommend
@@ -22,6 +26,8 @@ if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
 
     from movierec.serving.tables import ServingTables
+
+LIKED_RATING = 4.0  # a test rating this high counts as liked (MovieLens: 4 and 5 stars)
 
 
 def cold_start_sums() -> dict[str, Column]:
@@ -35,8 +41,15 @@ def cold_start_sums() -> dict[str, Column]:
     return {name: F.sum(flag.cast("int")) for name, flag in flags.items()}
 
 
-def score_model(model: ServingTables, test: DataFrame, rated: DataFrame, k: int, scale: tuple[float, float]) -> dict:
-    """Rating errors and ranking metrics of ``model`` on ``test``.
+def score_model(
+    model: ServingTables,
+    test: DataFrame,
+    rated: DataFrame,
+    k: int,
+    scale: tuple[float, float],
+    movies: DataFrame | None = None,
+) -> dict:
+    """Rating errors, ranking metrics and beyond-accuracy metrics of ``model`` on ``test``.
 
     Args:
         model: the fitted model's tables.
@@ -45,18 +58,33 @@ def score_model(model: ServingTables, test: DataFrame, rated: DataFrame, k: int,
             ones are what the lists leave out.
         k: the ranking cut-off.
         scale: (min, max) rating.
+        movies: the curated movies (movie_id, genres), for the lists' genre diversity;
+            without it the beyond-accuracy metrics are left out.
 
     Returns:
-        rmse, mae, test_ratings, cold_start (counts) and the ranking metrics at ``k``.
+        rmse, mae, test_ratings, cold_start (counts), the ranking metrics at ``k``
+        (any test rating relevant), ``liked`` (the same with liked test ratings
+        only) and ``beyond_accuracy``.
     """
     # Errors and cold-start counts in one aggregation: one pass over the predictions.
     cold_start = cold_start_sums()
     errors = rating_errors(predict(model.rating, test, scale[0], scale[1]), cold_start)
-    lists = recommend(model, seen_in_train(rated), n=k, scale=scale)
-    return {
+    # Scored three ways: computed once.
+    lists = recommend(model, seen_in_train(rated), n=k, scale=scale).persist()
+    try:
+        ranking = ranking_metrics(lists, test, k)
+        liked = ranking_metrics(lists, test.where(F.col(RATING) >= LIKED_RATING), k)
+        beyond = beyond_accuracy(lists, rated, movies) if movies is not None else None
+    finally:
+        lists.unpersist()
+    out = {
         "rmse": errors["rmse"],
         "mae": errors["mae"],
         "test_ratings": errors["n"],
         "cold_start": {name: int(errors[name] or 0) for name in cold_start},
-        **ranking_metrics(lists, test, k),
+        **ranking,
+        "liked": {"min_rating": LIKED_RATING, **liked},
     }
+    if beyond is not None:
+        out["beyond_accuracy"] = beyond
+    return out

@@ -54,3 +54,15 @@ def test_empty_lists_fail_the_absolute_gate_even_without_a_champion():
     assert not verdict.passed and verdict.gate == "absolute gate"
     assert verdict.failures == ("NDCG@10 0.0000 < min_ndcg 0.0500 (lists empty or no better than chance?)",)
     assert decide({"rmse": 0.9, "ndcg_at_10": 0.05}, None, TOLERANT).passed
+
+
+def test_coverage_drop_is_checked_only_when_set():
+    champion = {"rmse": 0.9, "ndcg_at_10": 0.4, "beyond_accuracy": {"catalogue_coverage": 0.30}}
+    challenger = {"rmse": 0.9, "ndcg_at_10": 0.4, "beyond_accuracy": {"catalogue_coverage": 0.12}}
+    assert champion_failures(challenger, champion, TOLERANT) == []
+    strict = GateSettings(1.0, max_coverage_drop=0.1)
+    assert champion_failures(challenger, champion, strict) == [
+        "catalogue coverage: challenger 0.1200 vs champion 0.3000, lower by 0.1800 > tolerance max_coverage_drop 0.1000"
+    ]
+    # A champion whose metrics predate coverage is not compared on it.
+    assert champion_failures(challenger, {"rmse": 0.9, "ndcg_at_10": 0.4}, strict) == []

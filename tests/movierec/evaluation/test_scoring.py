@@ -27,3 +27,25 @@ def test_score_model_counts_cold_starts_and_scores_every_test_rating(spark):
     assert 0 < scored["rmse"] < 4 and 0 <= scored["ndcg_at_3"] <= 1
     # A rerun of the same code path reproduces every figure (exact sums).
     assert score_model(model, test, rated_by_user(train, test), k=3, scale=(1.0, 5.0)) == scored
+
+
+def test_score_model_reports_liked_items_and_beyond_accuracy(spark):
+    from movierec.core.schemas import MOVIES_SCHEMA
+
+    rng = np.random.default_rng(5)
+    rows = [(u, m, float(rng.integers(1, 6))) for u in range(1, 16) for m in range(1, 13) if rng.random() < 0.6]
+    train = spark.createDataFrame(rows, "user_id int, movie_id int, rating double")
+    model = serving_tables(
+        fit_model(train, AlsParams(rank=2, max_iter=2), RankerParams(rank=2, max_iter=2, min_support=1)), train
+    )
+    test = spark.createDataFrame([(1, 1, 4.0), (2, 3, 2.0), (3, 2, 5.0)], "user_id int, movie_id int, rating double")
+    movies = spark.createDataFrame(
+        [(m, f"M{m}", 2000, ["Drama"] if m % 2 else ["Comedy"]) for m in range(1, 13)], MOVIES_SCHEMA
+    )
+    scored = score_model(model, test, rated_by_user(train, test), k=3, scale=(1.0, 5.0), movies=movies)
+    assert scored["ranking_users"] == 3
+    # Only the 4- and 5-star test ratings are relevant under "liked": users 1 and 3.
+    assert scored["liked"]["min_rating"] == 4.0 and scored["liked"]["ranking_users"] == 2
+    beyond = scored["beyond_accuracy"]
+    assert 0 < beyond["catalogue_coverage"] <= 1 and beyond["catalogue_movies"] == 12
+    assert 0 <= beyond["intra_list_diversity"] <= 1 and beyond["novelty"] > 0
