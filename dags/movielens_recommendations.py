@@ -45,6 +45,7 @@ RUN_SETTINGS = (
     "max_coverage_drop",
     "top_n",
     "min_coverage",
+    "min_predicted_rating",
 )
 SETTINGS_JSON = "{{ {" + ", ".join(f"'{name}': params.{name}" for name in RUN_SETTINGS) + "} | tojson }}"
 
@@ -158,6 +159,14 @@ params = {
         "model's (e.g. 0.1); 1 never refuses.",
     ),
     "top_n": Param(10, type="integer", minimum=1, maximum=1000, title="Recommendations per user"),
+    "min_predicted_rating": Param(
+        3.0,
+        type="number",
+        minimum=0,
+        title="Lowest predicted rating listed",
+        description="A movie the rating model predicts below this many stars is never recommended; "
+        "lists are ordered by the predicted rating.",
+    ),
     "min_coverage": Param(
         0.95,
         type="number",
@@ -284,9 +293,19 @@ with DAG(
         "{{ params.max_ndcg_drop }}",
         "--max-coverage-drop",
         "{{ params.max_coverage_drop }}",
+        "--min-predicted-rating",
+        "{{ params.min_predicted_rating }}",
         retries=0,
     )
-    publish = spark_task("publish", "--top-n", "{{ params.top_n }}", "--min-coverage", "{{ params.min_coverage }}")
+    publish = spark_task(
+        "publish",
+        "--top-n",
+        "{{ params.top_n }}",
+        "--min-coverage",
+        "{{ params.min_coverage }}",
+        "--min-predicted-rating",
+        "{{ params.min_predicted_rating }}",
+    )
     # Only its direct downstream (preprocess) is skipped by it; the rest follow by their trigger rules,
     # so cleanup still runs.
     skip_if_unchanged = ShortCircuitOperator(

@@ -42,6 +42,7 @@ from movierec.evaluation.scoring import score_model
 from movierec.io.published import read_latest
 from movierec.io.spark import get_session, size_to_data
 from movierec.io.warehouse import Warehouse
+from movierec.serving.listing import MIN_RATING
 from movierec.serving.tables import load_serving
 
 log = logging.getLogger(__name__)
@@ -55,11 +56,13 @@ class EvaluateConfig:
         ds: the run's date.
         warehouse: the warehouse root URI.
         gates: the thresholds of both gates and the ranking cut-off.
+        min_predicted_rating: the lists' floor on the predicted rating (publish must use the same).
     """
 
     ds: str
     warehouse: str
     gates: GateSettings
+    min_predicted_rating: float = MIN_RATING
 
     def __post_init__(self) -> None:
         g = self.gates
@@ -90,7 +93,7 @@ def evaluate(config: EvaluateConfig) -> None:
     rated = spark.read.schema(RATED_SCHEMA).parquet(f"{curated}/{RATED}")
     movies = spark.read.schema(MOVIES_SCHEMA).parquet(f"{curated}/{MOVIES}")
     models = partition(wh.root, MODELS, ds)
-    challenger = score_model(load_serving(wh, models), test, rated, gates.k, scale, movies)
+    challenger = score_model(load_serving(wh, models), test, rated, gates.k, scale, movies, config.min_predicted_rating)
 
     latest = read_latest(wh)
     champion: dict = {"ds": None, "reason": NO_CHAMPION}
@@ -98,7 +101,9 @@ def evaluate(config: EvaluateConfig) -> None:
     if latest is not None:
         champ_models = wh.uri(latest.model)
         if wh.exists(f"{champ_models}/{SERVING_FILE}"):
-            champion_metrics = score_model(load_serving(wh, champ_models), test, rated, gates.k, scale, movies)
+            champion_metrics = score_model(
+                load_serving(wh, champ_models), test, rated, gates.k, scale, movies, config.min_predicted_rating
+            )
             champion = {"ds": latest.ds, "model": latest.model, **champion_metrics, "binding": latest.moves_to(ds)}
             # A backfill older than the published date leaves _LATEST alone: compared, not enforced.
             binding = champion_metrics if latest.moves_to(ds) else None
@@ -117,6 +122,7 @@ def evaluate(config: EvaluateConfig) -> None:
         "max_rmse_regression": gates.max_rmse_regression,
         "max_ndcg_drop": gates.max_ndcg_drop,
         "max_coverage_drop": gates.max_coverage_drop,
+        "min_predicted_rating": config.min_predicted_rating,
         "champion": champion,
         "passed": verdict.passed,
         "failures": list(verdict.failures),
@@ -169,12 +175,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="fail when the lists' catalogue coverage is this much below the published model's (unset: not checked)",
     )
     parser.add_argument("--k", type=int, default=10, help="cut-off of the ranking metrics")
+    cli.add_listing_argument(parser)
 
     def to_config(args: argparse.Namespace) -> EvaluateConfig:
         gates = GateSettings(
             args.max_rmse, args.min_ndcg, args.max_rmse_regression, args.max_ndcg_drop, args.k, args.max_coverage_drop
         )
-        return EvaluateConfig(args.ds, args.warehouse, gates)
+        return EvaluateConfig(args.ds, args.warehouse, gates, args.min_predicted_rating)
 
     return cli.run("evaluate", parser, to_config, evaluate, argv)
 

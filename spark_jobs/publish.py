@@ -4,7 +4,8 @@ Input: ``curated/ds=<ds>/{rated,movies}``, ``models/ds=<ds>/serving.npz`` and
 ``metrics/ds=<ds>/metrics.json`` (publish refuses a model that did not pass
 the gates, even if run by hand).
 Output: ``recommendations/ds=<ds>/`` Parquet (user_id, rank, movie_id, title,
-score = the predicted rating, ranker_score = the ranking model's score),
+score = the predicted rating, what each list is ordered by, never below
+``--min-predicted-rating``; ranker_score = the ranking model's score),
 staged, checked (lists for at least ``--min-coverage`` of the drop's users,
 else refused and nothing changes), then renamed; a copy of the model and
 metrics it shipped, with ingest's fingerprint of the drop and settings, in
@@ -49,6 +50,7 @@ from movierec.data.rated import seen_anywhere
 from movierec.io.published import advance_latest, copy_champion, read_latest
 from movierec.io.spark import get_session, size_to_data
 from movierec.io.warehouse import Warehouse
+from movierec.serving.listing import MIN_RATING
 from movierec.serving.tables import load_serving, load_titles
 from movierec.serving.topn import recommend
 
@@ -64,12 +66,14 @@ class PublishConfig:
         warehouse: the warehouse root URI.
         top_n: movies per user.
         min_coverage: the share of the drop's users that must get a list, else nothing is published.
+        min_predicted_rating: never list a movie predicted below this (the gate judged lists made with it).
     """
 
     ds: str
     warehouse: str
     top_n: int = 10
     min_coverage: float = 0.95
+    min_predicted_rating: float = MIN_RATING
 
     def __post_init__(self) -> None:
         if self.top_n < 1:
@@ -106,6 +110,12 @@ def publish(config: PublishConfig) -> None:
             f" max_rmse {metrics.get('max_rmse')}, failures {metrics.get('failures')}); "
             "refusing to publish it"
         )
+    judged = metrics.get("min_predicted_rating", config.min_predicted_rating)
+    if judged != config.min_predicted_rating:
+        raise PipelineError(
+            f"--min-predicted-rating {config.min_predicted_rating} differs from the {judged} the gate judged the lists "
+            f"of {ds} with; rerun evaluate with the same setting, or publish with {judged}"
+        )
     curated = partition(wh.root, CURATED, ds)
     manifest = wh.read_json(f"{curated}/{MANIFEST}")
     size_to_data(spark, manifest["counts"]["ratings_kept"])
@@ -114,7 +124,9 @@ def publish(config: PublishConfig) -> None:
     started = time.monotonic()
     titles = load_titles(wh, f"{curated}/{MOVIES}")
     rows = seen_anywhere(spark.read.schema(RATED_SCHEMA).parquet(f"{curated}/{RATED}"))
-    recs = recommend(model, rows, n=config.top_n, scale=tuple(manifest["scale"]), titles=titles)
+    recs = recommend(
+        model, rows, config.top_n, tuple(manifest["scale"]), titles, min_rating=config.min_predicted_rating
+    )
     final = partition(wh.root, RECOMMENDATIONS, ds)
     staged = wh.staging_dir(final)
     # Each user's list is made in one task (one row per user in), so each user's rows are in one partition:
@@ -164,7 +176,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
 
     def to_config(args: argparse.Namespace) -> PublishConfig:
-        return PublishConfig(args.ds, args.warehouse, args.top_n, args.min_coverage)
+        return PublishConfig(args.ds, args.warehouse, args.top_n, args.min_coverage, args.min_predicted_rating)
 
     return cli.run("publish", parser, to_config, publish, argv)
 

@@ -42,6 +42,18 @@ def base_parser(description: str) -> argparse.ArgumentParser:
     return parser
 
 
+def add_listing_argument(parser: argparse.ArgumentParser) -> None:
+    """The lists' floor on the predicted rating: evaluate and publish must make the same lists."""
+    from movierec.serving.listing import MIN_RATING
+
+    parser.add_argument(
+        "--min-predicted-rating",
+        type=float,
+        default=MIN_RATING,
+        help="never list a movie the rating model predicts below this many stars",
+    )
+
+
 def check_not_far_future(ds: str, max_future_days: int, today: dt.date | None = None) -> None:
     """Refuse a run date far in the future: published, it would hold ``_LATEST`` until that date.
 

@@ -62,6 +62,7 @@ def test_ui_form_params(dag):
         "max_rmse_regression",
         "max_ndcg_drop",
         "max_coverage_drop",
+        "min_predicted_rating",
         "min_ndcg",
         "min_coverage",
         "force",
@@ -116,6 +117,7 @@ def test_arguments_render(dag, logical, expected):
         "max_coverage_drop": 1.0,
         "top_n": 10,
         "min_coverage": 0.95,
+        "min_predicted_rating": 3.0,
     }
     cleanup = [env.from_string(str(a)).render(**context) for a in dag.get_task("cleanup").application_args]
     assert cleanup[4:] == ["--keep-days", "14", "--no-dry-run"]
@@ -141,9 +143,11 @@ def test_arguments_render(dag, logical, expected):
         "0.02",
         "--max-coverage-drop",
         "1.0",
+        "--min-predicted-rating",
+        "3.0",
     ]
     publish = [env.from_string(str(a)).render(**context) for a in dag.get_task("publish").application_args]
-    assert publish[4:] == ["--top-n", "10", "--min-coverage", "0.95"]
+    assert publish[4:] == ["--top-n", "10", "--min-coverage", "0.95", "--min-predicted-rating", "3.0"]
 
 
 def test_tune_switch_renders_to_the_flag(dag):

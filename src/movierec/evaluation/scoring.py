@@ -19,6 +19,7 @@ from movierec.core.columns import KNOWN_MOVIE, KNOWN_USER, RATING
 from movierec.data.rated import seen_in_train
 from movierec.evaluation.beyond import beyond_accuracy
 from movierec.evaluation.metrics import ranking_metrics, rating_errors
+from movierec.serving.listing import MIN_RATING
 from movierec.serving.predict import predict
 from movierec.serving.topn import recommend
 
@@ -48,6 +49,7 @@ def score_model(
     k: int,
     scale: tuple[float, float],
     movies: DataFrame | None = None,
+    min_rating: float = MIN_RATING,
 ) -> dict:
     """Rating errors, ranking metrics and beyond-accuracy metrics of ``model`` on ``test``.
 
@@ -60,6 +62,7 @@ def score_model(
         scale: (min, max) rating.
         movies: the curated movies (movie_id, genres), for the lists' genre diversity;
             without it the beyond-accuracy metrics are left out.
+        min_rating: the lists' floor on the predicted rating (as publish's).
 
     Returns:
         rmse, mae, test_ratings, cold_start (counts), the ranking metrics at ``k``
@@ -70,7 +73,7 @@ def score_model(
     cold_start = cold_start_sums()
     errors = rating_errors(predict(model.rating, test, scale[0], scale[1]), cold_start)
     # Scored three ways: computed once.
-    lists = recommend(model, seen_in_train(rated), n=k, scale=scale).persist()
+    lists = recommend(model, seen_in_train(rated), n=k, scale=scale, min_rating=min_rating).persist()
     try:
         ranking = ranking_metrics(lists, test, k)
         liked = ranking_metrics(lists, test.where(F.col(RATING) >= LIKED_RATING), k)

@@ -7,9 +7,10 @@ rank) are shipped to every task and each batch of users is scored with one
 matrix product in numpy, seen movies masked before the top-N is taken. Memory
 per task is bounded by scoring users in slices.
 
-The lists rank with the ranking model (implicit ALS) over the movies with at
+The candidates come from the ranking model (implicit ALS) over the movies with at
 least ``min_support`` training ratings, so one-rating obscurities never top a
-list; each listed movie then gets its predicted rating from the rating model.
+list; each candidate gets its predicted rating from the rating model, and
+:mod:`movierec.serving.listing` keeps the liked ones and orders them by it.
 :func:`recommend` is what evaluate scores and publish writes, so the gate
 judges exactly the lists that ship.
 """
@@ -22,6 +23,7 @@ import numpy as np
 
 from movierec.core.columns import MOVIE_ID, RANK, RANKER_SCORE, SCORE, SEEN, TITLE, USER_ID
 from movierec.core.schemas import RECS_SCHEMA, TOPN_SCHEMA
+from movierec.serving.listing import CANDIDATES_PER_SLOT, MIN_RATING, coherent_lists
 from movierec.serving.predict import predict_arrays
 
 if TYPE_CHECKING:
@@ -104,9 +106,14 @@ def _score_batch(batch: pd.DataFrame, tables: RankingTables, n: int) -> pd.DataF
 
 
 def recommend(
-    serving: ServingTables, rows: DataFrame, n: int, scale: tuple[float, float], titles: Table | None = None
+    serving: ServingTables,
+    rows: DataFrame,
+    n: int,
+    scale: tuple[float, float],
+    titles: Table | None = None,
+    min_rating: float = MIN_RATING,
 ) -> DataFrame:
-    """The published lists: ranked by the ranking model, scored by the rating model.
+    """The published lists: the ranking model's picks the rating model predicts liked, by predicted rating.
 
     Args:
         serving: the fitted model as tables; candidates are the movies with at
@@ -116,9 +123,11 @@ def recommend(
         scale: (min, max) rating, to clip the predicted rating.
         titles: movie_id -> title (:func:`movierec.serving.tables.load_titles`), added
             in the same pass; the title is null without it or for an unknown movie.
+        min_rating: no movie predicted below this is listed (:mod:`movierec.serving.listing`).
 
     Returns:
-        user_id, rank, movie_id, title, score (the predicted rating), ranker_score.
+        user_id, rank, movie_id, title, score (the predicted rating: what the list is
+        ordered by), ranker_score.
     """
     ranking, rating = serving.ranking(), serving.rating
     lo, hi = scale
@@ -128,10 +137,12 @@ def recommend(
         for batch in batches:
             if batch.empty or not len(ranking.movie_ids):
                 continue
-            lists = _score_batch(batch, ranking, n)
+            lists = _score_batch(batch, ranking, n * CANDIDATES_PER_SLOT)
             movie_ids = lists[MOVIE_ID].to_numpy(np.int64)
             predicted, _, _ = predict_arrays(rating, lists[USER_ID].to_numpy(np.int64), movie_ids, lo, hi)
             lists[SCORE] = predicted.astype(np.float32)
+            lists = coherent_lists(lists, n, min_rating)
+            movie_ids = lists[MOVIE_ID].to_numpy(np.int64)
             if titles is not None:
                 names, found = titles.lookup(movie_ids)
                 lists[TITLE] = np.where(found, names, None)

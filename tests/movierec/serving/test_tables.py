@@ -76,3 +76,23 @@ def test_lists_with_titles_are_the_lists_plus_each_movies_title(spark, tmp_path)
         {k: v for k, v in r.asDict().items() if k != "title"} for r in plain
     ]
     assert all(r.title == (f"Movie {r.movie_id} (1990)" if r.movie_id < 15 else None) for r in titled)
+
+
+def test_published_lists_hold_no_predicted_dislike_and_are_ordered_by_score(spark):
+    from movierec.data.rated import rated_by_user, seen_anywhere
+
+    rng = np.random.default_rng(3)
+    rows = [(u, m, float(rng.integers(1, 6))) for u in range(1, 31) for m in range(1, 21) if rng.random() < 0.4]
+    train = spark.createDataFrame(rows, "user_id int, movie_id int, rating double")
+    model = serving_tables(
+        fit_model(train, AlsParams(rank=2, max_iter=2), RankerParams(rank=2, max_iter=2, min_support=1)), train
+    )
+    rows = seen_anywhere(rated_by_user(train, train.limit(0)))
+    lists = recommend(model, rows, n=5, scale=(1.0, 5.0), min_rating=3.2).toPandas()
+    assert len(lists) and lists["score"].min() >= 3.2
+    for _, one in lists.groupby("user_id"):
+        one = one.sort_values("rank")
+        assert one["rank"].tolist() == list(range(1, len(one) + 1))
+        assert one["score"].is_monotonic_decreasing
+    # Without a floor the same model lists some of those dislikes: the floor did something.
+    assert recommend(model, rows, n=5, scale=(1.0, 5.0), min_rating=0.0).toPandas()["score"].min() < 3.2
