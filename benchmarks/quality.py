@@ -11,13 +11,17 @@ separated, ``ratings.dat`` with ``::``, ``ratings.csv`` with a header)::
 
     python -m benchmarks.quality --train u1.base --test u1.test
     python -m benchmarks.quality --folds-from ../shared/movielens/ml-100k/u.data --folds 5 --seed 42
-    python -m benchmarks.quality --stratified-from ../shared/movielens/ml-100k/u.data --no-surprise
+    python -m benchmarks.quality --stratified-from ../shared/movielens/ml-100k/u.data --no-surprise \
+        --movies ../shared/movielens/ml-100k/u.item
 
 ``--folds-from`` writes a seeded k-fold split (each rating in exactly one
 test fold, as ML-100k's u1..u5) below ``--work`` (default a /tmp folder)
 and runs every fold. ``--stratified-from`` runs the top-N protocol of
 Microsoft Recommenders' benchmark: a per-user stratified 75/25 split
-(``movierec.data.split.split_stratified``), seen movies excluded, NDCG@10.
+(``movierec.data.split.split_stratified``), seen movies excluded, NDCG@10; it
+prints every metric evaluate records as one JSON line (``--movies``, the
+catalogue file, adds the lists' genre diversity). ``--min-predicted-rating``
+is the lists' floor (publish's default unless given).
 
 scikit-surprise is a benchmark extra: ``pip install -r benchmarks/requirements.txt``.
 """
@@ -119,7 +123,26 @@ def session(master: str):
     return spark
 
 
-def run_ours(spark, train, test, scale: tuple[float, float]) -> tuple[dict, float]:
+def read_movies(spark, path: Path):
+    """The catalogue file (u.item, movies.dat or movies.csv) as the curated movies table."""
+    from movierec.core.schemas import MOVIES_SCHEMA
+    from movierec.data.layouts import Layout
+    from movierec.data.movies import parse_movies
+
+    data = path.read_bytes()
+    if path.suffix == ".csv":
+        layout = Layout.CSV
+    elif path.suffix == ".dat":
+        layout = Layout.ML_1M  # Latin-1 decodes 10M's UTF-8 too: only accents in titles differ, not genres
+    else:
+        layout = Layout.ML_100K
+    rows, _ = parse_movies(data, layout, path.name)
+    return spark.createDataFrame([(r.movie_id, r.title, r.year, list(r.genres)) for r in rows], MOVIES_SCHEMA)
+
+
+def run_ours(
+    spark, train, test, scale: tuple[float, float], movies=None, min_rating: float | None = None
+) -> tuple[dict, float]:
     """Fit with the pipeline's defaults and score as the evaluate job does."""
     from movierec.data.rated import rated_by_user
     from movierec.evaluation.scoring import score_model
@@ -131,7 +154,11 @@ def run_ours(spark, train, test, scale: tuple[float, float]) -> tuple[dict, floa
     model = fit_model(train, AlsParams(), RankerParams())
     model.profiles.count()  # materialise inside the timed part
     fit_seconds = time.monotonic() - started
-    return score_model(serving_tables(model, train), test, rated_by_user(train, test), K, scale), fit_seconds
+    from movierec.serving.listing import MIN_RATING
+
+    floor = MIN_RATING if min_rating is None else min_rating
+    tables = serving_tables(model, train)
+    return score_model(tables, test, rated_by_user(train, test), K, scale, movies, floor), fit_seconds
 
 
 def run_surprise(train, test, scale: tuple[float, float], seed: int) -> dict:
@@ -174,19 +201,25 @@ def run_pair(spark, name: str, train_file: Path, test_file: Path, surprise: bool
     return result
 
 
-def run_stratified(spark, ratings_file: Path, seed: int) -> dict:
+def run_stratified(
+    spark, ratings_file: Path, seed: int, movies_file: Path | None = None, min_rating: float | None = None
+) -> dict:
     """Microsoft Recommenders' top-N protocol: per-user stratified 75/25 split, NDCG@10 of our lists."""
+    import json
+
     from movierec.data.split import split_stratified
 
     ratings, scale = read_ratings(spark, ratings_file)
     train, test = split_stratified(ratings, 0.25, seed)
-    ours, fit_seconds = run_ours(spark, train.cache(), test.cache(), scale)
+    movies = read_movies(spark, movies_file) if movies_file else None
+    ours, fit_seconds = run_ours(spark, train.cache(), test.cache(), scale, movies, min_rating)
     print(
         f"stratified 75/25 ({ratings_file.name}, seed {seed}): ndcg@{K}={ours[f'ndcg_at_{K}']:.4f} "
         f"precision@{K}={ours[f'precision_at_{K}']:.4f} recall@{K}={ours[f'recall_at_{K}']:.4f} "
         f"map@{K}={ours[f'map_at_{K}']:.4f} rmse={ours['rmse']:.4f} fit={fit_seconds:.1f}s",
         flush=True,
     )
+    print("stratified metrics: " + json.dumps(ours, sort_keys=True), flush=True)
     return ours
 
 
@@ -235,6 +268,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--stratified-from", type=Path, help="also run the top-N protocol (per-user 75/25) on this ratings file"
     )
+    parser.add_argument(
+        "--movies", type=Path, help="the catalogue (u.item, movies.dat, movies.csv) for --stratified-from"
+    )
+    parser.add_argument(
+        "--min-predicted-rating", type=float, help="the lists' floor on the predicted rating (default: publish's)"
+    )
     parser.add_argument("--work", type=Path, help="where --folds-from writes its folds (default: a temp folder)")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument(
@@ -268,7 +307,9 @@ def main(argv: list[str] | None = None) -> int:
 
     spark = session(args.master)
     results = [run_pair(spark, name, train, test, args.surprise, args.seed) for name, train, test in pairs]
-    stratified = run_stratified(spark, args.stratified_from, args.seed) if args.stratified_from else None
+    stratified = None
+    if args.stratified_from:
+        stratified = run_stratified(spark, args.stratified_from, args.seed, args.movies, args.min_predicted_rating)
     if not results and stratified is not None:
         print(f"rmse={stratified['rmse']:.4f}")
     if results:
