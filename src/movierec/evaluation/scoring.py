@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from pyspark.sql import functions as F
 
-from movierec.core.columns import KNOWN_MOVIE, KNOWN_USER, RATING
+from movierec.core.columns import KNOWN_MOVIE, KNOWN_USER, RATING, SCORE
 from movierec.data.rated import seen_in_train
 from movierec.evaluation.beyond import beyond_accuracy
 from movierec.evaluation.metrics import ranking_metrics, rating_errors
@@ -75,6 +75,9 @@ def score_model(
     # Scored three ways: computed once.
     lists = recommend(model, seen_in_train(rated), n=k, scale=scale, min_rating=min_rating).persist()
     try:
+        listed = lists.agg(
+            F.min(SCORE).alias("min"), F.sum((F.col(SCORE) < F.lit(min_rating)).cast("int")).alias("below_floor")
+        ).first()
         ranking = ranking_metrics(lists, test, k)
         liked = ranking_metrics(lists, test.where(F.col(RATING) >= LIKED_RATING), k)
         beyond = beyond_accuracy(lists, rated, movies) if movies is not None else None
@@ -87,6 +90,8 @@ def score_model(
         "cold_start": {name: int(errors[name] or 0) for name in cold_start},
         **ranking,
         "liked": {"min_rating": LIKED_RATING, **liked},
+        # The lists' lowest predicted rating, and how many slots are below the floor (0 by construction).
+        "listed_score": {"min": listed["min"], "below_floor": int(listed["below_floor"] or 0)},
     }
     if beyond is not None:
         out["beyond_accuracy"] = beyond
