@@ -7,9 +7,12 @@ schema runs a Spark job per read); writers cast to exactly them.
 from __future__ import annotations
 
 from movierec.core.columns import (
+    BECAUSE_MOVIE_ID,
     FEATURES,
     GENRES,
     KIND,
+    LIKED_MOVIES,
+    LIKED_RATINGS,
     LINE_NO,
     MOVIE_BIAS,
     MOVIE_ID,
@@ -34,7 +37,12 @@ from movierec.core.columns import (
 RATINGS_SCHEMA = f"{USER_ID} int, {MOVIE_ID} int, {RATING} float, {RATED_AT} timestamp"
 MOVIES_SCHEMA = f"{MOVIE_ID} int, {TITLE} string, {YEAR} int, {GENRES} array<string>"
 # One row per user: the movies they rated in train and in test, each sorted (movierec.data.rated).
-RATED_SCHEMA = f"{USER_ID} int, {TRAIN_MOVIES} array<int>, {TEST_MOVIES} array<int>"
+# liked_movies/liked_ratings: the training movies rated 4+ (what explanations cite); null in partitions
+# written before they existed.
+RATED_SCHEMA = (
+    f"{USER_ID} int, {TRAIN_MOVIES} array<int>, {TEST_MOVIES} array<int>, "
+    f"{LIKED_MOVIES} array<int>, {LIKED_RATINGS} array<double>"
+)
 
 # rejected/ds=<ds>/: every refused line with where it came from, why, and the reason's category. The line
 # twice: as valid UTF-8 text (pyarrow, so pandas, refuses a string column holding invalid UTF-8) and as its bytes.
@@ -51,4 +59,7 @@ PROFILES_SCHEMA = f"{USER_ID} int, {FEATURES} array<float>"
 
 # recommendations/ds=<ds>/
 TOPN_SCHEMA = f"{USER_ID} int, {RANK} int, {MOVIE_ID} int, {RANKER_SCORE} float"
-RECS_SCHEMA = f"{USER_ID} int, {RANK} int, {MOVIE_ID} int, {TITLE} string, {SCORE} float, {RANKER_SCORE} float"
+RECS_SCHEMA = (
+    f"{USER_ID} int, {RANK} int, {MOVIE_ID} int, {TITLE} string, {SCORE} float, {RANKER_SCORE} float, "
+    f"{REASON} string, {BECAUSE_MOVIE_ID} int"
+)

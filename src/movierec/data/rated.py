@@ -13,7 +13,17 @@ from typing import TYPE_CHECKING
 
 from pyspark.sql import functions as F
 
-from movierec.core.columns import MOVIE_ID, SEEN, TEST_MOVIES, TRAIN_MOVIES, USER_ID
+from movierec.core.columns import (
+    LIKED_MOVIES,
+    LIKED_RATING,
+    LIKED_RATINGS,
+    MOVIE_ID,
+    RATING,
+    SEEN,
+    TEST_MOVIES,
+    TRAIN_MOVIES,
+    USER_ID,
+)
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -22,22 +32,46 @@ _IN_TRAIN = "_in_train"
 
 
 def rated_by_user(train: DataFrame, test: DataFrame) -> DataFrame:
-    """user_id, train_movies, test_movies (sorted movie ids; empty, never null) of every user in either."""
-    flagged = train.select(USER_ID, MOVIE_ID, F.lit(True).alias(_IN_TRAIN)).unionByName(
-        test.select(USER_ID, MOVIE_ID, F.lit(False).alias(_IN_TRAIN))
+    """Every user in either set, one row each (lists sorted by movie id; empty, never null).
+
+    Returns:
+        user_id, train_movies, test_movies, and liked_movies / liked_ratings: the
+        training movies rated :data:`LIKED_RATING` or more and their ratings (what
+        the lists' explanations cite).
+    """
+    flagged = train.select(USER_ID, MOVIE_ID, RATING, F.lit(True).alias(_IN_TRAIN)).unionByName(
+        test.select(USER_ID, MOVIE_ID, RATING, F.lit(False).alias(_IN_TRAIN))
     )
+    in_train = F.col(_IN_TRAIN)
+    liked = in_train & (F.col(RATING) >= LIKED_RATING)
     # collect_list skips nulls: each list gathers only its side's movies.
-    return flagged.groupBy(USER_ID).agg(
-        F.array_sort(F.collect_list(F.when(F.col(_IN_TRAIN), F.col(MOVIE_ID)))).alias(TRAIN_MOVIES),
-        F.array_sort(F.collect_list(F.when(~F.col(_IN_TRAIN), F.col(MOVIE_ID)))).alias(TEST_MOVIES),
+    grouped = flagged.groupBy(USER_ID).agg(
+        F.array_sort(F.collect_list(F.when(in_train, F.col(MOVIE_ID)))).alias(TRAIN_MOVIES),
+        F.array_sort(F.collect_list(F.when(~in_train, F.col(MOVIE_ID)))).alias(TEST_MOVIES),
+        F.array_sort(F.collect_list(F.when(liked, F.struct(MOVIE_ID, F.col(RATING).cast("double").alias(RATING))))).alias("_liked"),
+    )
+    return grouped.select(
+        USER_ID,
+        TRAIN_MOVIES,
+        TEST_MOVIES,
+        F.col(f"_liked.{MOVIE_ID}").alias(LIKED_MOVIES),
+        F.col(f"_liked.{RATING}").alias(LIKED_RATINGS),
     )
 
 
 def seen_anywhere(rated: DataFrame) -> DataFrame:
-    """user_id, seen: every user, with every movie they rated (what publish's lists leave out)."""
-    return rated.select(USER_ID, F.concat(F.col(TRAIN_MOVIES), F.col(TEST_MOVIES)).alias(SEEN))
+    """user_id, seen, liked_*: every user, with every movie they rated (what publish's lists leave out)."""
+    return rated.select(USER_ID, F.concat(F.col(TRAIN_MOVIES), F.col(TEST_MOVIES)).alias(SEEN), *_liked(rated))
 
 
 def seen_in_train(rated: DataFrame) -> DataFrame:
-    """user_id, seen: the users with test ratings, with their training movies (evaluate's lists)."""
-    return rated.where(F.size(TEST_MOVIES) > 0).select(USER_ID, F.col(TRAIN_MOVIES).alias(SEEN))
+    """user_id, seen, liked_*: the users with test ratings, with their training movies (evaluate's lists)."""
+    return rated.where(F.size(TEST_MOVIES) > 0).select(USER_ID, F.col(TRAIN_MOVIES).alias(SEEN), *_liked(rated))
+
+
+def _liked(rated: DataFrame) -> list:
+    """The liked-movie columns, null when ``rated`` predates them."""
+    return [
+        F.col(name) if name in rated.columns else F.lit(None).cast(kind).alias(name)
+        for name, kind in ((LIKED_MOVIES, "array<int>"), (LIKED_RATINGS, "array<double>"))
+    ]

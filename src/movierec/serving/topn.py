@@ -21,8 +21,21 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from movierec.core.columns import MOVIE_ID, RANK, RANKER_SCORE, SCORE, SEEN, TITLE, USER_ID
+from movierec.core.columns import (
+    BECAUSE_MOVIE_ID,
+    LIKED_MOVIES,
+    LIKED_RATINGS,
+    MOVIE_ID,
+    RANK,
+    RANKER_SCORE,
+    REASON,
+    SCORE,
+    SEEN,
+    TITLE,
+    USER_ID,
+)
 from movierec.core.schemas import RECS_SCHEMA, TOPN_SCHEMA
+from movierec.serving.explain import explain_lists, reasons
 from movierec.serving.listing import CANDIDATES_PER_SLOT, MIN_RATING, coherent_lists
 from movierec.serving.predict import predict_arrays
 
@@ -36,7 +49,7 @@ if TYPE_CHECKING:
     from movierec.serving.tables import RankingTables, ServingTables
 
 _SCORE_CELLS = 30_000_000  # user x movie scores held at once per task (float32: 120 MB)
-_RECS_COLUMNS = [USER_ID, RANK, MOVIE_ID, TITLE, SCORE, RANKER_SCORE]
+_RECS_COLUMNS = [USER_ID, RANK, MOVIE_ID, TITLE, SCORE, RANKER_SCORE, REASON, BECAUSE_MOVIE_ID]
 
 
 def top_n(ranking: RankingTables, rows: DataFrame, n: int) -> DataFrame:
@@ -127,13 +140,16 @@ def recommend(
 
     Returns:
         user_id, rank, movie_id, title, score (the predicted rating: what the list is
-        ordered by), ranker_score.
+        ordered by), ranker_score, reason (:mod:`movierec.serving.explain`) and
+        because_movie_id (the liked movie the reason cites, null for the general reason).
     """
     ranking, rating = serving.ranking(), serving.rating
     lo, hi = scale
 
-    # Ranking, rating and titles in one pass (one Python worker per task, not one per step).
+    # Ranking, rating, reasons and titles in one pass (one Python worker per task, not one per step).
     def score(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        import pandas as pd
+
         for batch in batches:
             if batch.empty or not len(ranking.movie_ids):
                 continue
@@ -143,6 +159,9 @@ def recommend(
             lists[SCORE] = predicted.astype(np.float32)
             lists = coherent_lists(lists, n, min_rating)
             movie_ids = lists[MOVIE_ID].to_numpy(np.int64)
+            because, because_rating = explain_lists(lists, batch, serving.rank_movies)
+            lists[BECAUSE_MOVIE_ID] = pd.array(np.where(because < 0, None, because), dtype="Int32")
+            lists[REASON] = reasons(because, because_rating, titles)
             if titles is not None:
                 names, found = titles.lookup(movie_ids)
                 lists[TITLE] = np.where(found, names, None)
@@ -150,4 +169,14 @@ def recommend(
                 lists[TITLE] = None
             yield lists[_RECS_COLUMNS]
 
-    return rows.select(USER_ID, SEEN).mapInPandas(score, RECS_SCHEMA)
+    return _with_liked(rows).select(USER_ID, SEEN, LIKED_MOVIES, LIKED_RATINGS).mapInPandas(score, RECS_SCHEMA)
+
+
+def _with_liked(rows: DataFrame) -> DataFrame:
+    """``rows`` with null liked-movie columns when it has none (no explanation cites anything)."""
+    from pyspark.sql import functions as F
+
+    for name, kind in ((LIKED_MOVIES, "array<int>"), (LIKED_RATINGS, "array<double>")):
+        if name not in rows.columns:
+            rows = rows.withColumn(name, F.lit(None).cast(kind))
+    return rows

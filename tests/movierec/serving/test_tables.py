@@ -72,8 +72,9 @@ def test_lists_with_titles_are_the_lists_plus_each_movies_title(spark, tmp_path)
 
     assert titles.ids.tolist() == list(range(1, 15))
     assert any(r.movie_id == 15 for r in plain) and all(r.title is None for r in plain)
-    assert [{k: v for k, v in r.asDict().items() if k != "title"} for r in titled] == [
-        {k: v for k, v in r.asDict().items() if k != "title"} for r in plain
+    # Titles change only the title and the reason's wording (which names the cited movie).
+    assert [{k: v for k, v in r.asDict().items() if k not in ("title", "reason")} for r in titled] == [
+        {k: v for k, v in r.asDict().items() if k not in ("title", "reason")} for r in plain
     ]
     assert all(r.title == (f"Movie {r.movie_id} (1990)" if r.movie_id < 15 else None) for r in titled)
 
@@ -96,3 +97,22 @@ def test_published_lists_hold_no_predicted_dislike_and_are_ordered_by_score(spar
         assert one["score"].is_monotonic_decreasing
     # Without a floor the same model lists some of those dislikes: the floor did something.
     assert recommend(model, rows, n=5, scale=(1.0, 5.0), min_rating=0.0).toPandas()["score"].min() < 3.2
+
+
+def test_every_listed_movie_has_a_reason_citing_a_movie_the_user_liked(spark):
+    from movierec.data.rated import rated_by_user, seen_anywhere
+
+    rng = np.random.default_rng(6)
+    rows = [(u, m, float(rng.integers(1, 6))) for u in range(1, 21) for m in range(1, 16) if rng.random() < 0.5]
+    train = spark.createDataFrame(rows, "user_id int, movie_id int, rating double")
+    model = serving_tables(
+        fit_model(train, AlsParams(rank=2, max_iter=2), RankerParams(rank=2, max_iter=2, min_support=1)), train
+    )
+    liked = {(u, m): r for u, m, r in rows if r >= 4}
+    lists = recommend(model, seen_anywhere(rated_by_user(train, train.limit(0))), n=4, scale=(1.0, 5.0)).collect()
+    assert lists and all(r.reason for r in lists)
+    cited = [r for r in lists if r.because_movie_id is not None]
+    assert cited
+    for r in cited:
+        stars = liked[(r.user_id, r.because_movie_id)]
+        assert r.reason == f"because you rated movie {r.because_movie_id} {stars:g} stars"
