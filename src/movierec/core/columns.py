@@ -18,6 +18,8 @@ TEST_MOVIES = "test_movies"
 SEEN = "seen"  # the movies a list must not contain (movie_id array)
 LIKED_MOVIES = "liked_movies"  # a user's training movies rated LIKED_RATING or more (sorted ids)
 LIKED_RATINGS = "liked_ratings"  # their ratings, aligned with liked_movies
+TRAIN_COUNT = "train_count"  # a user's training ratings
+SOURCE = "source"  # which list a user got: "model" or "fallback" (too few ratings)
 BECAUSE_MOVIE_ID = "because_movie_id"  # the liked movie that explains a listed one
 LIKED_RATING = 4.0  # a rating this high means the user liked the movie (MovieLens: 4 and 5 stars)
 

@@ -22,6 +22,7 @@ from movierec.core.columns import (
     RATING,
     REASON,
     SCORE,
+    SOURCE,
     SOURCE_BYTES,
     SOURCE_FILE,
     SOURCE_LINE,
@@ -61,5 +62,5 @@ PROFILES_SCHEMA = f"{USER_ID} int, {FEATURES} array<float>"
 TOPN_SCHEMA = f"{USER_ID} int, {RANK} int, {MOVIE_ID} int, {RANKER_SCORE} float"
 RECS_SCHEMA = (
     f"{USER_ID} int, {RANK} int, {MOVIE_ID} int, {TITLE} string, {SCORE} float, {RANKER_SCORE} float, "
-    f"{REASON} string, {BECAUSE_MOVIE_ID} int"
+    f"{REASON} string, {BECAUSE_MOVIE_ID} int, {SOURCE} string"
 )

@@ -21,6 +21,7 @@ from movierec.core.columns import (
     RATING,
     SEEN,
     TEST_MOVIES,
+    TRAIN_COUNT,
     TRAIN_MOVIES,
     USER_ID,
 )
@@ -61,12 +62,16 @@ def rated_by_user(train: DataFrame, test: DataFrame) -> DataFrame:
 
 def seen_anywhere(rated: DataFrame) -> DataFrame:
     """user_id, seen, liked_*: every user, with every movie they rated (what publish's lists leave out)."""
-    return rated.select(USER_ID, F.concat(F.col(TRAIN_MOVIES), F.col(TEST_MOVIES)).alias(SEEN), *_liked(rated))
+    seen = F.concat(F.col(TRAIN_MOVIES), F.col(TEST_MOVIES)).alias(SEEN)
+    return rated.select(USER_ID, seen, F.size(TRAIN_MOVIES).alias(TRAIN_COUNT), *_liked(rated))
 
 
 def seen_in_train(rated: DataFrame) -> DataFrame:
     """user_id, seen, liked_*: the users with test ratings, with their training movies (evaluate's lists)."""
-    return rated.where(F.size(TEST_MOVIES) > 0).select(USER_ID, F.col(TRAIN_MOVIES).alias(SEEN), *_liked(rated))
+    train = F.col(TRAIN_MOVIES)
+    return rated.where(F.size(TEST_MOVIES) > 0).select(
+        USER_ID, train.alias(SEEN), F.size(train).alias(TRAIN_COUNT), *_liked(rated)
+    )
 
 
 def _liked(rated: DataFrame) -> list:

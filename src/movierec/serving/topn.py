@@ -31,11 +31,14 @@ from movierec.core.columns import (
     REASON,
     SCORE,
     SEEN,
+    SOURCE,
     TITLE,
+    TRAIN_COUNT,
     USER_ID,
 )
 from movierec.core.schemas import RECS_SCHEMA, TOPN_SCHEMA
 from movierec.serving.explain import explain_lists, reasons
+from movierec.serving.fallback import FALLBACK, MIN_USER_RATINGS, MODEL, Popular, fallback_lists
 from movierec.serving.listing import CANDIDATES_PER_SLOT, MIN_RATING, coherent_lists
 from movierec.serving.predict import predict_arrays
 
@@ -49,7 +52,7 @@ if TYPE_CHECKING:
     from movierec.serving.tables import RankingTables, ServingTables
 
 _SCORE_CELLS = 30_000_000  # user x movie scores held at once per task (float32: 120 MB)
-_RECS_COLUMNS = [USER_ID, RANK, MOVIE_ID, TITLE, SCORE, RANKER_SCORE, REASON, BECAUSE_MOVIE_ID]
+_RECS_COLUMNS = [USER_ID, RANK, MOVIE_ID, TITLE, SCORE, RANKER_SCORE, REASON, BECAUSE_MOVIE_ID, SOURCE]
 
 
 def top_n(ranking: RankingTables, rows: DataFrame, n: int) -> DataFrame:
@@ -125,58 +128,82 @@ def recommend(
     scale: tuple[float, float],
     titles: Table | None = None,
     min_rating: float = MIN_RATING,
+    genres: Table | None = None,
+    min_user_ratings: int = MIN_USER_RATINGS,
 ) -> DataFrame:
     """The published lists: the ranking model's picks the rating model predicts liked, by predicted rating.
 
     Args:
         serving: the fitted model as tables; candidates are the movies with at
             least its ``min_support`` training ratings.
-        rows: one per user: ``user_id`` and ``seen`` (as for :func:`top_n`).
+        rows: one per user: ``user_id`` and ``seen`` (as for :func:`top_n`); optionally
+            ``train_count`` (training ratings; else the size of ``seen``) and the liked
+            movies the reasons cite (:mod:`movierec.data.rated`).
         n: list length.
         scale: (min, max) rating, to clip the predicted rating.
         titles: movie_id -> title (:func:`movierec.serving.tables.load_titles`), added
             in the same pass; the title is null without it or for an unknown movie.
         min_rating: no movie predicted below this is listed (:mod:`movierec.serving.listing`).
+        genres: movie_id -> genres, for the fallback lists' genres.
+        min_user_ratings: users with fewer training ratings get the fallback list
+            (:mod:`movierec.serving.fallback`).
 
     Returns:
         user_id, rank, movie_id, title, score (the predicted rating: what the list is
-        ordered by), ranker_score, reason (:mod:`movierec.serving.explain`) and
-        because_movie_id (the liked movie the reason cites, null for the general reason).
+        ordered by), ranker_score, reason (:mod:`movierec.serving.explain`),
+        because_movie_id (the liked movie the reason cites, null for the general reason)
+        and source (``model`` or ``fallback``).
     """
     ranking, rating = serving.ranking(), serving.rating
     lo, hi = scale
+    damped, _ = rating.movie_bias0.lookup(ranking.movie_ids)
+    popular = Popular.build(ranking.movie_ids, np.clip(rating.baseline_mean + damped, lo, hi), genres)
+
+    def model_lists(batch: pd.DataFrame) -> pd.DataFrame:
+        lists = _score_batch(batch, ranking, n * CANDIDATES_PER_SLOT)
+        movie_ids = lists[MOVIE_ID].to_numpy(np.int64)
+        predicted, _, _ = predict_arrays(rating, lists[USER_ID].to_numpy(np.int64), movie_ids, lo, hi)
+        lists[SCORE] = predicted.astype(np.float32)
+        lists = coherent_lists(lists, n, min_rating)
+        because, because_rating = explain_lists(lists, batch, serving.rank_movies)
+        lists[BECAUSE_MOVIE_ID] = np.where(because < 0, None, because)
+        lists[REASON] = reasons(because, because_rating, titles)
+        lists[SOURCE] = MODEL
+        return lists
+
+    def one_batch(batch: pd.DataFrame) -> pd.DataFrame:
+        import pandas as pd
+
+        counts = batch[TRAIN_COUNT].fillna(batch[SEEN].map(lambda s: 0 if s is None else len(s)))
+        cold = (counts < min_user_ratings).to_numpy()
+        parts = [model_lists(batch[~cold])] if (~cold).any() else []
+        if cold.any():
+            parts.append(fallback_lists(batch[cold], popular, n, min_rating).assign(**{SOURCE: FALLBACK}))
+        lists = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+        lists = lists.reindex(columns=_RECS_COLUMNS)
+        if titles is not None:
+            names, found = titles.lookup(lists[MOVIE_ID].to_numpy(np.int64))
+            lists[TITLE] = np.where(found, names, None)
+        lists[BECAUSE_MOVIE_ID] = lists[BECAUSE_MOVIE_ID].astype("Int32")
+        # Plain object columns: pandas 3 infers Arrow-backed strings, which Spark's Arrow writer refuses.
+        for name in (TITLE, REASON, SOURCE):
+            lists[name] = lists[name].astype(object).where(lists[name].notna(), None)
+        return lists
 
     # Ranking, rating, reasons and titles in one pass (one Python worker per task, not one per step).
     def score(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        import pandas as pd
-
         for batch in batches:
-            if batch.empty or not len(ranking.movie_ids):
-                continue
-            lists = _score_batch(batch, ranking, n * CANDIDATES_PER_SLOT)
-            movie_ids = lists[MOVIE_ID].to_numpy(np.int64)
-            predicted, _, _ = predict_arrays(rating, lists[USER_ID].to_numpy(np.int64), movie_ids, lo, hi)
-            lists[SCORE] = predicted.astype(np.float32)
-            lists = coherent_lists(lists, n, min_rating)
-            movie_ids = lists[MOVIE_ID].to_numpy(np.int64)
-            because, because_rating = explain_lists(lists, batch, serving.rank_movies)
-            lists[BECAUSE_MOVIE_ID] = pd.array(np.where(because < 0, None, because), dtype="Int32")
-            lists[REASON] = reasons(because, because_rating, titles)
-            if titles is not None:
-                names, found = titles.lookup(movie_ids)
-                lists[TITLE] = np.where(found, names, None)
-            else:
-                lists[TITLE] = None
-            yield lists[_RECS_COLUMNS]
+            if not batch.empty and len(ranking.movie_ids):
+                yield one_batch(batch)
 
-    return _with_liked(rows).select(USER_ID, SEEN, LIKED_MOVIES, LIKED_RATINGS).mapInPandas(score, RECS_SCHEMA)
+    return _list_rows(rows).mapInPandas(score, RECS_SCHEMA)
 
 
-def _with_liked(rows: DataFrame) -> DataFrame:
-    """``rows`` with null liked-movie columns when it has none (no explanation cites anything)."""
+def _list_rows(rows: DataFrame) -> DataFrame:
+    """``rows`` with every column the lists read; absent ones null (no reasons cite, counts from ``seen``)."""
     from pyspark.sql import functions as F
 
-    for name, kind in ((LIKED_MOVIES, "array<int>"), (LIKED_RATINGS, "array<double>")):
+    for name, kind in ((LIKED_MOVIES, "array<int>"), (LIKED_RATINGS, "array<double>"), (TRAIN_COUNT, "int")):
         if name not in rows.columns:
             rows = rows.withColumn(name, F.lit(None).cast(kind))
-    return rows
+    return rows.select(USER_ID, SEEN, TRAIN_COUNT, LIKED_MOVIES, LIKED_RATINGS)
