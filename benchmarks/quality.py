@@ -154,11 +154,11 @@ def run_ours(
     model = fit_model(train, AlsParams(), RankerParams())
     model.profiles.count()  # materialise inside the timed part
     fit_seconds = time.monotonic() - started
-    from movierec.serving.listing import MIN_RATING
+    from movierec.serving.listing import MIN_RATING, ListSettings
 
-    floor = MIN_RATING if min_rating is None else min_rating
+    settings = ListSettings(MIN_RATING if min_rating is None else min_rating)
     tables = serving_tables(model, train)
-    return score_model(tables, test, rated_by_user(train, test), K, scale, movies, floor), fit_seconds
+    return score_model(tables, test, rated_by_user(train, test), K, scale, movies, settings), fit_seconds
 
 
 def run_surprise(train, test, scale: tuple[float, float], seed: int) -> dict:

@@ -42,8 +42,9 @@ from movierec.evaluation.scoring import score_model
 from movierec.io.published import read_latest
 from movierec.io.spark import get_session, size_to_data
 from movierec.io.warehouse import Warehouse
-from movierec.serving.listing import MIN_RATING
-from movierec.serving.tables import load_serving
+from movierec.serving.fallback import MIN_USER_RATINGS
+from movierec.serving.listing import MIN_RATING, ListSettings
+from movierec.serving.tables import load_genres, load_serving
 
 log = logging.getLogger(__name__)
 
@@ -57,12 +58,14 @@ class EvaluateConfig:
         warehouse: the warehouse root URI.
         gates: the thresholds of both gates and the ranking cut-off.
         min_predicted_rating: the lists' floor on the predicted rating (publish must use the same).
+        min_user_ratings: users with fewer training ratings get the fallback list (publish: the same).
     """
 
     ds: str
     warehouse: str
     gates: GateSettings
     min_predicted_rating: float = MIN_RATING
+    min_user_ratings: int = MIN_USER_RATINGS
 
     def __post_init__(self) -> None:
         g = self.gates
@@ -93,7 +96,10 @@ def evaluate(config: EvaluateConfig) -> None:
     rated = spark.read.schema(RATED_SCHEMA).parquet(f"{curated}/{RATED}")
     movies = spark.read.schema(MOVIES_SCHEMA).parquet(f"{curated}/{MOVIES}")
     models = partition(wh.root, MODELS, ds)
-    challenger = score_model(load_serving(wh, models), test, rated, gates.k, scale, movies, config.min_predicted_rating)
+    settings = ListSettings(
+        config.min_predicted_rating, config.min_user_ratings, genres=load_genres(wh, f"{curated}/{MOVIES}")
+    )
+    challenger = score_model(load_serving(wh, models), test, rated, gates.k, scale, movies, settings)
 
     latest = read_latest(wh)
     champion: dict = {"ds": None, "reason": NO_CHAMPION}
@@ -102,7 +108,7 @@ def evaluate(config: EvaluateConfig) -> None:
         champ_models = wh.uri(latest.model)
         if wh.exists(f"{champ_models}/{SERVING_FILE}"):
             champion_metrics = score_model(
-                load_serving(wh, champ_models), test, rated, gates.k, scale, movies, config.min_predicted_rating
+                load_serving(wh, champ_models), test, rated, gates.k, scale, movies, settings
             )
             champion = {"ds": latest.ds, "model": latest.model, **champion_metrics, "binding": latest.moves_to(ds)}
             # A backfill older than the published date leaves _LATEST alone: compared, not enforced.
@@ -123,6 +129,7 @@ def evaluate(config: EvaluateConfig) -> None:
         "max_ndcg_drop": gates.max_ndcg_drop,
         "max_coverage_drop": gates.max_coverage_drop,
         "min_predicted_rating": config.min_predicted_rating,
+        "min_user_ratings": config.min_user_ratings,
         "champion": champion,
         "passed": verdict.passed,
         "failures": list(verdict.failures),
@@ -175,13 +182,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="fail when the lists' catalogue coverage is this much below the published model's (unset: not checked)",
     )
     parser.add_argument("--k", type=int, default=10, help="cut-off of the ranking metrics")
-    cli.add_listing_argument(parser)
+    cli.add_listing_arguments(parser)
 
     def to_config(args: argparse.Namespace) -> EvaluateConfig:
         gates = GateSettings(
             args.max_rmse, args.min_ndcg, args.max_rmse_regression, args.max_ndcg_drop, args.k, args.max_coverage_drop
         )
-        return EvaluateConfig(args.ds, args.warehouse, gates, args.min_predicted_rating)
+        return EvaluateConfig(args.ds, args.warehouse, gates, args.min_predicted_rating, args.min_user_ratings)
 
     return cli.run("evaluate", parser, to_config, evaluate, argv)
 

@@ -4,8 +4,10 @@ Input: ``curated/ds=<ds>/{rated,movies}``, ``models/ds=<ds>/serving.npz`` and
 ``metrics/ds=<ds>/metrics.json`` (publish refuses a model that did not pass
 the gates, even if run by hand).
 Output: ``recommendations/ds=<ds>/`` Parquet (user_id, rank, movie_id, title,
-score = the predicted rating, what each list is ordered by, never below
-``--min-predicted-rating``; ranker_score = the ranking model's score),
+score = the calibrated chance the user watches it, what each list is ordered
+by; predicted_rating, never below ``--min-predicted-rating``; ranker_score;
+reason; because_movie_id; source: ``model``, or ``fallback`` for users with fewer
+than ``--min-user-ratings`` training ratings),
 staged, checked (lists for at least ``--min-coverage`` of the drop's users,
 else refused and nothing changes), then renamed; a copy of the model and
 metrics it shipped, with ingest's fingerprint of the drop and settings, in
@@ -50,8 +52,10 @@ from movierec.data.rated import seen_anywhere
 from movierec.io.published import advance_latest, copy_champion, read_latest
 from movierec.io.spark import get_session, size_to_data
 from movierec.io.warehouse import Warehouse
-from movierec.serving.listing import MIN_RATING
-from movierec.serving.tables import load_serving, load_titles
+from movierec.serving.calibration import Calibration
+from movierec.serving.fallback import MIN_USER_RATINGS
+from movierec.serving.listing import MIN_RATING, ListSettings
+from movierec.serving.tables import load_genres, load_serving, load_titles
 from movierec.serving.topn import recommend
 
 log = logging.getLogger(__name__)
@@ -67,6 +71,7 @@ class PublishConfig:
         top_n: movies per user.
         min_coverage: the share of the drop's users that must get a list, else nothing is published.
         min_predicted_rating: never list a movie predicted below this (the gate judged lists made with it).
+        min_user_ratings: users with fewer training ratings get the fallback list (as the gate's).
     """
 
     ds: str
@@ -74,6 +79,7 @@ class PublishConfig:
     top_n: int = 10
     min_coverage: float = 0.95
     min_predicted_rating: float = MIN_RATING
+    min_user_ratings: int = MIN_USER_RATINGS
 
     def __post_init__(self) -> None:
         if self.top_n < 1:
@@ -93,6 +99,18 @@ def check_coverage(users_with_lists: int, users: int, min_coverage: float, ds: s
         )
 
 
+def check_same_lists(metrics: dict, config: PublishConfig) -> None:
+    """Refuse list settings other than the ones the gate judged the lists with."""
+    for name in ("min_predicted_rating", "min_user_ratings"):
+        judged, mine = metrics.get(name, getattr(config, name)), getattr(config, name)
+        if judged != mine:
+            flag = "--" + name.replace("_", "-")
+            raise PipelineError(
+                f"{flag} {mine} differs from the {judged} the gate judged the lists of {config.ds} with; "
+                f"rerun evaluate with the same setting, or publish with {flag} {judged}"
+            )
+
+
 def same_model(wh: Warehouse, models: str, published: str) -> bool:
     """Whether the published copy holds this model (same serving tables): a rerun then changes nothing."""
     mine, theirs = f"{models}/{SERVING_FILE}", f"{published}/{SERVING_FILE}"
@@ -110,12 +128,7 @@ def publish(config: PublishConfig) -> None:
             f" max_rmse {metrics.get('max_rmse')}, failures {metrics.get('failures')}); "
             "refusing to publish it"
         )
-    judged = metrics.get("min_predicted_rating", config.min_predicted_rating)
-    if judged != config.min_predicted_rating:
-        raise PipelineError(
-            f"--min-predicted-rating {config.min_predicted_rating} differs from the {judged} the gate judged the lists "
-            f"of {ds} with; rerun evaluate with the same setting, or publish with {judged}"
-        )
+    check_same_lists(metrics, config)
     curated = partition(wh.root, CURATED, ds)
     manifest = wh.read_json(f"{curated}/{MANIFEST}")
     size_to_data(spark, manifest["counts"]["ratings_kept"])
@@ -124,9 +137,13 @@ def publish(config: PublishConfig) -> None:
     started = time.monotonic()
     titles = load_titles(wh, f"{curated}/{MOVIES}")
     rows = seen_anywhere(spark.read.schema(RATED_SCHEMA).parquet(f"{curated}/{RATED}"))
-    recs = recommend(
-        model, rows, config.top_n, tuple(manifest["scale"]), titles, min_rating=config.min_predicted_rating
+    settings = ListSettings(
+        config.min_predicted_rating,
+        config.min_user_ratings,
+        Calibration.from_json(metrics.get("calibration")),
+        load_genres(wh, f"{curated}/{MOVIES}"),
     )
+    recs = recommend(model, rows, config.top_n, tuple(manifest["scale"]), titles, settings)
     final = partition(wh.root, RECOMMENDATIONS, ds)
     staged = wh.staging_dir(final)
     # Each user's list is made in one task (one row per user in), so each user's rows are in one partition:
@@ -176,7 +193,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
 
     def to_config(args: argparse.Namespace) -> PublishConfig:
-        return PublishConfig(args.ds, args.warehouse, args.top_n, args.min_coverage, args.min_predicted_rating)
+        return PublishConfig(
+            args.ds, args.warehouse, args.top_n, args.min_coverage, args.min_predicted_rating, args.min_user_ratings
+        )
 
     return cli.run("publish", parser, to_config, publish, argv)
 

@@ -42,8 +42,9 @@ def base_parser(description: str) -> argparse.ArgumentParser:
     return parser
 
 
-def add_listing_argument(parser: argparse.ArgumentParser) -> None:
-    """The lists' floor on the predicted rating: evaluate and publish must make the same lists."""
+def add_listing_arguments(parser: argparse.ArgumentParser) -> None:
+    """How lists are made beyond the model: evaluate and publish must make the same lists."""
+    from movierec.serving.fallback import MIN_USER_RATINGS
     from movierec.serving.listing import MIN_RATING
 
     parser.add_argument(
@@ -51,6 +52,12 @@ def add_listing_argument(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=MIN_RATING,
         help="never list a movie the rating model predicts below this many stars",
+    )
+    parser.add_argument(
+        "--min-user-ratings",
+        type=int,
+        default=MIN_USER_RATINGS,
+        help="users with fewer training ratings get the fallback list (best-rated in their genres)",
     )
 
 

@@ -16,6 +16,7 @@ from movierec.core.columns import (
     LINE_NO,
     MOVIE_BIAS,
     MOVIE_ID,
+    PREDICTED_RATING,
     RANK,
     RANKER_SCORE,
     RATED_AT,
@@ -61,6 +62,6 @@ PROFILES_SCHEMA = f"{USER_ID} int, {FEATURES} array<float>"
 # recommendations/ds=<ds>/
 TOPN_SCHEMA = f"{USER_ID} int, {RANK} int, {MOVIE_ID} int, {RANKER_SCORE} float"
 RECS_SCHEMA = (
-    f"{USER_ID} int, {RANK} int, {MOVIE_ID} int, {TITLE} string, {SCORE} float, {RANKER_SCORE} float, "
-    f"{REASON} string, {BECAUSE_MOVIE_ID} int, {SOURCE} string"
+    f"{USER_ID} int, {RANK} int, {MOVIE_ID} int, {TITLE} string, {SCORE} float, {PREDICTED_RATING} float, "
+    f"{RANKER_SCORE} float, {REASON} string, {BECAUSE_MOVIE_ID} int, {SOURCE} string"
 )

@@ -13,13 +13,29 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
 from pyspark.sql import functions as F
 
-from movierec.core.columns import KNOWN_MOVIE, KNOWN_USER, RATING, SCORE
+from movierec.core.columns import (
+    KNOWN_MOVIE,
+    KNOWN_USER,
+    LIKED_RATING,
+    MOVIE_ID,
+    PREDICTED_RATING,
+    RANKER_SCORE,
+    RATING,
+    SOURCE,
+    TEST_MOVIES,
+    TRAIN_MOVIES,
+    USER_ID,
+)
+from movierec.data.exact import exact_avg
 from movierec.data.rated import seen_in_train
 from movierec.evaluation.beyond import beyond_accuracy
 from movierec.evaluation.metrics import ranking_metrics, rating_errors
-from movierec.serving.listing import MIN_RATING
+from movierec.serving.calibration import BINS, Calibration, fit_calibration
+from movierec.serving.fallback import FALLBACK
+from movierec.serving.listing import ListSettings
 from movierec.serving.predict import predict
 from movierec.serving.topn import recommend
 
@@ -27,8 +43,6 @@ if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
 
     from movierec.serving.tables import ServingTables
-
-LIKED_RATING = 4.0  # a test rating this high counts as liked (MovieLens: 4 and 5 stars)
 
 
 def cold_start_sums() -> dict[str, Column]:
@@ -49,7 +63,7 @@ def score_model(
     k: int,
     scale: tuple[float, float],
     movies: DataFrame | None = None,
-    min_rating: float = MIN_RATING,
+    settings: ListSettings | None = None,
 ) -> dict:
     """Rating errors, ranking metrics and beyond-accuracy metrics of ``model`` on ``test``.
 
@@ -62,27 +76,34 @@ def score_model(
         scale: (min, max) rating.
         movies: the curated movies (movie_id, genres), for the lists' genre diversity;
             without it the beyond-accuracy metrics are left out.
-        min_rating: the lists' floor on the predicted rating (as publish's).
+        settings: how the lists are made (as publish's).
 
     Returns:
         rmse, mae, test_ratings, cold_start (counts), the ranking metrics at ``k``
         (any test rating relevant), ``liked`` (the same with liked test ratings
-        only) and ``beyond_accuracy``.
+        only), ``lists`` (the lowest predicted rating, slots below the floor, users
+        with a fallback list, users known only from the test set), ``calibration``
+        (the score's points, :mod:`movierec.serving.calibration`) and ``beyond_accuracy``.
     """
+    settings = settings or ListSettings()
     # Errors and cold-start counts in one aggregation: one pass over the predictions.
     cold_start = cold_start_sums()
     errors = rating_errors(predict(model.rating, test, scale[0], scale[1]), cold_start)
-    # Scored three ways: computed once.
-    lists = recommend(model, seen_in_train(rated), n=k, scale=scale, min_rating=min_rating).persist()
+    # Scored several ways: computed once.
+    lists = recommend(model, seen_in_train(rated), n=k, scale=scale, settings=settings).persist()
     try:
         listed = lists.agg(
-            F.min(SCORE).alias("min"), F.sum((F.col(SCORE) < F.lit(min_rating)).cast("int")).alias("below_floor")
+            F.min(PREDICTED_RATING).alias("min"),
+            F.sum((F.col(PREDICTED_RATING) < F.lit(settings.min_rating)).cast("int")).alias("below_floor"),
+            F.count_distinct(F.when(F.col(SOURCE) == FALLBACK, F.col(USER_ID))).alias("fallback_users"),
         ).first()
         ranking = ranking_metrics(lists, test, k)
         liked = ranking_metrics(lists, test.where(F.col(RATING) >= LIKED_RATING), k)
+        calibration = calibrate(lists, test)
         beyond = beyond_accuracy(lists, rated, movies) if movies is not None else None
     finally:
         lists.unpersist()
+    test_only = rated.where((F.size(TRAIN_MOVIES) == 0) & (F.size(TEST_MOVIES) > 0)).count()
     out = {
         "rmse": errors["rmse"],
         "mae": errors["mae"],
@@ -90,9 +111,47 @@ def score_model(
         "cold_start": {name: int(errors[name] or 0) for name in cold_start},
         **ranking,
         "liked": {"min_rating": LIKED_RATING, **liked},
-        # The lists' lowest predicted rating, and how many slots are below the floor (0 by construction).
-        "listed_score": {"min": listed["min"], "below_floor": int(listed["below_floor"] or 0)},
+        "lists": {
+            "min_predicted_rating": listed["min"],
+            "below_floor": int(listed["below_floor"] or 0),  # 0 by construction
+            "fallback_users": int(listed["fallback_users"] or 0),
+            "test_only_users": test_only,
+            "min_user_ratings": settings.min_user_ratings,
+        },
+        "calibration": calibration.to_json(),
     }
     if beyond is not None:
         out["beyond_accuracy"] = beyond
     return out
+
+
+def calibrate(lists: DataFrame, test: DataFrame, bins: int = BINS) -> Calibration:
+    """The score's calibration: how often a listed movie, by ranker score, is one the user rated in ``test``.
+
+    Equal-count bins of the list slots by ranker score (approximate quantiles), the hit
+    rate of each, made monotone (:func:`movierec.serving.calibration.fit_calibration`).
+    Only per-bin sums reach the driver.
+    """
+    from pyspark.ml.feature import Bucketizer
+
+    cuts = lists.approxQuantile(RANKER_SCORE, [i / bins for i in range(1, bins)], 0.001)
+    splits = [-float("inf"), *sorted(set(cuts)), float("inf")]
+    hits = lists.select(USER_ID, MOVIE_ID, RANKER_SCORE).join(
+        test.select(USER_ID, MOVIE_ID, F.lit(1).alias("_hit")).distinct(), [USER_ID, MOVIE_ID], "left"
+    )
+    binned = Bucketizer(splits=splits, inputCol=RANKER_SCORE, outputCol="_bin").transform(hits)
+    rows = (
+        binned.groupBy("_bin")
+        .agg(
+            exact_avg(F.col(RANKER_SCORE)).alias("score"),
+            F.sum(F.coalesce(F.col("_hit"), F.lit(0))).alias("hits"),
+            F.count(F.lit(1)).alias("slots"),
+        )
+        .orderBy("_bin")
+        .collect()
+    )
+    return fit_calibration(
+        np.array([r["score"] for r in rows], dtype=np.float64),
+        np.array([r["hits"] for r in rows], dtype=np.float64),
+        np.array([r["slots"] for r in rows], dtype=np.float64),
+    )

@@ -6,9 +6,9 @@ training ratings (users who appear only in the test set have none) a user gets
 instead the catalogue's best-rated movies, by damped mean rating (the baseline's
 ``mu + b_movie``: a movie with few ratings is pulled towards the global mean, so
 a single 5-star rating does not top the list), among the genres of the movies
-they did rate, and among all movies when those genres run short. The list is
-ordered by that damped mean, which is its ``score``; its rows are marked
-``source = fallback``.
+they did rate, and among all movies when those genres run short. Those movies
+are then listed like any others (:mod:`movierec.serving.topn`: in the ranking
+model's order, never a predicted dislike) and marked ``source = fallback``.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from movierec.core.columns import MOVIE_ID, RANK, REASON, SCORE, SEEN, USER_ID
+from movierec.core.columns import MOVIE_ID, REASON, SEEN, USER_ID
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -55,12 +55,12 @@ class Popular:
         return cls(ids, mean[order], names)
 
 
-def fallback_lists(users: pd.DataFrame, popular: Popular, n: int, min_rating: float) -> pd.DataFrame:
-    """The fallback list of each user of ``users`` (user_id, seen).
+def fallback_candidates(users: pd.DataFrame, popular: Popular, n: int, min_rating: float) -> pd.DataFrame:
+    """The ``n`` fallback movies of each user of ``users`` (user_id, seen).
 
     Returns:
-        user_id, rank, movie_id, score (the damped mean rating), reason; every movie
-        at least ``min_rating``, none the user rated.
+        user_id, movie_id, reason: the best-rated movies (damped mean at least
+        ``min_rating``) in the user's genres, then overall; none the user rated.
     """
     import pandas as pd
 
@@ -71,24 +71,21 @@ def fallback_lists(users: pd.DataFrame, popular: Popular, n: int, min_rating: fl
         seen = [] if seen is None else list(seen)
         taste = {g for m in seen if m in position for g in popular.genres[position[m]]}
         allowed = liked_enough & ~np.isin(popular.movie_ids, seen)
-        in_taste = np.array([bool(taste.intersection(g)) for g in popular.genres]) & allowed
+        in_taste = np.array([bool(taste.intersection(g)) for g in popular.genres], dtype=bool) & allowed
         chosen = list(np.flatnonzero(in_taste)[:n])
         if len(chosen) < n:  # too few in their genres: the best-rated of the rest
             chosen += list(np.flatnonzero(allowed & ~in_taste)[: n - len(chosen)])
-        chosen = sorted(chosen)  # positions in best-first order: sorted by damped mean
         frames.append(
             pd.DataFrame(
                 {
-                    USER_ID: np.full(len(chosen), user, dtype=np.int32),
-                    RANK: np.arange(1, len(chosen) + 1, dtype=np.int32),
-                    MOVIE_ID: popular.movie_ids[chosen].astype(np.int32),
-                    SCORE: popular.mean[chosen].astype(np.float32),
+                    USER_ID: np.full(len(chosen), user, dtype=np.int64),
+                    MOVIE_ID: popular.movie_ids[chosen].astype(np.int64),
                     REASON: [_reason(popular.genres[i], taste) for i in chosen],
                 }
             )
         )
     if not frames:
-        return pd.DataFrame({USER_ID: [], RANK: [], MOVIE_ID: [], SCORE: [], REASON: []})
+        return pd.DataFrame({USER_ID: np.zeros(0, np.int64), MOVIE_ID: np.zeros(0, np.int64), REASON: []})
     return pd.concat(frames, ignore_index=True)
 
 

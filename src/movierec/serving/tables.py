@@ -21,11 +21,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from movierec.core.columns import FEATURES, MOVIE_BIAS, MOVIE_ID, TITLE, USER_BIAS, USER_ID
+from movierec.core.columns import FEATURES, GENRES, MOVIE_BIAS, MOVIE_ID, TITLE, USER_BIAS, USER_ID
 from movierec.core.paths import SERVING_FILE
 from movierec.models.lookup import Table, collect_table
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from pyspark.ml.recommendation import ALSModel
     from pyspark.sql import DataFrame
 
@@ -192,17 +194,28 @@ def load_titles(wh: Warehouse, movies_uri: str) -> Table:
     The table is a few MB at most (MovieLens 32M lists 87k movies): its Parquet
     files are read whole through the warehouse's filesystem and decoded with pyarrow.
     """
+    return _movie_column(wh, movies_uri, TITLE, lambda column: column.to_pylist())
+
+
+def load_genres(wh: Warehouse, movies_uri: str) -> Table:
+    """movie_id -> genres (a list of names) from the curated movies table, as :func:`load_titles`."""
+    return _movie_column(wh, movies_uri, GENRES, lambda column: [g or [] for g in column.to_pylist()])
+
+
+def _movie_column(wh: Warehouse, movies_uri: str, name: str, values: Callable) -> Table:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     parts = [
-        pq.read_table(io.BytesIO(wh.read_bytes(f"{movies_uri}/{name}")), columns=[MOVIE_ID, TITLE])
-        for name in wh.list_names(movies_uri)
-        if name.endswith(".parquet")
+        pq.read_table(io.BytesIO(wh.read_bytes(f"{movies_uri}/{part}")), columns=[MOVIE_ID, name])
+        for part in wh.list_names(movies_uri)
+        if part.endswith(".parquet")
     ]
     if not parts:
         return Table(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object))
     table = pa.concat_tables(parts)
     ids = table[MOVIE_ID].to_numpy().astype(np.int64)
     order = np.argsort(ids, kind="stable")
-    return Table(ids[order], np.asarray(table[TITLE].to_pylist(), dtype=object)[order])
+    column = np.empty(len(ids), dtype=object)
+    column[:] = values(table[name])
+    return Table(ids[order], column[order])

@@ -26,6 +26,7 @@ from movierec.core.columns import (
     LIKED_MOVIES,
     LIKED_RATINGS,
     MOVIE_ID,
+    PREDICTED_RATING,
     RANK,
     RANKER_SCORE,
     REASON,
@@ -38,8 +39,8 @@ from movierec.core.columns import (
 )
 from movierec.core.schemas import RECS_SCHEMA, TOPN_SCHEMA
 from movierec.serving.explain import explain_lists, reasons
-from movierec.serving.fallback import FALLBACK, MIN_USER_RATINGS, MODEL, Popular, fallback_lists
-from movierec.serving.listing import CANDIDATES_PER_SLOT, MIN_RATING, coherent_lists
+from movierec.serving.fallback import FALLBACK, MODEL, Popular, fallback_candidates
+from movierec.serving.listing import CANDIDATES_PER_SLOT, ListSettings, liked_first_n
 from movierec.serving.predict import predict_arrays
 
 if TYPE_CHECKING:
@@ -52,7 +53,18 @@ if TYPE_CHECKING:
     from movierec.serving.tables import RankingTables, ServingTables
 
 _SCORE_CELLS = 30_000_000  # user x movie scores held at once per task (float32: 120 MB)
-_RECS_COLUMNS = [USER_ID, RANK, MOVIE_ID, TITLE, SCORE, RANKER_SCORE, REASON, BECAUSE_MOVIE_ID, SOURCE]
+_RECS_COLUMNS = [
+    USER_ID,
+    RANK,
+    MOVIE_ID,
+    TITLE,
+    SCORE,
+    PREDICTED_RATING,
+    RANKER_SCORE,
+    REASON,
+    BECAUSE_MOVIE_ID,
+    SOURCE,
+]
 
 
 def top_n(ranking: RankingTables, rows: DataFrame, n: int) -> DataFrame:
@@ -127,11 +139,9 @@ def recommend(
     n: int,
     scale: tuple[float, float],
     titles: Table | None = None,
-    min_rating: float = MIN_RATING,
-    genres: Table | None = None,
-    min_user_ratings: int = MIN_USER_RATINGS,
+    settings: ListSettings | None = None,
 ) -> DataFrame:
-    """The published lists: the ranking model's picks the rating model predicts liked, by predicted rating.
+    """The published lists: the ranking model's picks the rating model predicts liked, with reasons.
 
     Args:
         serving: the fitted model as tables; candidates are the movies with at
@@ -143,44 +153,50 @@ def recommend(
         scale: (min, max) rating, to clip the predicted rating.
         titles: movie_id -> title (:func:`movierec.serving.tables.load_titles`), added
             in the same pass; the title is null without it or for an unknown movie.
-        min_rating: no movie predicted below this is listed (:mod:`movierec.serving.listing`).
-        genres: movie_id -> genres, for the fallback lists' genres.
-        min_user_ratings: users with fewer training ratings get the fallback list
-            (:mod:`movierec.serving.fallback`).
+        settings: the floor on the predicted rating, the fallback's threshold and genres,
+            the score's calibration (defaults: :class:`ListSettings`).
 
     Returns:
-        user_id, rank, movie_id, title, score (the predicted rating: what the list is
-        ordered by), ranker_score, reason (:mod:`movierec.serving.explain`),
-        because_movie_id (the liked movie the reason cites, null for the general reason)
-        and source (``model`` or ``fallback``).
+        user_id, rank, movie_id, title, score (the calibrated chance: what the list is
+        ordered by), predicted_rating, ranker_score, reason (:mod:`movierec.serving.explain`,
+        :mod:`movierec.serving.fallback`), because_movie_id (the liked movie the reason
+        cites, else null) and source (``model`` or ``fallback``).
     """
+    settings = settings or ListSettings()
     ranking, rating = serving.ranking(), serving.rating
     lo, hi = scale
     damped, _ = rating.movie_bias0.lookup(ranking.movie_ids)
-    popular = Popular.build(ranking.movie_ids, np.clip(rating.baseline_mean + damped, lo, hi), genres)
+    popular = Popular.build(ranking.movie_ids, np.clip(rating.baseline_mean + damped, lo, hi), settings.genres)
+
+    def finish(candidates: pd.DataFrame) -> pd.DataFrame:
+        """Predicted ratings, dislikes out, the first n, the calibrated score."""
+        users, movies = candidates[USER_ID].to_numpy(np.int64), candidates[MOVIE_ID].to_numpy(np.int64)
+        candidates[PREDICTED_RATING] = predict_arrays(rating, users, movies, lo, hi)[0].astype(np.float32)
+        lists = liked_first_n(candidates, n, settings.min_rating)
+        lists[SCORE] = settings.calibration.apply(lists[RANKER_SCORE].to_numpy()).astype(np.float32)
+        return lists
 
     def model_lists(batch: pd.DataFrame) -> pd.DataFrame:
-        lists = _score_batch(batch, ranking, n * CANDIDATES_PER_SLOT)
-        movie_ids = lists[MOVIE_ID].to_numpy(np.int64)
-        predicted, _, _ = predict_arrays(rating, lists[USER_ID].to_numpy(np.int64), movie_ids, lo, hi)
-        lists[SCORE] = predicted.astype(np.float32)
-        lists = coherent_lists(lists, n, min_rating)
+        lists = finish(_score_batch(batch, ranking, n * CANDIDATES_PER_SLOT))
         because, because_rating = explain_lists(lists, batch, serving.rank_movies)
         lists[BECAUSE_MOVIE_ID] = np.where(because < 0, None, because)
         lists[REASON] = reasons(because, because_rating, titles)
-        lists[SOURCE] = MODEL
-        return lists
+        return lists.assign(**{SOURCE: MODEL})
+
+    def fallback(batch: pd.DataFrame) -> pd.DataFrame:
+        chosen = fallback_candidates(batch, popular, n, settings.min_rating)
+        chosen[RANKER_SCORE] = _ranker_scores(ranking, chosen[USER_ID].to_numpy(), chosen[MOVIE_ID].to_numpy())
+        chosen = chosen.sort_values([USER_ID, RANKER_SCORE, MOVIE_ID], ascending=[True, False, True], kind="stable")
+        chosen[RANK] = chosen.groupby(USER_ID).cumcount() + 1
+        return finish(chosen.reset_index(drop=True)).assign(**{SOURCE: FALLBACK})
 
     def one_batch(batch: pd.DataFrame) -> pd.DataFrame:
         import pandas as pd
 
         counts = batch[TRAIN_COUNT].fillna(batch[SEEN].map(lambda s: 0 if s is None else len(s)))
-        cold = (counts < min_user_ratings).to_numpy()
-        parts = [model_lists(batch[~cold])] if (~cold).any() else []
-        if cold.any():
-            parts.append(fallback_lists(batch[cold], popular, n, min_rating).assign(**{SOURCE: FALLBACK}))
-        lists = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
-        lists = lists.reindex(columns=_RECS_COLUMNS)
+        cold = (counts < settings.min_user_ratings).to_numpy()
+        parts = [part(batch[mask]) for part, mask in ((model_lists, ~cold), (fallback, cold)) if mask.any()]
+        lists = pd.concat(parts, ignore_index=True).reindex(columns=_RECS_COLUMNS)
         if titles is not None:
             names, found = titles.lookup(lists[MOVIE_ID].to_numpy(np.int64))
             lists[TITLE] = np.where(found, names, None)
@@ -197,6 +213,14 @@ def recommend(
                 yield one_batch(batch)
 
     return _list_rows(rows).mapInPandas(score, RECS_SCHEMA)
+
+
+def _ranker_scores(ranking: RankingTables, users: np.ndarray, movies: np.ndarray) -> np.ndarray:
+    """The ranking model's score of each (user, movie) pair (users without factors: the average user)."""
+    u, known = ranking.users.lookup(users.astype(np.int64))
+    u = np.where(known[:, None], u, ranking.mean_user[None, :])
+    pos = np.searchsorted(ranking.movie_ids, movies)  # fallback movies are candidates: always found
+    return np.einsum("ij,ij->i", u, ranking.movie_factors[pos]).astype(np.float32)
 
 
 def _list_rows(rows: DataFrame) -> DataFrame:

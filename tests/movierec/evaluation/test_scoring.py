@@ -49,3 +49,6 @@ def test_score_model_reports_liked_items_and_beyond_accuracy(spark):
     beyond = scored["beyond_accuracy"]
     assert 0 < beyond["catalogue_coverage"] <= 1 and beyond["catalogue_movies"] == 12
     assert 0 <= beyond["intra_list_diversity"] <= 1 and beyond["novelty"] > 0
+    assert scored["lists"]["below_floor"] == 0 and scored["lists"]["test_only_users"] == 0
+    chances = scored["calibration"]["chances"]
+    assert chances and all(0 <= c <= 1 for c in chances) and chances == sorted(chances)

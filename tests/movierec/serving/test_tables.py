@@ -81,6 +81,8 @@ def test_lists_with_titles_are_the_lists_plus_each_movies_title(spark, tmp_path)
 
 def test_published_lists_hold_no_predicted_dislike_and_are_ordered_by_score(spark):
     from movierec.data.rated import rated_by_user, seen_anywhere
+    from movierec.serving.calibration import Calibration
+    from movierec.serving.listing import ListSettings
 
     rng = np.random.default_rng(3)
     rows = [(u, m, float(rng.integers(1, 6))) for u in range(1, 31) for m in range(1, 21) if rng.random() < 0.4]
@@ -89,18 +91,48 @@ def test_published_lists_hold_no_predicted_dislike_and_are_ordered_by_score(spar
         fit_model(train, AlsParams(rank=2, max_iter=2), RankerParams(rank=2, max_iter=2, min_support=1)), train
     )
     rows = seen_anywhere(rated_by_user(train, train.limit(0)))
-    lists = recommend(model, rows, n=5, scale=(1.0, 5.0), min_rating=3.2).toPandas()
-    assert len(lists) and lists["score"].min() >= 3.2
+    calibration = Calibration((-1.0, 0.0, 1.0), (0.0, 0.2, 0.9))
+    settings = ListSettings(min_rating=3.2, min_user_ratings=0, calibration=calibration)
+    lists = recommend(model, rows, n=5, scale=(1.0, 5.0), settings=settings).toPandas()
+    assert len(lists) and lists["predicted_rating"].min() >= 3.2
     for _, one in lists.groupby("user_id"):
         one = one.sort_values("rank")
         assert one["rank"].tolist() == list(range(1, len(one) + 1))
-        assert one["score"].is_monotonic_decreasing
+        assert one["score"].is_monotonic_decreasing and one["ranker_score"].is_monotonic_decreasing
+        assert one["score"].between(0, 1).all()
     # Without a floor the same model lists some of those dislikes: the floor did something.
-    assert recommend(model, rows, n=5, scale=(1.0, 5.0), min_rating=0.0).toPandas()["score"].min() < 3.2
+    floorless = ListSettings(min_rating=0.0, min_user_ratings=0)
+    assert recommend(model, rows, n=5, scale=(1.0, 5.0), settings=floorless).toPandas()["predicted_rating"].min() < 3.2
+
+
+def test_users_with_few_ratings_get_the_fallback_marked_as_such(spark):
+    from movierec.data.rated import rated_by_user, seen_anywhere
+    from movierec.serving.listing import ListSettings
+
+    rng = np.random.default_rng(8)
+    rows = [(u, m, float(rng.integers(1, 6))) for u in range(1, 21) for m in range(1, 16) if rng.random() < 0.6]
+    rows += [(50, 1, 5.0), (50, 2, 4.0)]  # user 50: two ratings
+    train = spark.createDataFrame(rows, "user_id int, movie_id int, rating double")
+    model = serving_tables(
+        fit_model(train, AlsParams(rank=2, max_iter=2), RankerParams(rank=2, max_iter=2, min_support=1)), train
+    )
+    # User 60 is only in the test set: no training rating at all.
+    test = spark.createDataFrame([(60, 3, 4.0)], "user_id int, movie_id int, rating double")
+    users = seen_anywhere(rated_by_user(train, test))
+    settings = ListSettings(min_rating=1.0, min_user_ratings=5)
+    lists = recommend(model, users, n=3, scale=(1.0, 5.0), settings=settings).toPandas()
+    by_user = lists.groupby("user_id")["source"].agg(set).to_dict()
+    assert by_user[50] == {"fallback"} and by_user[60] == {"fallback"}
+    assert all(by_user[u] == {"model"} for u in range(1, 21) if u in by_user)
+    fallback = lists[lists["source"] == "fallback"]
+    assert fallback["reason"].str.contains("you have few ratings yet").all()
+    assert not set(fallback[fallback["user_id"] == 50]["movie_id"]) & {1, 2}  # never what they rated
+    assert not set(fallback[fallback["user_id"] == 60]["movie_id"]) & {3}
 
 
 def test_every_listed_movie_has_a_reason_citing_a_movie_the_user_liked(spark):
     from movierec.data.rated import rated_by_user, seen_anywhere
+    from movierec.serving.listing import ListSettings
 
     rng = np.random.default_rng(6)
     rows = [(u, m, float(rng.integers(1, 6))) for u in range(1, 21) for m in range(1, 16) if rng.random() < 0.5]
@@ -109,7 +141,9 @@ def test_every_listed_movie_has_a_reason_citing_a_movie_the_user_liked(spark):
         fit_model(train, AlsParams(rank=2, max_iter=2), RankerParams(rank=2, max_iter=2, min_support=1)), train
     )
     liked = {(u, m): r for u, m, r in rows if r >= 4}
-    lists = recommend(model, seen_anywhere(rated_by_user(train, train.limit(0))), n=4, scale=(1.0, 5.0)).collect()
+    settings = ListSettings(min_rating=1.0, min_user_ratings=0)
+    rows = seen_anywhere(rated_by_user(train, train.limit(0)))
+    lists = recommend(model, rows, n=4, scale=(1.0, 5.0), settings=settings).collect()
     assert lists and all(r.reason for r in lists)
     cited = [r for r in lists if r.because_movie_id is not None]
     assert cited
