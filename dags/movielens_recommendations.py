@@ -46,6 +46,7 @@ RUN_SETTINGS = (
     "top_n",
     "min_coverage",
     "min_predicted_rating",
+    "min_user_ratings",
 )
 SETTINGS_JSON = "{{ {" + ", ".join(f"'{name}': params.{name}" for name in RUN_SETTINGS) + "} | tojson }}"
 
@@ -70,7 +71,9 @@ the day's drop is complete, a `_SUCCESS` marker or its files unchanged for *drop
    *max_rmse*, NDCG@10 < *min_ndcg*, or when the model is worse than the published one by more than
    *max_rmse_regression* (RMSE), *max_ndcg_drop* (NDCG@10) or *max_coverage_drop* (the share of
    the catalogue the lists use), so a bad model never ships;
-5. **publish**: top-N per user to `recommendations/ds=<ds>/` (refused below *min_coverage* of the
+5. **publish**: top-N per user to `recommendations/ds=<ds>/`, each movie with its reason, none
+   predicted below *min_predicted_rating*; users with fewer than *min_user_ratings* ratings get the
+   best-rated movies in their genres (refused below *min_coverage* of the
    users), a copy of the shipped model (the next champion), then `recommendations/_LATEST`;
 6. **cleanup** (a teardown: runs whatever happened before it): removes every area's dated
    partitions older than *keep_days* dates before the run's, never the date `_LATEST` names (nor
@@ -164,8 +167,14 @@ params = {
         type="number",
         minimum=0,
         title="Lowest predicted rating listed",
-        description="A movie the rating model predicts below this many stars is never recommended; "
-        "lists are ordered by the predicted rating.",
+        description="A movie the rating model predicts below this many stars is never recommended.",
+    ),
+    "min_user_ratings": Param(
+        5,
+        type="integer",
+        minimum=0,
+        title="Fewest ratings for a personal list",
+        description="Users with fewer training ratings get the best-rated movies in the genres they rated.",
     ),
     "min_coverage": Param(
         0.95,
@@ -295,6 +304,8 @@ with DAG(
         "{{ params.max_coverage_drop }}",
         "--min-predicted-rating",
         "{{ params.min_predicted_rating }}",
+        "--min-user-ratings",
+        "{{ params.min_user_ratings }}",
         retries=0,
     )
     publish = spark_task(
@@ -305,6 +316,8 @@ with DAG(
         "{{ params.min_coverage }}",
         "--min-predicted-rating",
         "{{ params.min_predicted_rating }}",
+        "--min-user-ratings",
+        "{{ params.min_user_ratings }}",
     )
     # Only its direct downstream (preprocess) is skipped by it; the rest follow by their trigger rules,
     # so cleanup still runs.

@@ -191,6 +191,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--min-coverage", type=float, default=0.95, help="share of the drop's users that must get a list"
     )
+    cli.add_listing_arguments(parser)
 
     def to_config(args: argparse.Namespace) -> PublishConfig:
         return PublishConfig(

@@ -63,6 +63,7 @@ def test_ui_form_params(dag):
         "max_ndcg_drop",
         "max_coverage_drop",
         "min_predicted_rating",
+        "min_user_ratings",
         "min_ndcg",
         "min_coverage",
         "force",
@@ -118,6 +119,7 @@ def test_arguments_render(dag, logical, expected):
         "top_n": 10,
         "min_coverage": 0.95,
         "min_predicted_rating": 3.0,
+        "min_user_ratings": 5,
     }
     cleanup = [env.from_string(str(a)).render(**context) for a in dag.get_task("cleanup").application_args]
     assert cleanup[4:] == ["--keep-days", "14", "--no-dry-run"]
@@ -145,9 +147,20 @@ def test_arguments_render(dag, logical, expected):
         "1.0",
         "--min-predicted-rating",
         "3.0",
+        "--min-user-ratings",
+        "5",
     ]
     publish = [env.from_string(str(a)).render(**context) for a in dag.get_task("publish").application_args]
-    assert publish[4:] == ["--top-n", "10", "--min-coverage", "0.95", "--min-predicted-rating", "3.0"]
+    assert publish[4:] == [
+        "--top-n",
+        "10",
+        "--min-coverage",
+        "0.95",
+        "--min-predicted-rating",
+        "3.0",
+        "--min-user-ratings",
+        "5",
+    ]
 
 
 def test_tune_switch_renders_to_the_flag(dag):
