@@ -140,6 +140,9 @@ def read_movies(spark, path: Path):
     return spark.createDataFrame([(r.movie_id, r.title, r.year, list(r.genres)) for r in rows], MOVIES_SCHEMA)
 
 
+RANKER: dict = {}  # RankerParams overrides from the command line (--ranker rank=50 ...)
+
+
 def run_ours(
     spark, train, test, scale: tuple[float, float], movies=None, min_rating: float | None = None
 ) -> tuple[dict, float]:
@@ -151,7 +154,7 @@ def run_ours(
     from movierec.serving.tables import serving_tables
 
     started = time.monotonic()
-    model = fit_model(train, AlsParams(), RankerParams())
+    model = fit_model(train, AlsParams(), RankerParams(**RANKER))
     model.profiles.count()  # materialise inside the timed part
     fit_seconds = time.monotonic() - started
     from movierec.serving.listing import MIN_RATING, ListSettings
@@ -283,7 +286,13 @@ def main(argv: list[str] | None = None) -> int:
         help="also run scikit-surprise's SVD and SVD++ on the same files",
     )
     parser.add_argument("--master", default="local[2]")
+    parser.add_argument(
+        "--ranker", nargs="*", default=[], metavar="KEY=VALUE", help="ranking-model knobs, e.g. rank=50 alpha=5"
+    )
     args = parser.parse_args(argv)
+    for item in args.ranker:
+        key, _, value = item.partition("=")
+        RANKER[key] = float(value) if "." in value else int(value)
     if bool(args.train) != bool(args.test):
         parser.error("--train and --test go together")
     if not (args.train or args.folds_from or args.stratified_from):

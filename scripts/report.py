@@ -119,6 +119,12 @@ def print_report(root: Path, ds: str, users: int, warehouse: str) -> int:
         f"Precision@{k} {metrics[f'precision_at_{k}']:.4f}   Recall@{k} {metrics[f'recall_at_{k}']:.4f}   "
         f"NDCG@{k} {metrics[f'ndcg_at_{k}']:.4f}   MAP@{k} {metrics[f'map_at_{k}']:.4f}"
     )
+    beyond = metrics.get("beyond_accuracy")
+    if beyond:
+        print(
+            f"lists: catalogue coverage {beyond['catalogue_coverage']:.3f}   novelty {beyond['novelty']:.2f} bits   "
+            f"intra-list diversity {beyond['intra_list_diversity']:.3f}   top-1% share {beyond['popular_share']:.3f}"
+        )
     verdict = "PASSED" if metrics["passed"] else "FAILED"
     print(f"RMSE gate: {verdict} (RMSE {metrics['rmse']:.4f} vs max_rmse {metrics['max_rmse']})")
     recs_dir = root / "recommendations" / f"ds={ds}"
@@ -134,11 +140,21 @@ def print_report(root: Path, ds: str, users: int, warehouse: str) -> int:
     for user in sorted(by_user)[:users]:
         print(f"\nuser {user}: top {min(10, len(by_user[user]))}")
         for row in sorted(by_user[user], key=lambda r: r["rank"])[:10]:
-            print(f"  {row['rank']:2d}. {row['title']}  (predicted {row['score']:.2f})")
+            print("  " + list_line(row))
     latest = root / "recommendations" / "_LATEST"
     if latest.exists():
         print(f"\n_LATEST -> {json.loads(latest.read_text())['ds']}")
     return 0
+
+
+def list_line(row: dict) -> str:
+    """One recommendation as a person reads it: rank, title, match, predicted stars, why."""
+    if row.get("predicted_rating") is None:  # published before the calibrated score: score was the rating
+        return f"{row['rank']:2d}. {row['title']}  (predicted {row['score']:.2f})"
+    return (
+        f"{row['rank']:2d}. {row['title']}  ({row['score']:.0%} match, predicted {row['predicted_rating']:.1f} stars)"
+        f" - {row['reason']}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

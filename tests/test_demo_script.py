@@ -149,3 +149,18 @@ def test_an_unchanged_run_reports_the_published_lists_it_kept(tmp_path: Path) ->
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert f"=== run 2026-01-11: unchanged since {DS}: nothing recomputed ===" in proc.stdout
     assert "RMSE 0.9123" in proc.stdout and "user 1: top 2" in proc.stdout
+
+
+def test_a_list_line_shows_match_predicted_stars_and_why() -> None:
+    from scripts.report import list_line
+
+    row = {
+        "rank": 1,
+        "title": "Aliens (1986)",
+        "score": 0.4321,
+        "predicted_rating": 4.26,
+        "reason": "because you rated Alien (1979) 5 stars",
+    }
+    assert list_line(row) == (
+        " 1. Aliens (1986)  (43% match, predicted 4.3 stars) - because you rated Alien (1979) 5 stars"
+    )

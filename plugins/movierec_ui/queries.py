@@ -1,10 +1,10 @@
 """The answers the API gives, computed from the warehouse (no web framework here).
 
-- ``user_recommendations``: a user's published top-N with titles and scores, next to
-  the movies that user rated highest (train and test ratings of the same date), so a
-  person can judge the list;
-- ``metrics_history``: per date, the gate's metrics (RMSE, MAE, NDCG@10, verdict)
-  and the rows preprocess kept and rejected.
+- ``user_recommendations``: a user's published top-N with titles, scores, predicted
+  ratings and reasons, next to the movies that user rated highest (train and test
+  ratings of the same date), so a person can judge the list;
+- ``metrics_history``: per date, the gate's metrics (RMSE, MAE, NDCG@10, verdict, the
+  lists' coverage, novelty and diversity) and the rows preprocess kept and rejected.
 """
 
 from __future__ import annotations
@@ -16,7 +16,18 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from movierec.core.columns import MOVIE_ID, RANK, RATED_AT, RATING, SCORE, TITLE, USER_ID
+from movierec.core.columns import (
+    MOVIE_ID,
+    PREDICTED_RATING,
+    RANK,
+    RATED_AT,
+    RATING,
+    REASON,
+    SCORE,
+    SOURCE,
+    TITLE,
+    USER_ID,
+)
 from movierec.core.paths import (
     CURATED,
     DS_PATTERN,
@@ -36,6 +47,10 @@ log = logging.getLogger(__name__)
 TOP_RATED = 10
 # Fields of metrics.json shown per date; any others the evaluate job adds are passed through under "extra".
 METRIC_FIELDS = ("rmse", "mae", "ndcg_at_10", "precision_at_10", "recall_at_10", "map_at_10", "k", "test_ratings")
+# The lists' beyond-accuracy metrics (metrics.json "beyond_accuracy"), flattened per date for the page's chart.
+BEYOND_FIELDS = ("catalogue_coverage", "distributional_coverage", "novelty", "intra_list_diversity", "popular_share")
+# Columns of a published list; those after SCORE are absent from lists published before they existed.
+LIST_COLUMNS = (RANK, MOVIE_ID, TITLE, SCORE, PREDICTED_RATING, REASON, SOURCE)
 # The user ids preprocess keeps (src/movierec/data/ratings.py: positive, and Spark IntegerType
 # columns, as ALS needs): no other id can be in the warehouse. Checked before any read, which
 # also keeps ids past 64 bits away from pyarrow's filters (an OverflowError there was a 500).
@@ -150,7 +165,8 @@ def user_recommendations(reader: WarehouseReader, user_id: int, ds: str | None =
     """The published top-N of ``user_id`` for ``ds`` (default: the ``_LATEST`` date).
 
     Returns:
-        ``{"user_id", "ds", "recommendations": [{rank, movie_id, title, score}...],
+        ``{"user_id", "ds", "recommendations": [{rank, movie_id, title, score, predicted_rating,
+        reason, source}...],
         "top_rated": [{movie_id, title, rating, rated_at}...]}``.
 
     Raises:
@@ -159,11 +175,8 @@ def user_recommendations(reader: WarehouseReader, user_id: int, ds: str | None =
     """
     check_user_id(user_id)
     ds = resolve_ds(reader, ds)
-    recs = reader.read_parquet(
-        partition("", RECOMMENDATIONS, ds),
-        columns=[RANK, MOVIE_ID, TITLE, SCORE],
-        filters=[(USER_ID, "=", user_id)],
-    ).sort_by(RANK)
+    recs = reader.read_parquet(partition("", RECOMMENDATIONS, ds), filters=[(USER_ID, "=", user_id)]).sort_by(RANK)
+    recs = recs.select([name for name in LIST_COLUMNS if name in recs.column_names])
     if recs.num_rows == 0:
         users = reader.read_parquet(partition("", RECOMMENDATIONS, ds), columns=[USER_ID])[USER_ID]
         low, high = pc.min(users).as_py(), pc.max(users).as_py()
@@ -174,9 +187,16 @@ def user_recommendations(reader: WarehouseReader, user_id: int, ds: str | None =
     return {
         USER_ID: user_id,
         "ds": ds,
-        "recommendations": [{**row, SCORE: round(row[SCORE], 4)} for row in recs.to_pylist()],
+        "recommendations": [_rounded(row) for row in recs.to_pylist()],
         "top_rated": top_rated(reader, ds, user_id),
     }
+
+
+def _rounded(row: dict[str, Any]) -> dict[str, Any]:
+    for name in (SCORE, PREDICTED_RATING):
+        if row.get(name) is not None:
+            row[name] = round(row[name], 4)
+    return row
 
 
 def _counts(reader: WarehouseReader, ds: str) -> dict[str, Any]:
@@ -217,6 +237,7 @@ def metrics_history(reader: WarehouseReader) -> list[dict[str, Any]]:
                 **_counts(reader, ds),
                 "model": metrics.get("model"),
                 "cold_start": metrics.get("cold_start"),
+                **{name: (metrics.get("beyond_accuracy") or {}).get(name) for name in BEYOND_FIELDS},
                 "extra": {k: v for k, v in metrics.items() if k not in known},
             }
         )

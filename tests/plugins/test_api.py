@@ -68,8 +68,10 @@ def test_recommendations_of_a_known_user(client, dag_warehouse):
     recs = body["recommendations"]
     assert [r["rank"] for r in recs] == list(range(1, TOP_N + 1))
     assert all(r["title"] and isinstance(r["score"], float) for r in recs)
-    # Lists are ordered by the ranking model; score is the rating model's predicted rating.
-    assert all(1.0 <= r["score"] <= 5.0 for r in recs)
+    # Lists are ordered by score (the calibrated chance), none predicted a dislike, each with its reason.
+    assert all(0.0 <= r["score"] <= 1.0 for r in recs)
+    assert [r["score"] for r in recs] == sorted((r["score"] for r in recs), reverse=True)
+    assert all(3.0 <= r["predicted_rating"] <= 5.0 and r["reason"] and r["source"] == "model" for r in recs)
     rated = dag_warehouse.ratings_of(USER)
     assert not {r["movie_id"] for r in recs} & set(rated), "recommended a movie the user already rated"
     top = body["top_rated"]

@@ -200,10 +200,14 @@ def test_the_page_in_the_ui_looks_a_user_up(api_server, browser):
     expect(frame.locator("#warehouse")).to_contain_text("2 evaluated run(s)")
     expect(frame.locator("#chart-rmse polyline")).to_have_count(1)
     expect(frame.locator("#chart-ndcg circle")).to_have_count(2)
+    expect(frame.locator("#chart-coverage circle")).to_have_count(2)  # beyond-accuracy metrics across runs
     expect(frame.locator("#runs tbody tr")).to_have_count(2)
     frame.locator("#user-id").fill(str(USER))
     frame.locator("#lookup-button").click()
     expect(frame.locator("#recs tbody tr")).to_have_count(TOP_N)
+    # Every recommendation says why (a liked movie cited, or the general reason).
+    expect(frame.locator("#recs tbody td.reason")).to_have_count(TOP_N)
+    assert all(text.strip() for text in frame.locator("#recs tbody td.reason").all_inner_texts())
     expect(frame.locator("#result-ds")).to_have_text(f"(ds={D1})")
     assert frame.locator("#rated tbody tr").count() > 0
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
