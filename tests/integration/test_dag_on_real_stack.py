@@ -206,7 +206,18 @@ def test_outputs_are_readable_by_the_pipeline_group_only(dag_run: DagRun, hdfs: 
 
 def test_published_data_carries_only_ids_titles_and_scores(dag_run: DagRun, hdfs: HdfsCluster, tmp_path: Path) -> None:
     local = hdfs.download(dag_run.part("recommendations"), tmp_path / "recommendations")
-    assert pq.read_table(local).schema.names == ["user_id", "rank", "movie_id", "title", "score", "ranker_score"]
+    assert pq.read_table(local).schema.names == [
+        "user_id",
+        "rank",
+        "movie_id",
+        "title",
+        "score",
+        "predicted_rating",
+        "ranker_score",
+        "reason",
+        "because_movie_id",
+        "source",
+    ]
 
     def leaves(value: object) -> list[object]:
         if isinstance(value, dict):
@@ -219,7 +230,8 @@ def test_published_data_carries_only_ids_titles_and_scores(dag_run: DagRun, hdfs
     # Aggregates and settings only: no per-user rows, ids or free text beyond the gate's reasons.
     assert all(v is None or isinstance(v, bool | int | float | str) for v in leaves(metrics))
     assert all(len(v) < 300 for v in leaves(metrics) if isinstance(v, str))
-    assert len(leaves(metrics)) < 80
+    # The score's calibration is 2 x 20 points; the rest a few dozen figures (for the champion too).
+    assert len(leaves(metrics)) < 250
 
 
 def test_every_job_ran_on_the_standalone_cluster(dag_run: DagRun, spark_master: SparkMaster) -> None:
