@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from movierec import cli
 from movierec.core.columns import MOVIE_ID, RATING, USER_ID
+from movierec.core.datasets import job_datasets
 from movierec.core.errors import PipelineError
 from movierec.core.paths import (
     CURATED,
@@ -163,7 +164,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         gates = GateSettings(args.max_rmse, args.min_ndcg, args.max_rmse_regression, args.max_ndcg_drop, args.k)
         return EvaluateConfig(args.ds, args.warehouse, gates)
 
-    return cli.run("evaluate", parser, to_config, evaluate, argv)
+    return cli.run(
+        "evaluate", parser, to_config, evaluate, argv, datasets=lambda c: job_datasets("evaluate", c.warehouse, c.ds)
+    )
 
 
 if __name__ == "__main__":
