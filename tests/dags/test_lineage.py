@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.airflow_runs import D1, DAG_ID, N_RATINGS, TASKS, AirflowRunner
+from tests.airflow_runs import D1, DAG_ID, N_RATINGS, REPO, TASKS, AirflowRunner
 
 pytestmark = pytest.mark.integration
 
@@ -61,7 +61,12 @@ def lineage_run(tmp_path_factory, py_files, collector):
     url = f"http://127.0.0.1:{collector.server_address[1]}"
     runner.env["AIRFLOW__OPENLINEAGE__TRANSPORT"] = json.dumps({"type": "http", "url": url})
     states = runner.run(D1)
-    return root / "warehouse", states, list(collector.events)
+    events = list(collector.events)
+    # Kept for docs/architecture.md's lineage example (build/ is not committed).
+    out = REPO / "build" / "test-results" / "lineage-events.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"task_seconds": runner.task_seconds(), "events": events}, indent=1))
+    return root / "warehouse", states, events
 
 
 def expected_datasets(wh: str, drop: str) -> dict[str, tuple[list[str], list[str]]]:

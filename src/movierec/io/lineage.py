@@ -213,7 +213,14 @@ def job_run(job: str, datasets: Datasets, conf: Mapping[str, str] | None = None)
     if settings is None:
         yield None
         return
-    emitter = Emitter(settings, job, datasets)
+    emitter = None
+    try:
+        emitter = Emitter(settings, job, datasets)
+    except ImportError as exc:  # a driver without openlineage-python (a cluster's own Python)
+        log.warning("OpenLineage is on but %s; %s sends no lineage events (pip install openlineage-python)", exc, job)
+    if emitter is None:
+        yield None
+        return
     log.info(
         "OpenLineage: %s run %s (parent %s), inputs %s, outputs %s",
         job,
