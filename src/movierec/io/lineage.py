@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from movierec import __version__
 from movierec.core.datasets import Datasets
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,8 @@ PREFIX = "spark.openlineage."
 TRANSPORT = PREFIX + "transport."
 # The OpenLineage Spark listener's own default namespace for jobs (spark.openlineage.namespace).
 DEFAULT_NAMESPACE = "default"
-PRODUCER = "https://github.com/movierec/movierec/tree/main/src/movierec/io/lineage.py"
+# OpenLineage asks for a URI naming the producer and its version; the project has no public URL.
+PRODUCER = f"urn:movierec:{__version__}:movierec.io.lineage"
 
 
 @dataclass(frozen=True)
