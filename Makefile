@@ -4,7 +4,7 @@ SHELL := /bin/bash
 DATA ?=
 ENV := source scripts/env.sh &&
 
-.PHONY: help venv system package demo test test-unit lint format reliability-report screenshots clean
+.PHONY: help venv system package demo test test-unit lint format reliability-report screenshots clean lineage-jar
 
 help:
 	@echo "make demo [DATA=<folder|zip|URL>]  set up, then run the whole DAG once and print the results"
@@ -13,6 +13,7 @@ help:
 	@echo "make format                        ruff format (rewrites files)"
 	@echo "make reliability-report            docs/reliability.md from the last full test run's results"
 	@echo "make screenshots                   docs/screenshots/ from the last test run's browser tests"
+	@echo "make lineage-jar                    fetch the OpenLineage Spark listener (optional; README, lineage)"
 	@echo "make clean                         remove the demo's Airflow home and warehouse"
 
 venv:
@@ -53,6 +54,10 @@ test: system package lint
 
 test-unit: package
 	@$(ENV) python -m pytest -ra -m "not integration" $(PYTEST_ARGS)
+
+# The OpenLineage Spark listener's jar into build/openlineage/ (Maven; optional: README "Running it every day").
+lineage-jar:
+	@scripts/openlineage_jar.sh
 
 clean:
 	rm -rf .airflow warehouse build data/synthetic-*

@@ -6,8 +6,11 @@ Not a DAG file (``.airflowignore`` keeps the DAG processor off it); the DAG impo
 
 from __future__ import annotations
 
+import glob
 import logging
+import os
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
@@ -24,6 +27,8 @@ EXIT_USER_ERROR = 3
 # movierec.core.errors.EXIT_UNCHANGED: ingest found the drop and the settings equal to the published run's.
 EXIT_UNCHANGED = 4
 UNCHANGED, CHANGED = "unchanged", "changed"
+# The OpenLineage Spark listener (dev/openlineage/pom.xml fetches its jar into build/openlineage/).
+OPENLINEAGE_LISTENER = "io.openlineage.spark.agent.OpenLineageSparkListener"
 ACTIVE = ("queued", "running")
 
 
@@ -70,6 +75,7 @@ class JobOperator(SparkSubmitOperator):
                     self.task_id,
                 )
                 self.application_args = [*self.application_args, "--dry-run"]
+        self.conf = lineage_conf(self.conf or {}, context)
         try:
             super().execute(context)
         except AirflowException as exc:
@@ -85,6 +91,55 @@ class JobOperator(SparkSubmitOperator):
                 ) from exc
             raise
         return CHANGED if self.reports_changes else None
+
+
+def openlineage_jar() -> str | None:
+    """The OpenLineage Spark listener's jar: ``MOVIEREC_OPENLINEAGE_JAR``, else the one in build/openlineage/."""
+    if os.environ.get("MOVIEREC_OPENLINEAGE_JAR"):
+        return os.environ["MOVIEREC_OPENLINEAGE_JAR"]
+    home = Path(os.environ.get("MOVIEREC_HOME", Path(__file__).resolve().parents[1]))
+    found = sorted(glob.glob(str(home / "build" / "openlineage" / "openlineage-spark_*.jar")))
+    return found[-1] if found else None
+
+
+def lineage_conf(conf: dict[str, Any], context: Context) -> dict[str, Any]:
+    """The job's Spark conf with OpenLineage's settings when Airflow's OpenLineage provider is on, else ``conf``.
+
+    On is Airflow's own switch: an ``[openlineage] transport`` (or any other provider config, see its
+    ``is_disabled``). Then the provider's functions add the parent (this task's run, and the DAG run as
+    root: ``spark.openlineage.parent*``, ``rootParent*``) and its http transport
+    (``spark.openlineage.transport.*``), from which each job sends its own run events naming the final
+    warehouse paths (``movierec.io.lineage``); and, when its jar is here, the OpenLineage Spark listener,
+    which adds Spark-level events (staging paths, plans) under the same parent. Read at run time, in the
+    worker: nothing of it happens when the DAG file is parsed.
+    """
+    try:
+        from airflow.providers.openlineage.conf import is_disabled
+        from airflow.providers.openlineage.utils.spark import (
+            inject_parent_job_information_into_spark_properties,
+            inject_transport_information_into_spark_properties,
+        )
+    except ImportError:  # the provider is not installed: no lineage
+        return conf
+    if is_disabled():
+        return conf
+    conf = inject_parent_job_information_into_spark_properties(dict(conf), context)
+    conf = inject_transport_information_into_spark_properties(conf, context)
+    if not any(key.startswith("spark.openlineage.transport.") for key in conf):
+        log.warning(
+            "OpenLineage is on but its transport is not http (the only kind the provider passes to Spark): "
+            "the jobs send no events of their own"
+        )
+    jar = openlineage_jar()
+    if jar is None:
+        log.info(
+            "OpenLineage Spark listener jar not found (MOVIEREC_OPENLINEAGE_JAR, build/openlineage/): only the "
+            "jobs' own run events are sent; scripts/openlineage_jar.sh fetches it"
+        )
+        return conf
+    jars = ",".join(filter(None, [conf.get("spark.jars"), jar]))
+    listeners = ",".join(filter(None, [conf.get("spark.extraListeners"), OPENLINEAGE_LISTENER]))
+    return {**conf, "spark.jars": jars, "spark.extraListeners": listeners}
 
 
 def drop_changed(ti: Any, **_: Any) -> bool:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from movierec import cli
 from movierec.core.columns import MOVIE_ID, RATING, USER_ID
+from movierec.core.datasets import job_datasets
 from movierec.core.errors import PipelineError
 from movierec.core.paths import (
     CURATED,
@@ -190,7 +191,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return EvaluateConfig(args.ds, args.warehouse, gates, args.min_predicted_rating, args.min_user_ratings)
 
-    return cli.run("evaluate", parser, to_config, evaluate, argv)
+    return cli.run(
+        "evaluate", parser, to_config, evaluate, argv, datasets=lambda c: job_datasets("evaluate", c.warehouse, c.ds)
+    )
 
 
 if __name__ == "__main__":

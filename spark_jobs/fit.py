@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 
 from movierec import cli
 from movierec.core.columns import MOVIE_ID, RATING, USER_ID
+from movierec.core.datasets import job_datasets
 from movierec.core.errors import PipelineError
 from movierec.core.paths import CHECKPOINTS, CURATED, MANIFEST, MODELS, PARAMS_FILE, TRAIN, partition
 from movierec.core.schemas import RATINGS_SCHEMA
@@ -195,7 +196,9 @@ def config_from_args(args: argparse.Namespace) -> FitConfig:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = cli.base_parser(__doc__.splitlines()[0])
     add_model_arguments(parser)
-    return cli.run("fit", parser, config_from_args, fit, argv)
+    return cli.run(
+        "fit", parser, config_from_args, fit, argv, datasets=lambda c: job_datasets("fit", c.warehouse, c.ds)
+    )
 
 
 if __name__ == "__main__":

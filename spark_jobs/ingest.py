@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from movierec import cli
+from movierec.core.datasets import job_datasets
 from movierec.core.errors import EXIT_UNCHANGED, PipelineError
 from movierec.core.paths import FINGERPRINT, MANIFEST, METRICS, METRICS_FILE, PUBLISHED_FINGERPRINT, RAW, partition
 from movierec.data.fingerprint import Fingerprint
@@ -218,7 +219,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.force,
         )
 
-    return cli.run("ingest", parser, to_config, ingest, argv)
+    return cli.run(
+        "ingest",
+        parser,
+        to_config,
+        ingest,
+        argv,
+        datasets=lambda c: job_datasets("ingest", c.warehouse, c.ds, c.resolved_source),
+    )
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ from pyspark.sql import functions as F
 
 from movierec import cli
 from movierec.core.columns import KIND, LINE_NO, MOVIE_ID, SOURCE_FILE, TEST_MOVIES, TRAIN_MOVIES, USER_ID
+from movierec.core.datasets import job_datasets
 from movierec.core.errors import PipelineError
 from movierec.core.paths import CURATED, MANIFEST, MOVIES, RATED, RAW, REJECTED, TEST, TRAIN, partition
 from movierec.core.schemas import MOVIES_SCHEMA, REJECTED_SCHEMA, REJECTION_KINDS
@@ -179,7 +180,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.ds, args.warehouse, SplitSpec(args.split, args.test_fraction, args.seed), args.max_rejected_fraction
         )
 
-    return cli.run("preprocess", parser, to_config, preprocess, argv)
+    return cli.run(
+        "preprocess",
+        parser,
+        to_config,
+        preprocess,
+        argv,
+        datasets=lambda c: job_datasets("preprocess", c.warehouse, c.ds),
+    )
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 from movierec import cli
 from movierec.core.columns import RANK, USER_ID
+from movierec.core.datasets import job_datasets
 from movierec.core.errors import PipelineError
 from movierec.core.paths import (
     CURATED,
@@ -198,7 +199,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.ds, args.warehouse, args.top_n, args.min_coverage, args.min_predicted_rating, args.min_user_ratings
         )
 
-    return cli.run("publish", parser, to_config, publish, argv)
+    return cli.run(
+        "publish", parser, to_config, publish, argv, datasets=lambda c: job_datasets("publish", c.warehouse, c.ds)
+    )
 
 
 if __name__ == "__main__":

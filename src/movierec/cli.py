@@ -8,7 +8,9 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from movierec.core.errors import EXIT_OK, PipelineError
+from movierec.core.datasets import Datasets
+from movierec.core.errors import EXIT_OK, EXIT_UNCHANGED, PipelineError
+from movierec.io import lineage
 
 log = logging.getLogger(__name__)
 Config = TypeVar("Config")
@@ -86,6 +88,7 @@ def run(
     to_config: Callable[[argparse.Namespace], Config],
     body: Callable[[Config], int | None],
     argv: Sequence[str] | None,
+    datasets: Callable[[Config], Datasets] | None = None,
 ) -> int:
     """Parse arguments into the job's config, run ``body`` and turn project errors into exit codes.
 
@@ -95,12 +98,23 @@ def run(
     says whether a retry could help (:mod:`movierec.core.errors`). ``body`` may
     return another exit code than 0 for an outcome that is not an error
     (:data:`movierec.core.errors.EXIT_UNCHANGED`).
+
+    With ``datasets`` (what the job reads and writes, from its config) and an OpenLineage transport
+    in the job's Spark configuration, the run is reported as OpenLineage events
+    (:mod:`movierec.io.lineage`): START, then COMPLETE, or FAIL with any other exit code.
     """
     setup_logging()
     args = parser.parse_args(argv)
     try:
         check_not_far_future(args.ds, args.max_future_days)
-        code = body(to_config(args))
+        config = to_config(args)
+        if datasets is None:
+            code = body(config)
+        else:
+            # An exception (a refusal too) sends FAIL on its way out; a returned code is judged here.
+            with lineage.job_run(job, datasets(config)) as run:
+                code = body(config)
+                lineage.finish(run, failed=code not in (None, EXIT_OK, EXIT_UNCHANGED))
     except PipelineError as exc:
         log.error("%s failed: %s", job, exc)
         return exc.exit_code

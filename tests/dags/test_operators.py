@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from types import SimpleNamespace
 
 import pytest
@@ -9,7 +10,15 @@ from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOpe
 from airflow.sdk.exceptions import AirflowException, AirflowSkipException
 
 # dags/ is on pytest's pythonpath (pyproject.toml), as Airflow puts it on the DAG processor's.
-from movierec_operators import CHANGED, UNCHANGED, DropSensor, JobOperator, drop_changed
+from movierec_operators import (
+    CHANGED,
+    OPENLINEAGE_LISTENER,
+    UNCHANGED,
+    DropSensor,
+    JobOperator,
+    drop_changed,
+    lineage_conf,
+)
 
 
 class FakeTI:
@@ -81,3 +90,64 @@ def test_undated_or_empty_sources_are_not_waited_for(tmp_path):
     (tmp_path / "2026-03-01").mkdir()
     (tmp_path / "2026-03-01" / "_SUCCESS").touch()
     assert sensor(f"{tmp_path}/{{ds}}").poke({}) is True
+
+
+@pytest.fixture
+def openlineage_transport(monkeypatch):
+    """Airflow's one lineage setting, as the environment gives it; the provider caches its config reads."""
+    from airflow.providers.openlineage import conf
+
+    def clear() -> None:
+        # Cached in production, not under Airflow's unit-test mode.
+        for read in (conf.is_disabled, conf.transport):
+            getattr(read, "cache_clear", lambda: None)()
+
+    def configure(transport: dict | None) -> None:
+        if transport is None:
+            monkeypatch.delenv("AIRFLOW__OPENLINEAGE__TRANSPORT", raising=False)
+        else:
+            monkeypatch.setenv("AIRFLOW__OPENLINEAGE__TRANSPORT", json.dumps(transport))
+        clear()
+
+    yield configure
+    clear()
+
+
+def test_lineage_is_off_by_default_and_the_conf_is_untouched(openlineage_transport, monkeypatch):
+    openlineage_transport(None)
+    monkeypatch.delenv("OPENLINEAGE_URL", raising=False)
+    assert lineage_conf({"spark.x": "1"}, {"ti": FakeTI()}) == {"spark.x": "1"}
+
+
+def test_lineage_on_adds_the_providers_parent_and_transport_and_the_listener(
+    openlineage_transport, monkeypatch, tmp_path
+):
+    from airflow.providers.openlineage.utils import spark
+
+    openlineage_transport({"type": "http", "url": "http://127.0.0.1:5000"})
+    # The parent's run ids come from a real task instance (the DAG-level test, tests/dags/test_lineage.py).
+    monkeypatch.setattr(
+        spark,
+        "inject_parent_job_information_into_spark_properties",
+        lambda props, context: {**props, "spark.openlineage.parentRunId": "r1"},
+    )
+    jar = tmp_path / "openlineage-spark_2.13-1.54.0.jar"
+    monkeypatch.setenv("MOVIEREC_OPENLINEAGE_JAR", str(jar))
+    conf = lineage_conf({"spark.jars": "a.jar"}, {"ti": FakeTI()})
+    assert conf["spark.openlineage.parentRunId"] == "r1"
+    assert conf["spark.openlineage.transport.type"] == "http"
+    assert conf["spark.openlineage.transport.url"] == "http://127.0.0.1:5000"
+    assert conf["spark.jars"] == f"a.jar,{jar}"
+    assert conf["spark.extraListeners"] == OPENLINEAGE_LISTENER
+
+
+def test_without_the_listener_jar_only_the_jobs_events_are_sent(openlineage_transport, monkeypatch, tmp_path):
+    from airflow.providers.openlineage.utils import spark
+
+    openlineage_transport({"type": "http", "url": "http://127.0.0.1:5000"})
+    monkeypatch.setattr(spark, "inject_parent_job_information_into_spark_properties", lambda props, context: props)
+    monkeypatch.delenv("MOVIEREC_OPENLINEAGE_JAR", raising=False)
+    monkeypatch.setenv("MOVIEREC_HOME", str(tmp_path))
+    conf = lineage_conf({}, {"ti": FakeTI()})
+    assert conf["spark.openlineage.transport.url"] == "http://127.0.0.1:5000"
+    assert "spark.extraListeners" not in conf and "spark.jars" not in conf

@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 
 from movierec import cli
-from movierec.core.errors import EXIT_RETRYABLE, EXIT_USER_ERROR, PipelineError, RetryableError
+from movierec.core.errors import EXIT_RETRYABLE, EXIT_UNCHANGED, EXIT_USER_ERROR, PipelineError, RetryableError
 
 
 def test_ds_must_be_a_whole_date():
@@ -46,3 +46,34 @@ def test_a_run_date_far_in_the_future_is_refused(caplog):
     args = ["--ds", "2999-12-31", "--warehouse", "w"]
     assert cli.run("job", cli.base_parser("test"), lambda a: a.ds, ran.append, args) == EXIT_USER_ERROR
     assert ran == [] and "2999-12-31 is more than" in caplog.text
+
+
+def gate_failed() -> None:
+    raise PipelineError("gate failed")
+
+
+@pytest.mark.parametrize(
+    ("outcome", "code", "states"),
+    [
+        (lambda: None, 0, ["START", "COMPLETE"]),
+        (lambda: EXIT_UNCHANGED, EXIT_UNCHANGED, ["START", "COMPLETE"]),
+        (lambda: EXIT_RETRYABLE, EXIT_RETRYABLE, ["START", "FAIL"]),
+        (gate_failed, EXIT_USER_ERROR, ["START", "FAIL"]),
+    ],
+)
+def test_with_lineage_on_a_job_sends_start_then_complete_or_fail(monkeypatch, tmp_path, outcome, code, states):
+    import json
+
+    from movierec.core.datasets import Datasets
+    from movierec.io import lineage
+
+    events = tmp_path / "events"
+    # What the operator injects into spark-submit's conf (tests/dags/test_lineage.py does it for real).
+    conf = {"spark.openlineage.transport.type": "file", "spark.openlineage.transport.location": str(events)}
+    monkeypatch.setattr(lineage, "submitted_conf", lambda: conf)
+    datasets = Datasets(("file:///wh/in",), ("file:///wh/out",))
+    argv = ["--ds", "2026-01-01", "--warehouse", "file:///wh"]
+    assert cli.run("fit", cli.base_parser("t"), lambda a: a, lambda c: outcome(), argv, lambda c: datasets) == code
+    sent = [json.loads(line) for line in events.read_text().splitlines()]
+    assert [e["eventType"] for e in sent] == states
+    assert {e["outputs"][0]["name"] for e in sent} == {"/wh/out"}
