@@ -78,7 +78,10 @@ def expected_datasets(wh: str, drop: str) -> dict[str, tuple[list[str], list[str
         "ingest": ([drop], [raw]),
         "preprocess": ([raw], [*curated.values(), part["rejected"]]),
         "fit": ([curated["train"]], [part["models"]]),
-        "evaluate": ([curated["test"], curated["rated"], part["models"], latest], [part["metrics"]]),
+        "evaluate": (
+            [curated["test"], curated["rated"], curated["movies"], part["models"], latest],
+            [part["metrics"]],
+        ),
         "publish": (
             [curated["rated"], curated["movies"], part["models"], part["metrics"]],
             [part["recommendations"], f"{wh}/published/ds={D1}", latest],

@@ -67,7 +67,7 @@ def job_datasets(job: str, root: str, ds: str, source: str | None = None) -> Dat
         return Datasets(curated(TRAIN), (part(MODELS),))
     if job == "evaluate":
         # _LATEST: the champion the gate compares with is read through it.
-        return Datasets((*curated(TEST, RATED), part(MODELS), latest_marker(root)), (part(METRICS),))
+        return Datasets((*curated(TEST, RATED, MOVIES), part(MODELS), latest_marker(root)), (part(METRICS),))
     if job == "publish":
         return Datasets(
             (*curated(RATED, MOVIES), part(MODELS), part(METRICS)),
