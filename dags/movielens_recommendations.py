@@ -9,19 +9,17 @@ from __future__ import annotations
 
 import os
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from airflow.providers.standard.operators.python import ShortCircuitOperator
 from airflow.sdk import DAG, Param
+from movierec_assets import DEFAULT_WAREHOUSE, HOME, PUBLISHED
 from movierec_operators import DropSensor, EarlierRunsSensor, JobOperator, drop_changed
 
 # The DAG, the jobs and the shared package are deployed side by side; compose
-# mounts them at the same path in Airflow and Spark containers.
-HOME = Path(os.environ.get("MOVIEREC_HOME", Path(__file__).resolve().parents[1]))
+# mounts them at the same path in Airflow and Spark containers. HOME and the default warehouse
+# are movierec_assets' (the assets' URIs are made from the same default).
 JOBS = HOME / "spark_jobs"
 PY_FILES = os.environ.get("MOVIEREC_PY_FILES", str(HOME / "build" / "movierec.zip"))
-# Not Path.as_uri(): Hadoop would escape its %-escapes again (a space became a folder "%20").
-DEFAULT_WAREHOUSE = os.environ.get("MOVIEREC_WAREHOUSE", f"file://{HOME / 'warehouse'}")
 
 # The run's date: the logical date, or when the run was due for runs that have
 # none (asset-triggered runs, API triggers without a logical date).
@@ -273,7 +271,17 @@ with DAG(
         "{{ params.max_ndcg_drop }}",
         retries=0,
     )
-    publish = spark_task("publish", "--top-n", "{{ params.top_n }}", "--min-coverage", "{{ params.min_coverage }}")
+    # Outlets: Airflow records an event for each only when publish succeeds (a skipped run or a failed
+    # gate emits none); its extra names the date, the partition and the model the run published.
+    publish = spark_task(
+        "publish",
+        "--top-n",
+        "{{ params.top_n }}",
+        "--min-coverage",
+        "{{ params.min_coverage }}",
+        outlets=list(PUBLISHED),
+        announce=True,
+    )
     # Only its direct downstream (preprocess) is skipped by it; the rest follow by their trigger rules,
     # so cleanup still runs.
     skip_if_unchanged = ShortCircuitOperator(
