@@ -66,7 +66,9 @@ the day's drop is complete, a `_SUCCESS` marker or its files unchanged for *drop
    *max_rmse*, NDCG@10 < *min_ndcg*, or when the model is worse than the published one by more than
    *max_rmse_regression* (RMSE) or *max_ndcg_drop* (NDCG@10), so a bad model never ships;
 5. **publish**: top-N per user to `recommendations/ds=<ds>/` (refused below *min_coverage* of the
-   users), a copy of the shipped model (the next champion), then `recommendations/_LATEST`;
+   users), a copy of the shipped model (the next champion), then `recommendations/_LATEST`; on
+   success, events of the assets `movierec_recommendations` and `movierec_metrics` (extra: the date,
+   the partition's URI, the model) trigger the DAGs scheduled on them (e.g. `movielens_consumer`);
 6. **cleanup** (a teardown: runs whatever happened before it): removes every area's dated
    partitions older than *keep_days* dates before the run's, never the date `_LATEST` names (nor
    its champion's copy), nor while another run of the DAG is active; each removal is logged with
