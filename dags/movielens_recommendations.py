@@ -9,19 +9,17 @@ from __future__ import annotations
 
 import os
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from airflow.providers.standard.operators.python import ShortCircuitOperator
 from airflow.sdk import DAG, Param
+from movierec_assets import DEFAULT_WAREHOUSE, HOME, PUBLISHED
 from movierec_operators import DropSensor, EarlierRunsSensor, JobOperator, drop_changed
 
 # The DAG, the jobs and the shared package are deployed side by side; compose
-# mounts them at the same path in Airflow and Spark containers.
-HOME = Path(os.environ.get("MOVIEREC_HOME", Path(__file__).resolve().parents[1]))
+# mounts them at the same path in Airflow and Spark containers. HOME and the default warehouse
+# are movierec_assets' (the assets' URIs are made from the same default).
 JOBS = HOME / "spark_jobs"
 PY_FILES = os.environ.get("MOVIEREC_PY_FILES", str(HOME / "build" / "movierec.zip"))
-# Not Path.as_uri(): Hadoop would escape its %-escapes again (a space became a folder "%20").
-DEFAULT_WAREHOUSE = os.environ.get("MOVIEREC_WAREHOUSE", f"file://{HOME / 'warehouse'}")
 
 # The run's date: the logical date, or when the run was due for runs that have
 # none (asset-triggered runs, API triggers without a logical date).
@@ -74,7 +72,9 @@ the day's drop is complete, a `_SUCCESS` marker or its files unchanged for *drop
 5. **publish**: top-N per user to `recommendations/ds=<ds>/`, each movie with its reason, none
    predicted below *min_predicted_rating*; users with fewer than *min_user_ratings* ratings get the
    best-rated movies in their genres (refused below *min_coverage* of the
-   users), a copy of the shipped model (the next champion), then `recommendations/_LATEST`;
+   users), a copy of the shipped model (the next champion), then `recommendations/_LATEST`; on
+   success, events of the assets `movierec_recommendations` and `movierec_metrics` (extra: the date,
+   the partition's URI, the model) trigger the DAGs scheduled on them (e.g. `movielens_consumer`);
 6. **cleanup** (a teardown: runs whatever happened before it): removes every area's dated
    partitions older than *keep_days* dates before the run's, never the date `_LATEST` names (nor
    its champion's copy), nor while another run of the DAG is active; each removal is logged with
@@ -308,6 +308,8 @@ with DAG(
         "{{ params.min_user_ratings }}",
         retries=0,
     )
+    # Outlets: Airflow records an event for each only when publish succeeds (a skipped run or a failed
+    # gate emits none); its extra names the date, the partition and the model the run published.
     publish = spark_task(
         "publish",
         "--top-n",
@@ -318,6 +320,8 @@ with DAG(
         "{{ params.min_predicted_rating }}",
         "--min-user-ratings",
         "{{ params.min_user_ratings }}",
+        outlets=list(PUBLISHED),
+        announce=True,
     )
     # Only its direct downstream (preprocess) is skipped by it; the rest follow by their trigger rules,
     # so cleanup still runs.

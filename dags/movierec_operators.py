@@ -42,6 +42,9 @@ class JobOperator(SparkSubmitOperator):
             returns ``"unchanged"`` (else ``"changed"``) for :func:`drop_changed` to read.
         dry_run_while_others_run: append ``--dry-run`` when another run of the DAG is queued or running
             (cleanup: what that run uses is never removed; the next run's cleanup removes it).
+        announce: after the job succeeded, fill its outlet assets' events with what it published
+            (:func:`movierec_assets.published_extras`: date, path, model). Airflow emits outlet events only
+            for a task that succeeds, so a skipped or refused publish emits none.
         **kwargs: :class:`SparkSubmitOperator`'s.
     """
 
@@ -51,9 +54,11 @@ class JobOperator(SparkSubmitOperator):
         skip_unless: tuple[str, str] | None = None,
         reports_changes: bool = False,
         dry_run_while_others_run: bool = False,
+        announce: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.announce = announce
         self.skip_unless = skip_unless
         self.reports_changes = reports_changes
         self.dry_run_while_others_run = dry_run_while_others_run
@@ -90,7 +95,21 @@ class JobOperator(SparkSubmitOperator):
                     f"retried: the job's last log lines say what to fix. {exc}"
                 ) from exc
             raise
+        if self.announce:
+            self.fill_outlet_events(context)
         return CHANGED if self.reports_changes else None
+
+    def fill_outlet_events(self, context: Context) -> None:
+        """Set each outlet asset's event ``extra`` to where this run published (read after the job)."""
+        from movierec_assets import published_extras, read_latest
+
+        args = [str(a) for a in self.application_args or []]
+        ds, warehouse = args[args.index("--ds") + 1], args[args.index("--warehouse") + 1]
+        extras = published_extras(ds, warehouse, read_latest(warehouse))
+        for asset in self.outlets:
+            if asset.name in extras:
+                context["outlet_events"][asset].extra = extras[asset.name]
+                self.log.info("asset event %s: %s", asset.name, extras[asset.name])
 
 
 def openlineage_jar() -> str | None:

@@ -68,6 +68,21 @@ class AirflowRunner:
         self.last_tasks = states
         return {s["task_id"]: s["state"] for s in states}
 
+    def asset_events(self) -> list[dict]:
+        """Every asset event in this home's database, oldest first: asset name, source task and run, extra."""
+        code = (
+            "import json, sqlalchemy as sa\n"
+            "from airflow.models.asset import AssetEvent\n"
+            "from airflow.utils.session import create_session\n"
+            "with create_session() as s:\n"
+            "    rows = s.scalars(sa.select(AssetEvent).order_by(AssetEvent.id)).all()\n"
+            "    print('EVENTS=' + json.dumps([dict(asset=e.asset.name, task=e.source_task_id, "
+            "run=e.source_run_id, extra=e.extra) for e in rows]))\n"
+        )
+        proc = subprocess.run(["python", "-c", code], env=self.env, capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        return json.loads(next(ln for ln in proc.stdout.splitlines() if ln.startswith("EVENTS="))[len("EVENTS=") :])
+
     def last_output(self, ds: str) -> str:
         """The output of the latest ``dags test`` of ``ds``."""
         return max(self.logs.glob(f"{ds}-*.log"), key=lambda p: int(p.stem.rsplit("-", 1)[1])).read_text()

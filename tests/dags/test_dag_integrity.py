@@ -16,12 +16,47 @@ CHAIN = ["wait_for_earlier_runs", "wait_for_drop", "ingest", "skip_if_unchanged"
 
 
 @pytest.fixture(scope="module")
-def dag():
+def bag():
     from airflow.dag_processing.dagbag import DagBag
 
     bag = DagBag(dag_folder=str(REPO / "dags"))
     assert bag.import_errors == {}
+    return bag
+
+
+@pytest.fixture(scope="module")
+def dag(bag):
     return bag.dags["movielens_recommendations"]
+
+
+def test_the_dag_folder_holds_the_pipeline_and_its_example_consumer(bag):
+    # The operators' and assets' modules are imported by the DAGs, not parsed as DAG files (.airflowignore).
+    assert sorted(bag.dag_ids) == ["movielens_consumer", "movielens_recommendations"]
+
+
+def test_only_publish_declares_the_published_assets(dag):
+    from movierec_assets import METRICS, RECOMMENDATIONS
+
+    publish = dag.get_task("publish")
+    assert publish.outlets == [RECOMMENDATIONS, METRICS] and publish.announce
+    assert [t.task_id for t in dag.tasks if t.outlets] == ["publish"]
+
+
+def test_the_consumer_is_scheduled_on_the_recommendations_asset(bag):
+    from airflow.sdk import Asset
+    from movierec_assets import RECOMMENDATIONS
+
+    consumer = bag.dags["movielens_consumer"]
+    assert isinstance(consumer.timetable.asset_condition, Asset)
+    assert consumer.timetable.asset_condition == RECOMMENDATIONS
+    assert consumer.task_ids == ["report"] and consumer.max_active_runs == 1 and consumer.catchup is False
+    report = consumer.get_task("report")
+    env = consumer.get_template_env()
+    (warehouse,) = report.op_args
+    assert (
+        env.from_string(warehouse).render(var=_Vars({"movierec_warehouse": "hdfs://nn:8020/wh"})) == "hdfs://nn:8020/wh"
+    )
+    assert env.from_string(warehouse).render(var=_Vars({})) == RECOMMENDATIONS.uri.removesuffix("/recommendations")
 
 
 def test_chain_and_schedule(dag):

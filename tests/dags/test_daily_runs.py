@@ -8,14 +8,16 @@ The tests run in file order and build on each other's runs, as days do.
 from __future__ import annotations
 
 import json
+import re
 import shutil
+import subprocess
 import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.airflow_runs import D1, SKIPPABLE, AirflowRunner, snapshot
+from tests.airflow_runs import D1, SKIPPABLE, TOP_N, AirflowRunner, snapshot
 
 pytestmark = pytest.mark.integration
 SAME, NEVER, ARRIVES, NEW_RANK = "2026-03-10", "2026-03-11", "2026-03-12", "2026-03-13"
@@ -51,6 +53,39 @@ def test_the_same_drop_again_skips_fit_evaluate_publish(daily, record_property):
     seconds = daily.task_seconds()
     record_property("task_seconds", round(seconds, 1))
     assert seconds < 15, f"the skipped run took {seconds:.1f} s of task time: {daily.last_tasks}"
+
+
+def test_a_publish_emits_the_asset_events_a_failed_gate_and_a_skipped_run_none(dag_warehouse, daily):
+    # dag_warehouse's home ran D1 (published) and D2 (stopped by the gate); daily's ran only the skipped SAME.
+    recorded = dag_warehouse.runner.asset_events()
+    events = {e["asset"]: e for e in recorded}  # one task's events: in any order
+    assert len(recorded) == 2 and sorted(events) == ["movierec_metrics", "movierec_recommendations"], recorded
+    assert {(e["task"], e["extra"]["ds"]) for e in events.values()} == {("publish", D1)}, events
+    recs, metrics = events["movierec_recommendations"]["extra"], events["movierec_metrics"]["extra"]
+    root = dag_warehouse.warehouse.as_uri()
+    assert recs["path"] == f"{root}/recommendations/ds={D1}" and recs["warehouse"] == root
+    assert metrics["path"] == f"{root}/metrics/ds={D1}/metrics.json"
+    latest = json.loads((dag_warehouse.warehouse / "recommendations" / "_LATEST").read_text())
+    assert recs["model"] == metrics["model"] == latest["model"] and recs["latest"] is True
+    assert daily.asset_events() == [], "the unchanged run published nothing"
+
+
+def test_the_example_consumer_reports_the_published_lists(daily):
+    # A manual run (no triggering event) reports what _LATEST names; on the stack the event drives it.
+    proc = subprocess.run(
+        ["airflow", "dags", "test", "movielens_consumer", SAME],
+        env=daily.env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, output[-3000:]
+    found = re.search(rf"recommendations of {D1} \((\S+), model (\S+)\): (\d+) users, (\d+) rows", output)
+    assert found, output[-3000:]
+    path, model, users, rows = found.groups()
+    assert path == f"{daily.warehouse.as_uri()}/recommendations/ds={D1}" and model.startswith(f"published/ds={D1}/")
+    assert int(users) > 0 and int(rows) == int(users) * TOP_N
 
 
 def test_a_dated_drop_that_never_comes_skips_the_run_naming_the_path(daily, tmp_path):

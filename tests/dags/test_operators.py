@@ -12,6 +12,7 @@ from airflow.sdk.exceptions import AirflowException, AirflowSkipException
 # dags/ is on pytest's pythonpath (pyproject.toml), as Airflow puts it on the DAG processor's.
 from movierec_operators import (
     CHANGED,
+    EXIT_USER_ERROR,
     OPENLINEAGE_LISTENER,
     UNCHANGED,
     DropSensor,
@@ -151,3 +152,56 @@ def test_without_the_listener_jar_only_the_jobs_events_are_sent(openlineage_tran
     conf = lineage_conf({}, {"ti": FakeTI()})
     assert conf["spark.openlineage.transport.url"] == "http://127.0.0.1:5000"
     assert "spark.extraListeners" not in conf and "spark.jars" not in conf
+
+
+class OutletEvents(dict):
+    """``context["outlet_events"]``: an accessor per asset, created on first use."""
+
+    def __getitem__(self, asset):
+        name = getattr(asset, "name", asset)
+        if name not in self:
+            self[name] = SimpleNamespace(extra={})
+        return super().__getitem__(name)
+
+
+def test_publish_fills_its_outlet_events_with_what_it_published(monkeypatch, tmp_path):
+    from movierec_assets import PUBLISHED
+
+    (tmp_path / "recommendations").mkdir()
+    latest = {"ds": "2026-03-01", "path": "recommendations/ds=2026-03-01", "model": "published/ds=2026-03-01/x1"}
+    (tmp_path / "recommendations" / "_LATEST").write_text(json.dumps(latest))
+    monkeypatch.setattr(SparkSubmitOperator, "execute", lambda self, context: None)
+    operator = JobOperator(
+        task_id="publish",
+        application="publish.py",
+        application_args=["--ds", "2026-03-01", "--warehouse", f"file://{tmp_path}", "--top-n", "5"],
+        outlets=list(PUBLISHED),
+        announce=True,
+    )
+    events = OutletEvents()
+    operator.execute({"ti": FakeTI(), "outlet_events": events})
+    recs, metrics = events["movierec_recommendations"].extra, events["movierec_metrics"].extra
+    assert recs["path"] == f"file://{tmp_path}/recommendations/ds=2026-03-01"
+    assert metrics["path"] == f"file://{tmp_path}/metrics/ds=2026-03-01/metrics.json"
+    assert recs["model"] == metrics["model"] == "published/ds=2026-03-01/x1" and recs["latest"] is True
+
+
+def test_a_failed_publish_fills_no_event(monkeypatch):
+    def fail(self, context):
+        self._hook = SimpleNamespace(_submit_sp=SimpleNamespace(returncode=EXIT_USER_ERROR))
+        raise AirflowException("spark-submit failed")
+
+    from movierec_assets import PUBLISHED
+
+    monkeypatch.setattr(SparkSubmitOperator, "execute", fail)
+    operator = JobOperator(
+        task_id="publish",
+        application="publish.py",
+        application_args=["--ds", "2026-03-01", "--warehouse", "file:///nowhere"],
+        outlets=list(PUBLISHED),
+        announce=True,
+    )
+    events = OutletEvents()
+    with pytest.raises(AirflowException):
+        operator.execute({"ti": FakeTI(), "outlet_events": events})
+    assert events == {}

@@ -28,6 +28,7 @@ import json
 import logging
 import os
 import shutil
+import signal
 import subprocess
 import time
 import urllib.error
@@ -84,6 +85,8 @@ class AirflowStack:
     warehouse: str
     username: str = USERNAME
     _token: str | None = field(default=None, repr=False)
+    # What ``scripts/stack.sh up airflow`` was given, and its STACK_DIR: to restart one daemon.
+    up_env: dict[str, str] = field(default_factory=dict, repr=False)
 
     # ---- auth ----------------------------------------------------------------------------
 
@@ -141,6 +144,31 @@ class AirflowStack:
     def unpause(self, dag_id: str = DAG_ID) -> None:
         dag = self.request("PATCH", f"/api/v2/dags/{dag_id}", {"is_paused": False})
         assert dag["is_paused"] is False, dag
+
+    def pause(self, dag_id: str = DAG_ID) -> None:
+        dag = self.request("PATCH", f"/api/v2/dags/{dag_id}", {"is_paused": True})
+        assert dag["is_paused"] is True, dag
+
+    # ---- the scheduler ----------------------------------------------------------------------
+
+    def restart_scheduler(self, **overrides: str) -> None:
+        """Stop the scheduler (its process group: the LocalExecutor's workers too), start it with ``overrides``.
+
+        ``scripts/stack.sh up airflow`` starts what is not running and waits until every component is
+        healthy. The stack's scheduler runs with ``use_job_schedule=False`` (see the module's docstring);
+        a test that needs runs the scheduler creates itself (asset-triggered ones) restarts it with
+        ``AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE="True"`` for a while, then without.
+        """
+        pid_file = Path(self.up_env["STACK_DIR"]) / "pids" / "airflow-scheduler.pid"
+        pid = int(pid_file.read_text())
+        os.killpg(pid, signal.SIGTERM)  # the daemon leads its own group (setsid in scripts/stack)
+        deadline = time.monotonic() + 60
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        if _alive(pid):
+            os.killpg(pid, signal.SIGKILL)
+        run_stack("up", "airflow", {**self.up_env, **overrides})
+        log.warning("scheduler restarted with %s", overrides or "the stack's settings")
 
     def trigger(self, dag_id: str, *, logical_date: str, conf: dict, run_id: str | None = None) -> dict:
         """``POST /api/v2/dags/{dag_id}/dagRuns``, the request the UI's Trigger form sends."""
@@ -251,6 +279,14 @@ class AirflowStack:
         return proc.stdout + proc.stderr
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 def _log_event(line: str) -> str:
     """The message of one line of a task log (Airflow 3 writes JSON lines), or the line itself."""
     try:
@@ -312,6 +348,7 @@ def running_stack(hdfs: HdfsCluster, spark_master: SparkMaster, stack_dir: Path)
             home=home,
             env=stack_env,
             warehouse=stack_env["MOVIEREC_WAREHOUSE"],
+            up_env=env,
         )
         stack.unpause(DAG_ID)
         yield stack
