@@ -329,13 +329,15 @@ with DAG(
         task_id="skip_if_unchanged", python_callable=drop_changed, ignore_downstream_trigger_rules=False
     )
     # A teardown: runs when everything before it is done, whatever their state, and the run's state
-    # stays that of the tasks before it (a failed gate still fails the run); its own failure fails it too.
+    # stays that of the tasks before it (a failed gate still fails the run). Not on_failure_fail_dagrun:
+    # that makes the teardown the run's only leaf, so a failed gate followed by a successful cleanup
+    # was a successful run (found on the real scheduler); a failed cleanup shows as a failed task.
     cleanup = spark_task(
         "cleanup",
         "--keep-days",
         "{{ params.keep_days }}",
         "{{ '--dry-run' if params.cleanup_dry_run else '--no-dry-run' }}",
         dry_run_while_others_run=True,
-    ).as_teardown(on_failure_fail_dagrun=True)
+    ).as_teardown()
 
     wait >> wait_for_drop >> ingest >> skip_if_unchanged >> preprocess >> fit >> evaluate >> publish >> cleanup

@@ -35,6 +35,7 @@ class AirflowRunner:
         self.logs = home / "logs-of-tests"
         self.logs.mkdir(parents=True)
         self.last_tasks: list[dict] = []
+        self.last_run_state = ""  # the DAG run state of the last run, from its log
         self.cli("db", "migrate")
 
     def cli(self, *args: str, timeout: int = 120) -> str:
@@ -61,9 +62,9 @@ class AirflowRunner:
         (self.logs / f"{ds}-{len(list(self.logs.iterdir()))}.log").write_text(output)
         # The run this command created: `dags test` sets a run's start_date to its logical date,
         # so "the latest run" is ambiguous after runs of later dates; its own log names it.
-        found = re.findall(r"DagRun Finished: .*?run_id=([^,\s]+)", output)
+        found = re.findall(r"DagRun Finished: .*?run_id=([^,\s]+).*?state=(\w+)", output)
         assert found, f"airflow dags test {ds} did not finish a run (exit {proc.returncode}):\n{output[-3000:]}"
-        run_id = found[-1]
+        run_id, self.last_run_state = found[-1]
         states = self.cli_json("tasks", "states-for-dag-run", DAG_ID, run_id)
         self.last_tasks = states
         return {s["task_id"]: s["state"] for s in states}
@@ -155,4 +156,6 @@ def make_dag_warehouse(root: Path) -> DagWarehouse:
     before = snapshot(root / "warehouse" / "recommendations")
     states[D2] = runner.run(D2, max_rmse=0.01)
     assert states[D2]["evaluate"] == "failed", f"the gate should stop {D2}: {states[D2]}; see {runner.logs}"
+    # The cleanup teardown succeeded after the failed gate: the run is still failed.
+    assert runner.last_run_state == "failed", f"a failed gate left the run {runner.last_run_state}"
     return DagWarehouse(runner, root / "warehouse", drop, root / "airflow", runner.env, states, before)
