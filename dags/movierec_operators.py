@@ -7,10 +7,12 @@ Not a DAG file (``.airflowignore`` keeps the DAG processor off it); the DAG impo
 from __future__ import annotations
 
 import logging
+import re
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
+from airflow.providers.common.compat.sdk import conf
 from airflow.sdk import BaseSensorOperator
 from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSensorTimeout, AirflowSkipException
 
@@ -25,6 +27,12 @@ EXIT_USER_ERROR = 3
 EXIT_UNCHANGED = 4
 UNCHANGED, CHANGED = "unchanged", "changed"
 ACTIVE = ("queued", "running")
+# In YARN cluster mode the job's exit code reaches Airflow only inside the application's
+# diagnostics, written by Spark's ApplicationMaster when the driver's Python process exits.
+YARN_EXIT_STATUS = re.compile(r"User application exited with status (\d+)")
+# Where the deployment says how the operators track a YARN cluster-mode application (the stack's
+# Airflow sets AIRFLOW__MOVIEREC__YARN_TRACK_VIA_RM_API=True beside a spark_default of host yarn).
+CONF_SECTION = "movierec"
 
 
 class JobOperator(SparkSubmitOperator):
@@ -37,7 +45,16 @@ class JobOperator(SparkSubmitOperator):
             returns ``"unchanged"`` (else ``"changed"``) for :func:`drop_changed` to read.
         dry_run_while_others_run: append ``--dry-run`` when another run of the DAG is queued or running
             (cleanup: what that run uses is never removed; the next run's cleanup removes it).
-        **kwargs: :class:`SparkSubmitOperator`'s.
+        **kwargs: :class:`SparkSubmitOperator`'s. ``yarn_track_via_rm_api`` defaults to the Airflow
+            setting ``[movierec] yarn_track_via_rm_api`` (False).
+
+    Notes:
+        In YARN cluster deploy mode with ``durable`` (the provider's default) the provider needs
+        ``yarn_track_via_rm_api``: ``spark-submit`` returns once YARN accepted the application, the
+        application id is kept in the task's state store, and the task polls the ResourceManager, so
+        a retry after the Airflow worker died re-attaches to the same application. The job's exit
+        code is then not spark-submit's (0 on submission; 1 for every failure when it waits): it is
+        read from the application's diagnostics (``User application exited with status 3``).
     """
 
     def __init__(
@@ -48,6 +65,9 @@ class JobOperator(SparkSubmitOperator):
         dry_run_while_others_run: bool = False,
         **kwargs: Any,
     ) -> None:
+        kwargs.setdefault(
+            "yarn_track_via_rm_api", conf.getboolean(CONF_SECTION, "yarn_track_via_rm_api", fallback=False)
+        )
         super().__init__(**kwargs)
         self.skip_unless = skip_unless
         self.reports_changes = reports_changes
@@ -72,19 +92,31 @@ class JobOperator(SparkSubmitOperator):
                 self.application_args = [*self.application_args, "--dry-run"]
         try:
             super().execute(context)
-        except AirflowException as exc:
-            # The provider raises one exception type for every exit code; the code is on its process.
-            process = getattr(self._hook, "_submit_sp", None)
-            if self.reports_changes and process is not None and process.returncode == EXIT_UNCHANGED:
+        except (AirflowException, RuntimeError) as exc:
+            code = self._exit_code(exc)
+            if self.reports_changes and code == EXIT_UNCHANGED:
                 self.log.info("%s: unchanged since the published run (its log names the date)", self.task_id)
                 return UNCHANGED
-            if process is not None and process.returncode == EXIT_USER_ERROR:
+            if code == EXIT_USER_ERROR:
                 raise AirflowFailException(
                     f"{self.task_id} refused its input or settings (exit code {EXIT_USER_ERROR}), so it is not "
                     f"retried: the job's last log lines say what to fix. {exc}"
                 ) from exc
             raise
         return CHANGED if self.reports_changes else None
+
+    def _exit_code(self, exc: Exception) -> int | None:
+        """The job's exit code behind a failed task, or None when unknown.
+
+        The provider raises one exception type for every exit code. In client mode the code is
+        spark-submit's own (it ran the driver); in YARN cluster mode it is in the application's
+        diagnostics, which the provider puts in the message of the error it raises.
+        """
+        found = YARN_EXIT_STATUS.search(str(exc))
+        if found:
+            return int(found.group(1))
+        process = getattr(self._hook, "_submit_sp", None)
+        return None if process is None else process.returncode
 
 
 def drop_changed(ti: Any, **_: Any) -> bool:
