@@ -205,6 +205,27 @@ ROWS = [
         "nothing left aside",
     ),
     (
+        "fault",
+        "the whole DAG on the STACK_NODES=3 loopback cluster: YARN cluster deploy mode, HDFS on 3 DataNodes",
+        "tests/integration/test_yarn_cluster.py::test_the_dag_on_yarn_cluster_mode_equals_a_local_run",
+        "every job is one YARN application, SUCCEEDED, its driver in the ApplicationMaster; raw bytes, curated and "
+        "rejected rows equal a local run of the drop; models, lists and metrics equal within 1e-6",
+    ),
+    (
+        "fault",
+        "the Airflow task process killed (SIGKILL) while fit runs on YARN; Airflow retries the task",
+        "tests/integration/test_yarn_cluster.py::test_airflow_task_killed_during_fit_reattaches_to_the_same_yarn_application",
+        "the retry re-attaches to the running application (durable submission): the RM lists exactly one fit "
+        "application, SUCCEEDED; model rows equal an undisturbed run",
+    ),
+    (
+        "fault",
+        "a DataNode killed, and left dead, while preprocess writes (3 DataNodes, replication 2)",
+        "tests/integration/test_yarn_cluster.py::test_datanode_killed_while_preprocess_writes",
+        "the run succeeds; curated and rejected rows equal an undisturbed run; the NameNode's fsck of /warehouse: "
+        "HEALTHY, 0 missing, 0 corrupt blocks",
+    ),
+    (
         "rerun",
         "two publishes of the same date at the same time",
         "tests/dags/test_faults.py::test_two_concurrent_publishes_of_one_date_leave_one_whole_copy "
