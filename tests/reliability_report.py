@@ -226,6 +226,13 @@ ROWS = [
         "HEALTHY, 0 missing, 0 corrupt blocks",
     ),
     (
+        "fault",
+        "a task marked failed in Airflow (REST API, as the UI's Mark as failed) while preprocess runs on YARN",
+        "tests/integration/test_yarn_cluster.py::test_a_task_marked_failed_in_airflow_kills_its_yarn_application",
+        "the YARN application is KILLED (the operator's on_kill through the RM's REST API), never resubmitted; "
+        "the tasks after it are upstream_failed",
+    ),
+    (
         "rerun",
         "two publishes of the same date at the same time",
         "tests/dags/test_faults.py::test_two_concurrent_publishes_of_one_date_leave_one_whole_copy "

@@ -14,7 +14,8 @@ the RM. Then, most valuable first:
 - the Airflow task process killed while fit runs: the retry re-attaches to the same YARN
   application (the RM lists exactly one for the task) and the model equals the first run's;
 - a DataNode killed, and left dead, while preprocess writes: the run succeeds, every output is
-  readable, and the NameNode's fsck of the warehouse finds no missing or corrupt block.
+  readable, and the NameNode's fsck of the warehouse finds no missing or corrupt block;
+- a task marked failed in Airflow while its application runs: the application is killed.
 
 Marked ``cluster`` as well as ``integration`` (``-m cluster`` runs only these).
 """
@@ -385,3 +386,21 @@ def test_datanode_killed_while_preprocess_writes(cluster: Cluster, records) -> N
     assert cluster.live_datanodes() == 2
     log.warning("fsck after the run: %s", " ".join(summary.split()))
     records(kept=kept)
+
+
+def test_a_task_marked_failed_in_airflow_kills_its_yarn_application(cluster: Cluster, records) -> None:
+    ds, run_id = "2026-04-04", "yarn-marked-failed"
+    name = f"movierec-preprocess-{ds}"
+    trigger(cluster, ds, run_id)
+    wait_until(f"{name} running on YARN", running_app(cluster, name, 3))
+    app_id = cluster.apps(name)[-1]["id"]
+    # What the UI's "Mark as failed" sends. The task's supervisor learns it at its next heartbeat
+    # and stops the task, whose on_kill asks the RM to kill the application.
+    path = f"/api/v2/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/preprocess"
+    cluster.airflow.request("PATCH", path, {"new_state": "failed"})
+    wait_until(f"{app_id} killed", lambda: cluster.apps(name)[-1]["state"] == "KILLED", timeout=120)
+    assert [a["id"] for a in cluster.apps(name)] == [app_id]  # and nothing submitted it again
+    wait_until(f"run {run_id} over", lambda: cluster.airflow.dag_run(DAG_ID, run_id)["state"] in ("success", "failed"))
+    states = cluster.airflow.task_states(DAG_ID, run_id)
+    assert states["preprocess"] == "failed" and states["fit"] == "upstream_failed", states
+    records(kept=0)
