@@ -213,17 +213,12 @@ ROWS = [
     ),
     (
         "fault",
-        "the Airflow task process killed (SIGKILL) while fit runs on YARN; Airflow retries the task",
-        "tests/integration/test_yarn_cluster.py::test_airflow_task_killed_during_fit_reattaches_to_the_same_yarn_application",
-        "the retry re-attaches to the running application (durable submission): the RM lists exactly one fit "
-        "application, SUCCEEDED; model rows equal an undisturbed run",
-    ),
-    (
-        "fault",
-        "a DataNode killed, and left dead, while preprocess writes (3 DataNodes, replication 2)",
-        "tests/integration/test_yarn_cluster.py::test_datanode_killed_while_preprocess_writes",
-        "the run succeeds; curated and rejected rows equal an undisturbed run; the NameNode's fsck of /warehouse: "
-        "HEALTHY, 0 missing, 0 corrupt blocks",
+        "in one run on YARN: a DataNode killed, and left dead, while preprocess writes (3 DataNodes, replication 2); "
+        "then the Airflow task process killed (SIGKILL) while fit runs, and Airflow retries the task",
+        "tests/integration/test_yarn_cluster.py::test_a_datanode_and_the_airflow_task_lost_mid_run",
+        "the run succeeds; the retry re-attaches to the running application (durable submission): the RM lists "
+        "exactly one fit application, SUCCEEDED; model rows equal an undisturbed run; curated and rejected rows "
+        "equal it too; the NameNode's fsck of /warehouse: HEALTHY, 0 missing, 0 corrupt blocks",
     ),
     (
         "fault",

@@ -11,10 +11,11 @@ the RM. Then, most valuable first:
 
 - the whole DAG, every stage's output read back from HDFS and compared with a local run
   (``airflow dags test`` on ``local[*]`` and a ``file://`` warehouse) of the same drop;
-- the Airflow task process killed while fit runs: the retry re-attaches to the same YARN
-  application (the RM lists exactly one for the task) and the model equals the first run's;
-- a DataNode killed, and left dead, while preprocess writes: the run succeeds, every output is
-  readable, and the NameNode's fsck of the warehouse finds no missing or corrupt block;
+- in one run (each costs minutes on two shared cores): a DataNode killed, and left dead, while
+  preprocess writes, then the Airflow task process killed while fit runs: the run succeeds, the
+  retry re-attached to the same YARN application (the RM lists exactly one for the task), the model
+  equals the first run's, every output is readable, and the NameNode's fsck of the warehouse finds
+  no missing or corrupt block;
 - a task marked failed in Airflow while its application runs: the application is killed.
 
 Marked ``cluster`` as well as ``integration`` (``-m cluster`` runs only these).
@@ -51,6 +52,9 @@ log = logging.getLogger(__name__)
 N_RATINGS = 3_000
 TOP_N = 5
 JOBS = ["ingest", "preprocess", "fit", "evaluate", "publish"]
+# 3,000 ratings are too few for the default gate (RMSE 1.04 > max_rmse 1.0): loosened, the same
+# for the cluster's runs and the local one, so that every run publishes.
+GATES = {"max_rmse": 2.0, "min_ndcg": 0.0}
 # Float columns written by fit/evaluate/publish: compared within this tolerance (the cluster's
 # partitioning of the ALS blocks may differ from local[*]'s in the last bits).
 REL_TOL = 1e-6
@@ -124,7 +128,7 @@ class Cluster:
         self.airflow.trigger(
             DAG_ID,
             logical_date=f"{ds}T00:00:00+00:00",
-            conf={"source": str(self.drop), "top_n": TOP_N, **conf},
+            conf={"source": str(self.drop), "top_n": TOP_N, **GATES, **conf},
             run_id=run_id,
         )
         return self.airflow.wait_for_run(DAG_ID, run_id)
@@ -269,7 +273,7 @@ def test_the_dag_on_yarn_cluster_mode_equals_a_local_run(cluster: Cluster, recor
     # The same drop through the same DAG on the embedded default: local[*], a file:// warehouse.
     started = time.monotonic()
     local = AirflowRunner(cluster.tmp / "local-home", cluster.tmp / "local-wh", cluster.drop)
-    assert set(local.run(ds).values()) <= {"success", "skipped"}
+    assert set(local.run(ds, **GATES).values()) <= {"success", "skipped"}
     local_seconds = time.monotonic() - started
     here, there = (cluster.tmp / "local-wh").as_uri(), cluster.warehouse
 
@@ -323,7 +327,7 @@ def trigger(cluster: Cluster, ds: str, run_id: str, **conf: object) -> None:
     cluster.airflow.trigger(
         DAG_ID,
         logical_date=f"{ds}T00:00:00+00:00",
-        conf={"source": str(cluster.drop), "top_n": TOP_N, "force": True, **conf},
+        conf={"source": str(cluster.drop), "top_n": TOP_N, "force": True, **GATES, **conf},
         run_id=run_id,
     )
 
@@ -338,40 +342,40 @@ def running_app(cluster: Cluster, name: str, seconds: float) -> Callable[[], boo
     return check
 
 
-def test_airflow_task_killed_during_fit_reattaches_to_the_same_yarn_application(cluster: Cluster, records) -> None:
-    ds, run_id = "2026-04-02", "yarn-task-killed"
-    name = f"movierec-fit-{ds}"
+def test_a_datanode_and_the_airflow_task_lost_mid_run(cluster: Cluster, records) -> None:
+    """DataNode 3 killed (left dead) while preprocess writes, then fit's Airflow task process killed.
+
+    One run for both faults: each DAG run costs minutes on two shared cores.
+    """
+    ds, run_id = "2026-04-02", "yarn-faults"
     trigger(cluster, ds, run_id)
-    wait_until(f"{name} running on YARN", running_app(cluster, name, 5))
+    preprocess = f"movierec-preprocess-{ds}"
+    wait_until(f"{preprocess} running on YARN", running_app(cluster, preprocess, 3))
+    cluster.kill("datanode3")  # two DataNodes still hold a copy of every block (or take one)
+
+    fit = f"movierec-fit-{ds}"
+    wait_until(f"{fit} running on YARN", running_app(cluster, fit, 5))
     ti = ti_of(cluster, run_id, "fit")
     pid = task_process(ti["id"])
     assert pid is not None, f"no Airflow task process for {ti}"
-    os.kill(pid, signal.SIGKILL)  # the worker dies; the supervisor reports the task failed: a retry
-    app_id = cluster.apps(name)[-1]["id"]
+    os.kill(pid, signal.SIGKILL)  # the worker dies; the supervisor reports the try failed: a retry
+    app_id = cluster.apps(fit)[-1]["id"]
     log.warning("killed fit's Airflow task process %d while %s ran", pid, app_id)
 
     cluster.airflow.wait_for_run(DAG_ID, run_id)
-    apps = cluster.apps(name)
-    # One application for the task, the one the first try submitted: the retry re-attached to it.
+    # The Airflow task: one application for it, the one the first try submitted; the retry
+    # re-attached to it (durable submission) instead of submitting a second one.
+    apps = cluster.apps(fit)
     assert [(a["id"], a["finalStatus"]) for a in apps] == [(app_id, "SUCCEEDED")], apps
     assert ti_of(cluster, run_id, "fit")["try_number"] >= 2
     log_dir = cluster.airflow.home / "logs" / f"dag_id={DAG_ID}" / f"run_id={run_id}" / "task_id=fit"
     retry_log = (log_dir / "attempt=2.log").read_text(errors="replace")
     assert "Reconnecting to existing job" in retry_log and app_id in retry_log
-    first = cluster.rows(f"{cluster.warehouse}/models/ds=2026-04-01")
-    assert first, "the whole-DAG test wrote no model to compare with"
-    assert_close(cluster.rows(f"{cluster.warehouse}/models/ds={ds}"), first, "models")
-    records(kept=sum(len(rows) for rows in first.values()))
+    reference = cluster.rows(f"{cluster.warehouse}/models/ds=2026-04-01")
+    assert reference, "the whole-DAG test wrote no model to compare with"
+    assert_close(cluster.rows(f"{cluster.warehouse}/models/ds={ds}"), reference, "models")
 
-
-def test_datanode_killed_while_preprocess_writes(cluster: Cluster, records) -> None:
-    ds, run_id = "2026-04-03", "yarn-datanode-killed"
-    name = f"movierec-preprocess-{ds}"
-    trigger(cluster, ds, run_id)
-    wait_until(f"{name} running on YARN", running_app(cluster, name, 3))
-    cluster.kill("datanode3")  # left dead: two DataNodes still hold a copy of every block (or take one)
-
-    cluster.airflow.wait_for_run(DAG_ID, run_id)
+    # The DataNode: every output readable and equal; no block missing or corrupt.
     kept = 0
     for area in ("curated", "rejected"):
         got = cluster.rows(f"{cluster.warehouse}/{area}/ds={ds}")
