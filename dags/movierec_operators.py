@@ -9,11 +9,13 @@ from __future__ import annotations
 import glob
 import logging
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
+from airflow.providers.common.compat.sdk import conf
 from airflow.sdk import BaseSensorOperator
 from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSensorTimeout, AirflowSkipException
 
@@ -30,6 +32,12 @@ UNCHANGED, CHANGED = "unchanged", "changed"
 # The OpenLineage Spark listener (dev/openlineage/pom.xml fetches its jar into build/openlineage/).
 OPENLINEAGE_LISTENER = "io.openlineage.spark.agent.OpenLineageSparkListener"
 ACTIVE = ("queued", "running")
+# In YARN cluster mode the job's exit code reaches Airflow only inside the application's
+# diagnostics, written by Spark's ApplicationMaster when the driver's Python process exits.
+YARN_EXIT_STATUS = re.compile(r"User application exited with status (\d+)")
+# Where the deployment says how the operators track a YARN cluster-mode application (the stack's
+# Airflow sets AIRFLOW__MOVIEREC__YARN_TRACK_VIA_RM_API=True beside a spark_default of host yarn).
+CONF_SECTION = "movierec"
 
 
 class JobOperator(SparkSubmitOperator):
@@ -45,7 +53,16 @@ class JobOperator(SparkSubmitOperator):
         announce: after the job succeeded, fill its outlet assets' events with what it published
             (:func:`movierec_assets.published_extras`: date, path, model). Airflow emits outlet events only
             for a task that succeeds, so a skipped or refused publish emits none.
-        **kwargs: :class:`SparkSubmitOperator`'s.
+        **kwargs: :class:`SparkSubmitOperator`'s. ``yarn_track_via_rm_api`` defaults to the Airflow
+            setting ``[movierec] yarn_track_via_rm_api`` (False).
+
+    Notes:
+        In YARN cluster deploy mode with ``durable`` (the provider's default) the provider needs
+        ``yarn_track_via_rm_api``: ``spark-submit`` returns once YARN accepted the application, the
+        application id is kept in the task's state store, and the task polls the ResourceManager, so
+        a retry after the Airflow worker died re-attaches to the same application. The job's exit
+        code is then not spark-submit's (0 on submission; 1 for every failure when it waits): it is
+        read from the application's diagnostics (``User application exited with status 3``).
     """
 
     def __init__(
@@ -57,6 +74,9 @@ class JobOperator(SparkSubmitOperator):
         announce: bool = False,
         **kwargs: Any,
     ) -> None:
+        kwargs.setdefault(
+            "yarn_track_via_rm_api", conf.getboolean(CONF_SECTION, "yarn_track_via_rm_api", fallback=False)
+        )
         super().__init__(**kwargs)
         self.announce = announce
         self.skip_unless = skip_unless
@@ -83,13 +103,12 @@ class JobOperator(SparkSubmitOperator):
         self.conf = lineage_conf(self.conf or {}, context)
         try:
             super().execute(context)
-        except AirflowException as exc:
-            # The provider raises one exception type for every exit code; the code is on its process.
-            process = getattr(self._hook, "_submit_sp", None)
-            if self.reports_changes and process is not None and process.returncode == EXIT_UNCHANGED:
+        except (AirflowException, RuntimeError) as exc:
+            code = self._exit_code(exc)
+            if self.reports_changes and code == EXIT_UNCHANGED:
                 self.log.info("%s: unchanged since the published run (its log names the date)", self.task_id)
                 return UNCHANGED
-            if process is not None and process.returncode == EXIT_USER_ERROR:
+            if code == EXIT_USER_ERROR:
                 raise AirflowFailException(
                     f"{self.task_id} refused its input or settings (exit code {EXIT_USER_ERROR}), so it is not "
                     f"retried: the job's last log lines say what to fix. {exc}"
@@ -110,6 +129,19 @@ class JobOperator(SparkSubmitOperator):
             if asset.name in extras:
                 context["outlet_events"][asset].extra = extras[asset.name]
                 self.log.info("asset event %s: %s", asset.name, extras[asset.name])
+
+    def _exit_code(self, exc: Exception) -> int | None:
+        """The job's exit code behind a failed task, or None when unknown.
+
+        The provider raises one exception type for every exit code. In client mode the code is
+        spark-submit's own (it ran the driver); in YARN cluster mode it is in the application's
+        diagnostics, which the provider puts in the message of the error it raises.
+        """
+        found = YARN_EXIT_STATUS.search(str(exc))
+        if found:
+            return int(found.group(1))
+        process = getattr(self._hook, "_submit_sp", None)
+        return None if process is None else process.returncode
 
 
 def openlineage_jar() -> str | None:

@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
-# The real stack on loopback: HDFS, Spark standalone (and Airflow, once
-# scripts/stack/airflow.sh exists), each started as background processes.
+# The real stack on loopback: HDFS, YARN (STACK_NODES > 1 only), Spark standalone and Airflow,
+# each started as background processes.
 #
-#   scripts/stack.sh up|down|status [hdfs|spark|airflow|all]     (default: all)
+#   scripts/stack.sh up|down|status [hdfs|yarn|spark|airflow|all]     (default: all)
+#   STACK_NODES=3 scripts/stack.sh up    the loopback cluster: 3 DataNodes (replication 2), a YARN
+#                                        ResourceManager + 2 NodeManagers, 2 Spark workers; Airflow
+#                                        then submits to YARN in cluster deploy mode
 #
-# "all" starts in dependency order (hdfs, spark, airflow) and stops in reverse.
+# "all" starts in dependency order (hdfs, yarn, spark, airflow) and stops in reverse.
 # `up` is idempotent; `down` stops only what the scripts started (pid files).
 # State, logs and generated config: $STACK_DIR (default <repo>/.stack).
 # Ports and sizes: see the header of each scripts/stack/<service>.sh.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-SERVICES=(hdfs spark airflow)
+SERVICES=(hdfs yarn spark airflow)
 
 usage() {
-  echo "usage: $0 up|down|status [hdfs|spark|airflow|all]" >&2
+  echo "usage: $0 up|down|status [hdfs|yarn|spark|airflow|all]" >&2
   exit 2
 }
 
@@ -22,7 +25,7 @@ target="${2:-all}"
 [[ "$action" =~ ^(up|down|status)$ ]] || usage
 case "$target" in
   all) services=("${SERVICES[@]}") ;;
-  hdfs | spark | airflow) services=("$target") ;;
+  hdfs | yarn | spark | airflow) services=("$target") ;;
   *) usage ;;
 esac
 
@@ -32,7 +35,7 @@ for s in "${services[@]}"; do
   if [[ -f "$HERE/stack/$s.sh" ]]; then
     present+=("$s")
   elif [[ "$target" != all ]]; then
-    echo "scripts/stack/$s.sh does not exist; available: hdfs, spark, airflow" >&2
+    echo "scripts/stack/$s.sh does not exist; available: hdfs, yarn, spark, airflow" >&2
     exit 2
   fi
 done

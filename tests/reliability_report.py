@@ -205,6 +205,29 @@ ROWS = [
         "nothing left aside",
     ),
     (
+        "fault",
+        "the whole DAG on the STACK_NODES=3 loopback cluster: YARN cluster deploy mode, HDFS on 3 DataNodes",
+        "tests/integration/test_yarn_cluster.py::test_the_dag_on_yarn_cluster_mode_equals_a_local_run",
+        "every job is one YARN application, SUCCEEDED, its driver in the ApplicationMaster; raw bytes, curated and "
+        "rejected rows equal a local run of the drop; models, lists and metrics equal within 1e-6",
+    ),
+    (
+        "fault",
+        "in one run on YARN: a DataNode killed, and left dead, while preprocess writes (3 DataNodes, replication 2); "
+        "then the Airflow task process killed (SIGKILL) while fit runs, and Airflow retries the task",
+        "tests/integration/test_yarn_cluster.py::test_a_datanode_and_the_airflow_task_lost_mid_run",
+        "the run succeeds; the retry re-attaches to the running application (durable submission): the RM lists "
+        "exactly one fit application, SUCCEEDED; model rows equal an undisturbed run; curated and rejected rows "
+        "equal it too; the NameNode's fsck of /warehouse: HEALTHY, 0 missing, 0 corrupt blocks",
+    ),
+    (
+        "fault",
+        "a task marked failed in Airflow (REST API, as the UI's Mark as failed) while preprocess runs on YARN",
+        "tests/integration/test_yarn_cluster.py::test_a_task_marked_failed_in_airflow_kills_its_yarn_application",
+        "the YARN application is KILLED (the operator's on_kill through the RM's REST API), never resubmitted; "
+        "the tasks after it are upstream_failed",
+    ),
+    (
         "rerun",
         "two publishes of the same date at the same time",
         "tests/dags/test_faults.py::test_two_concurrent_publishes_of_one_date_leave_one_whole_copy "

@@ -33,7 +33,10 @@
 # hdfs://127.0.0.1:<port>/warehouse (MOVIEREC_WAREHOUSE), HADOOP_CONF_DIR is the cluster's client
 # config, and the plugin reads HDFS through WebHDFS (MOVIEREC_WEBHDFS_URL, _USER). A service that
 # is not running keeps the caller's value, with a note. Started before HDFS or Spark, Airflow keeps
-# what it was given: restart it (down, up) to wire it to them.
+# what it was given: restart it (down, up) to wire it to them. When this STACK_DIR's YARN runs
+# (STACK_NODES=3), spark_default is YARN in cluster deploy mode instead (host yarn, the RM's web
+# address in its extra; YARN_CONF_DIR, SPARK_CONF_DIR and [movierec] yarn_track_via_rm_api set for
+# the operators), unless STACK_SPARK_ON=standalone.
 # Other Connections and Variables come from the environment too (any AIRFLOW_CONN_* / AIRFLOW_VAR_*,
 # e.g. AIRFLOW_VAR_MOVIEREC_SOURCE); without AIRFLOW_VAR_MOVIEREC_WAREHOUSE the DAG's warehouse is
 # MOVIEREC_WAREHOUSE unless a movierec_warehouse Variable is set in the UI or the API (an
@@ -223,6 +226,23 @@ wire_cluster() {
   else
     say "note: this STACK_DIR's Spark master is not running; spark_default stays $AIRFLOW_CONN_SPARK_DEFAULT"
   fi
+  # The multi-node stack's YARN (STACK_NODES > 1) wins over the standalone master, unless
+  # STACK_SPARK_ON=standalone: the jobs run in YARN cluster deploy mode (driver and executors in
+  # containers, the Airflow task only submits and tracks), durable (the provider's default): the
+  # application id is kept in the task's state store and polled on the RM's REST API.
+  if [[ "${STACK_SPARK_ON:-yarn}" == yarn ]] && pid_of resourcemanager "$RM_CLASS" >/dev/null &&
+    [[ -s "$YARN_ENDPOINTS" ]]; then
+    # shellcheck disable=SC1090
+    source "$YARN_ENDPOINTS"
+    AIRFLOW_CONN_SPARK_DEFAULT="$(python -c '
+import json, sys
+extra = {"deploy-mode": "cluster", "yarn_resourcemanager_webapp_address": sys.argv[1]}
+print(json.dumps({"conn_type": "spark", "host": "yarn", "extra": extra}))' "$YARN_RM_WEB_URL")"
+    # spark-submit finds the RM in yarn-site.xml (HADOOP_CONF_DIR, beside HDFS's client config) and
+    # what every application needs (Spark's jars in place, the venv's Python) in SPARK_CONF_DIR.
+    export AIRFLOW_CONN_SPARK_DEFAULT HADOOP_CONF_DIR YARN_CONF_DIR="$HADOOP_CONF_DIR" SPARK_CONF_DIR
+    export AIRFLOW__MOVIEREC__YARN_TRACK_VIA_RM_API=True
+  fi
 }
 
 # write_env: everything a daemon or a CLI needs to be part of this stack, as a sourceable file.
@@ -257,7 +277,8 @@ write_env() {
       for var in $(compgen -e | grep -E '^AIRFLOW_(CONN|VAR)_' | sort); do
         printf 'export %s=%q\n' "$var" "${!var}"
       done
-      for var in HADOOP_CONF_DIR MOVIEREC_WEBHDFS_URL MOVIEREC_WEBHDFS_USER; do
+      for var in HADOOP_CONF_DIR YARN_CONF_DIR SPARK_CONF_DIR AIRFLOW__MOVIEREC__YARN_TRACK_VIA_RM_API \
+        MOVIEREC_WEBHDFS_URL MOVIEREC_WEBHDFS_USER; do
         if [[ -n "${!var:-}" ]]; then printf 'export %s=%q\n' "$var" "${!var}"; fi
       done
     } >"$ENV_FILE.tmp"

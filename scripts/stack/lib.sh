@@ -22,13 +22,35 @@ NN_CLASS=org.apache.hadoop.hdfs.server.namenode.NameNode
 DN_CLASS=org.apache.hadoop.hdfs.server.datanode.DataNode
 MASTER_CLASS=org.apache.spark.deploy.master.Master
 WORKER_CLASS=org.apache.spark.deploy.worker.Worker
+RM_CLASS=org.apache.hadoop.yarn.server.resourcemanager.ResourceManager
+NM_CLASS=org.apache.hadoop.yarn.server.nodemanager.NodeManager
 # What HDFS and Spark write once ready (sourceable NAME=value lines; removed at `down`): how the
 # services started after them (Airflow, the stack demo) reach them, whatever ports they were given.
 HDFS_ENDPOINTS="$STACK_DIR/hadoop/endpoints.env"
 SPARK_ENDPOINTS="$STACK_DIR/spark/endpoints.env"
+YARN_ENDPOINTS="$STACK_DIR/yarn/endpoints.env"
 # Seconds a service may take to become ready, and to stop.
 STACK_START_TIMEOUT="${STACK_START_TIMEOUT:-120}"
 STACK_STOP_TIMEOUT="${STACK_STOP_TIMEOUT:-30}"
+
+# Hadoop's daemons (hdfs.sh, yarn.sh) reach into JDK internals; Java 17 refuses that unless opened.
+JAVA_OPENS=(
+  --add-opens=java.base/java.lang=ALL-UNNAMED
+  --add-opens=java.base/java.lang.reflect=ALL-UNNAMED
+  --add-opens=java.base/java.io=ALL-UNNAMED
+  --add-opens=java.base/java.net=ALL-UNNAMED
+  --add-opens=java.base/java.nio=ALL-UNNAMED
+  --add-opens=java.base/java.util=ALL-UNNAMED
+  --add-opens=java.base/java.util.concurrent=ALL-UNNAMED
+  --add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED
+  --add-opens=java.base/sun.nio.ch=ALL-UNNAMED
+  --add-opens=java.base/sun.net.dns=ALL-UNNAMED
+  --add-opens=java.base/sun.net.util=ALL-UNNAMED
+  --add-opens=java.base/sun.security.x509=ALL-UNNAMED
+)
+
+# prop NAME VALUE: one <property> of a Hadoop *-site.xml.
+prop() { printf '  <property><name>%s</name><value>%s</value></property>\n' "$1" "$2"; }
 
 say() { echo "[${STACK_SERVICE:-stack}] $*"; }
 die() { echo "[${STACK_SERVICE:-stack}] ERROR: $*" >&2; exit 1; }

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
-from airflow.sdk.exceptions import AirflowException, AirflowSkipException
+from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSkipException
 
 # dags/ is on pytest's pythonpath (pyproject.toml), as Airflow puts it on the DAG processor's.
 from movierec_operators import (
@@ -58,6 +58,45 @@ def test_exit_code_4_is_the_unchanged_verdict_only_for_ingest(monkeypatch, retur
             operator.execute({"ti": FakeTI()})
     else:
         assert operator.execute({"ti": FakeTI()}) == outcome
+
+
+def yarn_failure(status: int) -> RuntimeError:
+    # What the provider raises when it tracks a YARN cluster-mode application through the RM's REST API.
+    return RuntimeError(
+        "YARN application application_1_0001 ended with final status: FAILED\n"
+        f"Diagnostics: User application exited with status {status}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("error", "reports", "outcome"),
+    [
+        (yarn_failure(3), False, AirflowFailException),  # refused: no retry
+        (yarn_failure(4), True, UNCHANGED),  # ingest's verdict
+        (yarn_failure(1), False, RuntimeError),  # a problem of the moment: retried
+        (RuntimeError("Giving up tracking YARN application"), False, RuntimeError),
+    ],
+)
+def test_yarn_cluster_mode_reads_the_exit_code_from_the_diagnostics(monkeypatch, error, reports, outcome):
+    def fail(self, context):
+        # spark-submit itself exited 0: it only submitted the application.
+        self._hook = SimpleNamespace(_submit_sp=SimpleNamespace(returncode=0))
+        raise error
+
+    monkeypatch.setattr(SparkSubmitOperator, "execute", fail)
+    operator = job(reports_changes=reports)
+    if isinstance(outcome, type):
+        with pytest.raises(outcome):
+            operator.execute({"ti": FakeTI()})
+    else:
+        assert operator.execute({"ti": FakeTI()}) == outcome
+
+
+def test_yarn_tracking_comes_from_airflow_configuration(monkeypatch):
+    assert job()._yarn_track_via_rm_api is False
+    monkeypatch.setenv("AIRFLOW__MOVIEREC__YARN_TRACK_VIA_RM_API", "True")
+    assert job()._yarn_track_via_rm_api is True
+    assert job(yarn_track_via_rm_api=False)._yarn_track_via_rm_api is False
 
 
 def test_success_reports_changed_and_the_short_circuit_reads_it(monkeypatch):

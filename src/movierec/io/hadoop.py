@@ -33,15 +33,28 @@ def get_hadoop() -> Hadoop:
     SparkContext builds it (``SparkHadoopUtil.newConfiguration``: spark-submit's
     ``spark.hadoop.*`` settings, then the defaults of :mod:`movierec.io.spark`
     where spark-submit did not set them). A session made later in the same
-    process reuses the same JVM connection.
+    process reuses the same JVM connection. In YARN cluster deploy mode it starts
+    the session after all (see :func:`driver_in_yarn_container`).
     """
     from pyspark import SparkContext
 
     SparkContext._ensure_initialized()  # connects to spark-submit's JVM (or starts one outside spark-submit)
     jvm = SparkContext._jvm
     spark_conf = with_defaults(jvm.org.apache.spark.SparkConf())  # holds what spark-submit was given
+    if driver_in_yarn_container(spark_conf.get("spark.master", ""), spark_conf.get("spark.submit.deployMode", "")):
+        # YARN's ApplicationMaster runs this driver and fails the application ("User did not
+        # initialize spark context!", exit 13) when the driver never makes one, even after it
+        # did its work: in cluster deploy mode the session is the price of a clean final status.
+        from movierec.io.spark import get_session
+
+        return Hadoop.of(get_session("movierec"))
     conf = jvm.org.apache.spark.deploy.SparkHadoopUtil.get().newConfiguration(spark_conf)
     return Hadoop(jvm, SparkContext._gateway, conf)
+
+
+def driver_in_yarn_container(master: str, deploy_mode: str) -> bool:
+    """True when this driver runs inside YARN's ApplicationMaster (YARN, cluster deploy mode)."""
+    return master.startswith("yarn") and deploy_mode == "cluster"
 
 
 # Enough for any header line; a file's encoding shows in its first bytes.

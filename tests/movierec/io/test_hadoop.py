@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import pytest
+
+from movierec.io.hadoop import driver_in_yarn_container
+
 
 def test_hadoop_without_a_context_is_configured_as_the_sessions(spark):
     from movierec.io.hadoop import get_hadoop
@@ -20,3 +24,11 @@ def test_read_head_reads_the_first_bytes_of_a_file(spark, tmp_path):
     hadoop = Hadoop.of(spark)
     assert read_head(hadoop, "file://" + path.as_posix(), 20) == b"userId,movieId\n1,2\n1"
     assert read_head(hadoop, str(path)) == path.read_bytes()  # shorter than the default size
+
+
+@pytest.mark.parametrize(
+    ("master", "mode", "inside"),
+    [("yarn", "cluster", True), ("yarn", "client", False), ("local[2]", "client", False), ("spark://m", "", False)],
+)
+def test_only_a_yarn_cluster_mode_driver_runs_inside_the_application_master(master, mode, inside):
+    assert driver_in_yarn_container(master, mode) is inside
