@@ -7,13 +7,16 @@ schema runs a Spark job per read); writers cast to exactly them.
 from __future__ import annotations
 
 from movierec.core.columns import (
+    BASELINE_BIAS,
     FEATURES,
     GENRES,
     KIND,
     LINE_NO,
     MOVIE_BIAS,
     MOVIE_ID,
+    PROFILE,
     RANK,
+    RANKER_FACTORS,
     RANKER_SCORE,
     RATED_AT,
     RATING,
@@ -26,6 +29,7 @@ from movierec.core.columns import (
     TITLE,
     TRAIN_MOVIES,
     USER_BIAS,
+    USER_FACTORS,
     USER_ID,
     YEAR,
 )
@@ -48,6 +52,11 @@ REJECTION_KINDS = (MALFORMED, UNKNOWN_MOVIE, DUPLICATE)
 USER_BIAS_SCHEMA = f"{USER_ID} int, {USER_BIAS} double"
 MOVIE_BIAS_SCHEMA = f"{MOVIE_ID} int, {MOVIE_BIAS} double"
 PROFILES_SCHEMA = f"{USER_ID} int, {FEATURES} array<float>"
+# Every per-user piece of both models, one row per user (null: the user lacks that piece).
+USERS_SCHEMA = (
+    f"{USER_ID} int, {USER_BIAS} double, {USER_FACTORS} array<float>, {BASELINE_BIAS} double, "
+    f"{PROFILE} array<float>, {RANKER_FACTORS} array<float>"
+)
 
 # recommendations/ds=<ds>/
 TOPN_SCHEMA = f"{USER_ID} int, {RANK} int, {MOVIE_ID} int, {RANKER_SCORE} float"

@@ -21,7 +21,7 @@ from movierec.serving.topn import recommend
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
 
-    from movierec.serving.tables import ServingTables
+    from movierec.serving.tables import Serving
 
 
 def cold_start_sums() -> dict[str, Column]:
@@ -35,11 +35,11 @@ def cold_start_sums() -> dict[str, Column]:
     return {name: F.sum(flag.cast("int")) for name, flag in flags.items()}
 
 
-def score_model(model: ServingTables, test: DataFrame, rated: DataFrame, k: int, scale: tuple[float, float]) -> dict:
+def score_model(model: Serving, test: DataFrame, rated: DataFrame, k: int, scale: tuple[float, float]) -> dict:
     """Rating errors and ranking metrics of ``model`` on ``test``.
 
     Args:
-        model: the fitted model's tables.
+        model: the fitted model (movie tables and the users table).
         test: the held-out ratings (user_id, movie_id, rating).
         rated: each user's rated movies (:mod:`movierec.data.rated`): the training
             ones are what the lists leave out.
@@ -51,7 +51,7 @@ def score_model(model: ServingTables, test: DataFrame, rated: DataFrame, k: int,
     """
     # Errors and cold-start counts in one aggregation: one pass over the predictions.
     cold_start = cold_start_sums()
-    errors = rating_errors(predict(model.rating, test, scale[0], scale[1]), cold_start)
+    errors = rating_errors(predict(model, test, scale[0], scale[1]), cold_start)
     lists = recommend(model, seen_in_train(rated), n=k, scale=scale)
     return {
         "rmse": errors["rmse"],

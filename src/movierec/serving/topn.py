@@ -3,9 +3,12 @@
 ALS's ``recommendForAllUsers`` ranks movies the user has already rated too,
 and a cross join of all users and movies followed by an anti-join grows with
 users x movies rows. Instead the candidate movies' factors (small: movies x
-rank) are shipped to every task and each batch of users is scored with one
-matrix product in numpy, seen movies masked before the top-N is taken. Memory
-per task is bounded by scoring users in slices.
+rank) are shipped to every task, each user's row (seen movies) meets the
+user's factors by a join on user_id (the users table,
+:mod:`movierec.serving.tables`: nothing per user passes through the driver),
+and each batch of users is scored with one matrix product in numpy, seen
+movies masked before the top-N is taken. Memory per task is bounded by scoring
+users in slices.
 
 The lists rank with the ranking model (implicit ALS) over the movies with at
 least ``min_support`` training ratings, so one-rating obscurities never top a
@@ -20,9 +23,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from movierec.core.columns import MOVIE_ID, RANK, RANKER_SCORE, SCORE, SEEN, TITLE, USER_ID
+from movierec.core.columns import MOVIE_ID, RANK, RANKER_FACTORS, RANKER_SCORE, SCORE, SEEN, TITLE, USER_ID
 from movierec.core.schemas import RECS_SCHEMA, TOPN_SCHEMA
 from movierec.serving.predict import predict_arrays
+from movierec.serving.tables import UserRows, vectors, with_users
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -31,17 +35,18 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
     from movierec.models.lookup import Table
-    from movierec.serving.tables import RankingTables, ServingTables
+    from movierec.serving.tables import RankingTables, Serving
 
 _SCORE_CELLS = 30_000_000  # user x movie scores held at once per task (float32: 120 MB)
 _RECS_COLUMNS = [USER_ID, RANK, MOVIE_ID, TITLE, SCORE, RANKER_SCORE]
 
 
-def top_n(ranking: RankingTables, rows: DataFrame, n: int) -> DataFrame:
+def top_n(ranking: RankingTables, users: DataFrame, rows: DataFrame, n: int) -> DataFrame:
     """Rank the candidate movies for every user of ``rows``.
 
     Args:
-        ranking: the ranking model and its candidate movies.
+        ranking: the ranking model's movie side and its candidate movies.
+        users: user_id, ranker_factors (the users table, or any frame with those columns).
         rows: one per user: ``user_id`` and ``seen``, the movies never to recommend them
             (:mod:`movierec.data.rated`). Users without factors are ranked with the average user.
         n: list length.
@@ -56,11 +61,11 @@ def top_n(ranking: RankingTables, rows: DataFrame, n: int) -> DataFrame:
             if not batch.empty and len(ranking.movie_ids):
                 yield _score_batch(batch, ranking, n)
 
-    return rows.select(USER_ID, SEEN).mapInPandas(score, TOPN_SCHEMA)
+    return with_users(rows.select(USER_ID, SEEN), users, (RANKER_FACTORS,)).mapInPandas(score, TOPN_SCHEMA)
 
 
 def _score_batch(batch: pd.DataFrame, tables: RankingTables, n: int) -> pd.DataFrame:
-    """Top-``n`` of one Arrow batch of users, scored in slices of users.
+    """Top-``n`` of one Arrow batch of users (user_id, seen, ranker_factors), scored in slices of users.
 
     The scores of a slice are users x candidate movies floats: slicing bounds
     that matrix (about 120 MB at 60k movies) whatever the batch size.
@@ -73,8 +78,7 @@ def _score_batch(batch: pd.DataFrame, tables: RankingTables, n: int) -> pd.DataF
             [_score_batch(batch.iloc[i : i + step], tables, n) for i in range(0, len(batch), step)], ignore_index=True
         )
     ids = tables.movie_ids
-    u, known = tables.users.lookup(batch[USER_ID].to_numpy(np.int64))
-    u = np.where(known[:, None], u, tables.mean_user[None, :]).astype(np.float32)
+    u = vectors(batch[RANKER_FACTORS], len(tables.mean_user), tables.mean_user).astype(np.float32)
     scores = u @ tables.movie_factors.T
     for i, seen_ids in enumerate(batch[SEEN]):
         if seen_ids is not None and len(seen_ids):
@@ -104,13 +108,13 @@ def _score_batch(batch: pd.DataFrame, tables: RankingTables, n: int) -> pd.DataF
 
 
 def recommend(
-    serving: ServingTables, rows: DataFrame, n: int, scale: tuple[float, float], titles: Table | None = None
+    model: Serving, rows: DataFrame, n: int, scale: tuple[float, float], titles: Table | None = None
 ) -> DataFrame:
     """The published lists: ranked by the ranking model, scored by the rating model.
 
     Args:
-        serving: the fitted model as tables; candidates are the movies with at
-            least its ``min_support`` training ratings.
+        model: the fitted model; candidates are the movies with at least its
+            ``min_support`` training ratings.
         rows: one per user: ``user_id`` and ``seen`` (as for :func:`top_n`).
         n: list length.
         scale: (min, max) rating, to clip the predicted rating.
@@ -120,17 +124,22 @@ def recommend(
     Returns:
         user_id, rank, movie_id, title, score (the predicted rating), ranker_score.
     """
-    ranking, rating = serving.ranking(), serving.rating
+    ranking, rating = model.movies.ranking(), model.movies.rating
     lo, hi = scale
 
     # Ranking, rating and titles in one pass (one Python worker per task, not one per step).
     def score(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        import pandas as pd
+
         for batch in batches:
             if batch.empty or not len(ranking.movie_ids):
                 continue
             lists = _score_batch(batch, ranking, n)
             movie_ids = lists[MOVIE_ID].to_numpy(np.int64)
-            predicted, _, _ = predict_arrays(rating, lists[USER_ID].to_numpy(np.int64), movie_ids, lo, hi)
+            # One row per user in the batch: each list item takes its user's row of the model.
+            row_of = pd.Index(batch[USER_ID]).get_indexer(lists[USER_ID])
+            users = UserRows.from_batch(batch, rating).take(row_of)
+            predicted, _, _ = predict_arrays(rating, users, movie_ids, lo, hi)
             lists[SCORE] = predicted.astype(np.float32)
             if titles is not None:
                 names, found = titles.lookup(movie_ids)
@@ -139,4 +148,4 @@ def recommend(
                 lists[TITLE] = None
             yield lists[_RECS_COLUMNS]
 
-    return rows.select(USER_ID, SEEN).mapInPandas(score, RECS_SCHEMA)
+    return with_users(rows.select(USER_ID, SEEN), model.users).mapInPandas(score, RECS_SCHEMA)
