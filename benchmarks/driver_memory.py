@@ -188,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     for users in args.users:
         with tempfile.TemporaryDirectory(prefix="driver-mem-drop-") as tmp:
             ratings = users * args.ratings_per_user
-            drop = generate_drop(Path(tmp) / "drop", Layout.ML_1M, ratings, seed=1, n_users=users, n_movies=args.movies)
+            drop = generate_drop(Path(tmp) / "drop", Layout.CSV, ratings, seed=1, n_users=users, n_movies=args.movies)
             print(f"{users:,} users, {args.movies:,} movies, {ratings:,} ratings", flush=True)
             jobs = run_pipeline(args.repo, args.py_files, drop, Path(tmp) / "warehouse", conf)
         results.append({"users": users, "movies": args.movies, "ratings": ratings, "jobs": jobs})

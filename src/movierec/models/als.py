@@ -16,6 +16,7 @@ import numpy as np
 from pyspark.sql import functions as F
 
 from movierec.core.columns import FEATURES, MOVIE_ID, PREDICTION, RATING, USER_ID
+from movierec.io.spark import join_by_user
 from movierec.models.lookup import collect_table
 
 if TYPE_CHECKING:
@@ -53,7 +54,7 @@ def with_als_prediction(train: DataFrame, als: ALSModel) -> DataFrame:
             out[PREDICTION] = np.einsum("ij,ij->i", p, q.astype(np.float32)).astype(np.float64)
             yield out
 
-    joined = train.select(USER_ID, MOVIE_ID, RATING).join(users, USER_ID, "left")
+    joined = join_by_user(train.select(USER_ID, MOVIE_ID, RATING), users)
     return joined.sortWithinPartitions(USER_ID, MOVIE_ID).mapInPandas(
         score, f"{USER_ID} int, {MOVIE_ID} int, {RATING} double, {PREDICTION} double"
     )

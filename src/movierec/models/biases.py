@@ -23,6 +23,7 @@ from movierec.core.columns import MOVIE_BIAS, MOVIE_ID, RATING, USER_BIAS, USER_
 from movierec.core.errors import PipelineError
 from movierec.core.schemas import MOVIE_BIAS_SCHEMA
 from movierec.data.exact import exact_sum
+from movierec.io.spark import join_by_user
 from movierec.models.lookup import Table, collect_table
 
 if TYPE_CHECKING:
@@ -153,7 +154,7 @@ def alternate_distributed(data: DataFrame, passes: int, bias_reg: float) -> tupl
         movie_input = data
         if users is not None:
             ub = F.coalesce(F.col(USER_BIAS), F.lit(0.0))
-            movie_input = data.join(users, USER_ID, "left").select(USER_ID, MOVIE_ID, (F.col("_x") - ub).alias("_x"))
+            movie_input = join_by_user(data, users).select(USER_ID, MOVIE_ID, (F.col("_x") - ub).alias("_x"))
         movies = _collect_biases(_damped_means(movie_input, MOVIE_ID, USER_ID, Table.empty(), bias_reg), MOVIE_ID)
         step = _damped_means(data, USER_ID, MOVIE_ID, movies, bias_reg)
         users = step.select(USER_ID, F.col("_bias").alias(USER_BIAS)).cache()
@@ -197,7 +198,7 @@ def residuals(train: DataFrame, biases: Biases) -> DataFrame:
     """
     movies = biases.movie_table
     mu = biases.global_mean
-    joined = train.select(USER_ID, MOVIE_ID, RATING).join(biases.users.select(USER_ID, USER_BIAS), USER_ID, "left")
+    joined = join_by_user(train.select(USER_ID, MOVIE_ID, RATING), biases.users.select(USER_ID, USER_BIAS))
 
     def subtract(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         for batch in batches:

@@ -42,6 +42,7 @@ from movierec.core.columns import (
 from movierec.core.paths import MOVIE_TABLES_FILE, USERS_TABLE
 from movierec.core.schemas import USERS_SCHEMA
 from movierec.data.exact import exact_avg
+from movierec.io.spark import join_by_user
 from movierec.models.lookup import Table, collect_table
 
 if TYPE_CHECKING:
@@ -174,7 +175,7 @@ def with_users(rows: DataFrame, users: DataFrame, columns: tuple[str, ...] = USE
     A left join on user_id: each user's model row meets that user's rows on an
     executor, so nothing per user passes through the driver.
     """
-    return rows.join(users.select(USER_ID, *columns), USER_ID, "left")
+    return join_by_user(rows, users.select(USER_ID, *columns))
 
 
 def supported(support: Table, min_support: int) -> np.ndarray:
@@ -241,7 +242,7 @@ def user_table(model: Model) -> DataFrame:
         model.profiles.select(USER_ID, F.col(FEATURES).alias(PROFILE)),
         user_factors(model.ranker, RANKER_FACTORS),
     ]
-    return reduce(lambda left, right: left.join(right, USER_ID, "full"), parts).select(USER_ID, *USER_COLUMNS)
+    return reduce(lambda left, right: join_by_user(left, right, "full"), parts).select(USER_ID, *USER_COLUMNS)
 
 
 def serving(model: Model, train: DataFrame) -> Serving:
