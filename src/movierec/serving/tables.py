@@ -13,6 +13,10 @@ Driver state stays O(movies), never O(users) (issue #15): fit writes
   :class:`UserRows` turns one Arrow batch's joined columns into arrays.
 
 The Parquet / ALSModel copies stay the model of record.
+
+Length: about 360 lines on purpose: the two parts' types, how fit builds them from the
+Spark models, and how they are written, read and hashed are one storage format; split
+over modules, a change to one column would have to be made in several places.
 """
 
 from __future__ import annotations
