@@ -151,7 +151,7 @@ def run_ours(
     from movierec.evaluation.scoring import score_model
     from movierec.models.model import fit_model
     from movierec.models.params import AlsParams, RankerParams
-    from movierec.serving.tables import serving_tables
+    from movierec.serving.tables import serving
 
     started = time.monotonic()
     model = fit_model(train, AlsParams(), RankerParams(**RANKER))
@@ -160,8 +160,8 @@ def run_ours(
     from movierec.serving.listing import MIN_RATING, ListSettings
 
     settings = ListSettings(MIN_RATING if min_rating is None else min_rating)
-    tables = serving_tables(model, train)
-    return score_model(tables, test, rated_by_user(train, test), K, scale, movies, settings), fit_seconds
+    scored = score_model(serving(model, train), test, rated_by_user(train, test), K, scale, movies, settings)
+    return scored, fit_seconds
 
 
 def run_surprise(train, test, scale: tuple[float, float], seed: int) -> dict:
@@ -262,6 +262,15 @@ def table(results: list[Result]) -> str:
     return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows])
 
 
+def overrides(items: list[str]) -> dict:
+    """``["rank=50", "alpha=0.5"]`` -> ``{"rank": 50, "alpha": 0.5}``."""
+    out = {}
+    for item in items:
+        key, _, value = item.partition("=")
+        out[key] = float(value) if "." in value else int(value)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--train", type=Path, help="training ratings file")
@@ -290,9 +299,7 @@ def main(argv: list[str] | None = None) -> int:
         "--ranker", nargs="*", default=[], metavar="KEY=VALUE", help="ranking-model knobs, e.g. rank=50 alpha=5"
     )
     args = parser.parse_args(argv)
-    for item in args.ranker:
-        key, _, value = item.partition("=")
-        RANKER[key] = float(value) if "." in value else int(value)
+    RANKER.update(overrides(args.ranker))
     if bool(args.train) != bool(args.test):
         parser.error("--train and --test go together")
     if not (args.train or args.folds_from or args.stratified_from):

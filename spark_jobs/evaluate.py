@@ -30,10 +30,10 @@ from movierec.core.paths import (
     METRICS,
     METRICS_FILE,
     MODELS,
+    MOVIE_TABLES_FILE,
     MOVIES,
     PARAMS_FILE,
     RATED,
-    SERVING_FILE,
     TEST,
     partition,
 )
@@ -100,22 +100,23 @@ def evaluate(config: EvaluateConfig) -> None:
     settings = ListSettings(
         config.min_predicted_rating, config.min_user_ratings, genres=load_genres(wh, f"{curated}/{MOVIES}")
     )
-    challenger = score_model(load_serving(wh, models), test, rated, gates.k, scale, movies, settings)
+    challenger = score_model(load_serving(spark, wh, models), test, rated, gates.k, scale, movies, settings)
 
     latest = read_latest(wh)
     champion: dict = {"ds": None, "reason": NO_CHAMPION}
     binding = None
     if latest is not None:
         champ_models = wh.uri(latest.model)
-        if wh.exists(f"{champ_models}/{SERVING_FILE}"):
+        if wh.exists(f"{champ_models}/{MOVIE_TABLES_FILE}"):
             champion_metrics = score_model(
-                load_serving(wh, champ_models), test, rated, gates.k, scale, movies, settings
+                load_serving(spark, wh, champ_models), test, rated, gates.k, scale, movies, settings
             )
             champion = {"ds": latest.ds, "model": latest.model, **champion_metrics, "binding": latest.moves_to(ds)}
             # A backfill older than the published date leaves _LATEST alone: compared, not enforced.
             binding = champion_metrics if latest.moves_to(ds) else None
         else:
             # Failing closed here would block every later date until someone restores the folder.
+            # A copy published before the users table existed (serving.npz) is not comparable either.
             champion = {"ds": latest.ds, "reason": f"the published model {champ_models} is missing; not compared"}
             log.warning("the published model %s is missing; the champion/challenger gate is skipped", champ_models)
     verdict = decide(challenger, binding, gates)

@@ -2,10 +2,12 @@
 
 Input: ``curated/ds=<ds>/train`` (and its ``_manifest.json`` for the rating scale and counts).
 Output: ``models/ds=<ds>/``: the models (:mod:`movierec.models.persistence`),
-``serving.npz`` (the same models as numpy tables, what evaluate and publish
-score with: :mod:`movierec.serving.tables`) and ``params.json`` (every
-parameter, the hyperparameter search's grid, results and choice, counts and
-the fit time), staged then renamed.
+the same models as evaluate and publish score with (:mod:`movierec.serving.tables`):
+``movies.npz`` (every movie-side table) and ``users/`` (Parquet, one row per
+user, written by the executors: the driver never holds a per-user table), and
+``params.json`` (every parameter, the hyperparameter search's grid, results and
+choice, counts, the fit time and the model's content digest, which publish
+compares to tell a rerun), staged then renamed.
 
 With ``--tune`` the ALS knobs of both models are chosen by a search on a
 hold-out of the training set (:mod:`movierec.evaluation.tuning`), grid points
@@ -30,7 +32,7 @@ from movierec import cli
 from movierec.core.columns import MOVIE_ID, RATING, USER_ID
 from movierec.core.datasets import job_datasets
 from movierec.core.errors import PipelineError
-from movierec.core.paths import CHECKPOINTS, CURATED, MANIFEST, MODELS, PARAMS_FILE, TRAIN, partition
+from movierec.core.paths import CHECKPOINTS, CURATED, MANIFEST, MODELS, PARAMS_FILE, SERVING_DIGEST, TRAIN, partition
 from movierec.core.schemas import RATINGS_SCHEMA
 from movierec.evaluation.tuning import tune
 from movierec.io.spark import get_session, run_side_by_side, size_to_data
@@ -38,7 +40,7 @@ from movierec.io.warehouse import Warehouse
 from movierec.models.model import fit_model
 from movierec.models.params import AlsParams, RankerParams, params_dict
 from movierec.models.persistence import save_model
-from movierec.serving.tables import save_serving, serving_tables
+from movierec.serving.tables import movie_tables, save_serving, user_table
 
 if TYPE_CHECKING:
     import numpy as np
@@ -105,14 +107,17 @@ def fit(config: FitConfig) -> None:
         model = fit_model(train, params, ranker_params, parallelism=2)
         final = partition(wh.root, MODELS, config.ds)
         staged = wh.staging_dir(final, create=True)
-        # Writing the model and collecting its tables are independent: side by side (docs/performance.md).
-        _, tables = run_side_by_side([lambda: save_model(wh, model, staged), lambda: serving_tables(model, train)], 2)
+        movies = movie_tables(model, train)
         try:
-            check_recommendable(tables.support.values, model.min_support)
+            check_recommendable(movies.support.values, model.min_support)
         except PipelineError:
             wh.delete(staged)
             raise
-        save_serving(wh, staged, tables)
+        # Writing the model of record and the scoring tables are independent: side by side (docs/performance.md).
+        _, written = run_side_by_side(
+            [lambda: save_model(wh, model, staged), lambda: save_serving(spark, wh, staged, movies, user_table(model))],
+            2,
+        )
         fit_seconds = time.monotonic() - started
         summary = {
             "ds": config.ds,
@@ -121,8 +126,9 @@ def fit(config: FitConfig) -> None:
             "tuning": tuning,
             "fit_seconds": round(fit_seconds, 3),
             "train_ratings": manifest["counts"]["train"],
-            "users": len(tables.rating.user_factors.ids),
-            "movies": len(tables.rating.movie_factors.ids),
+            "users": written["users"],
+            "movies": len(movies.rating.movie_factors.ids),
+            SERVING_DIGEST: written["digest"],
             "global_mean": model.baseline.global_mean,
         }
         wh.write_json(f"{staged}/{PARAMS_FILE}", summary)

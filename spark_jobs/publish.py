@@ -1,6 +1,6 @@
 """Publish: top-N recommendations per user, then move the ``_LATEST`` pointer.
 
-Input: ``curated/ds=<ds>/{rated,movies}``, ``models/ds=<ds>/serving.npz`` and
+Input: ``curated/ds=<ds>/{rated,movies}``, ``models/ds=<ds>/{movies.npz,users/}`` and
 ``metrics/ds=<ds>/metrics.json`` (publish refuses a model that did not pass
 the gates, even if run by hand).
 Output: ``recommendations/ds=<ds>/`` Parquet (user_id, rank, movie_id, title,
@@ -39,13 +39,15 @@ from movierec.core.paths import (
     METRICS,
     METRICS_FILE,
     MODELS,
+    MOVIE_TABLES_FILE,
     MOVIES,
     PARAMS_FILE,
     PUBLISHED_FINGERPRINT,
     RATED,
     RAW,
     RECOMMENDATIONS,
-    SERVING_FILE,
+    SERVING_DIGEST,
+    USERS_TABLE,
     partition,
 )
 from movierec.core.schemas import RATED_SCHEMA
@@ -113,9 +115,16 @@ def check_same_lists(metrics: dict, config: PublishConfig) -> None:
 
 
 def same_model(wh: Warehouse, models: str, published: str) -> bool:
-    """Whether the published copy holds this model (same serving tables): a rerun then changes nothing."""
-    mine, theirs = f"{models}/{SERVING_FILE}", f"{published}/{SERVING_FILE}"
-    return wh.exists(theirs) and wh.sha256(mine) == wh.sha256(theirs)
+    """Whether the published copy holds this model (the content digest fit recorded): a rerun then changes nothing.
+
+    The digest covers the movie tables and the users table (:func:`movierec.serving.tables.digest`), so the
+    check reads two small JSON files, never the model.
+    """
+    theirs = f"{published}/{PARAMS_FILE}"
+    if not wh.exists(theirs):
+        return False
+    mine = wh.read_json(f"{models}/{PARAMS_FILE}").get(SERVING_DIGEST)
+    return mine is not None and mine == wh.read_json(theirs).get(SERVING_DIGEST)
 
 
 def publish(config: PublishConfig) -> None:
@@ -133,7 +142,7 @@ def publish(config: PublishConfig) -> None:
     curated = partition(wh.root, CURATED, ds)
     manifest = wh.read_json(f"{curated}/{MANIFEST}")
     size_to_data(spark, manifest["counts"]["ratings_kept"])
-    model = load_serving(wh, partition(wh.root, MODELS, ds))
+    model = load_serving(spark, wh, partition(wh.root, MODELS, ds))
 
     started = time.monotonic()
     titles = load_titles(wh, f"{curated}/{MOVIES}")
@@ -166,7 +175,7 @@ def publish(config: PublishConfig) -> None:
 
     models = partition(wh.root, MODELS, ds)
     shipped = {
-        SERVING_FILE: f"{models}/{SERVING_FILE}",
+        MOVIE_TABLES_FILE: f"{models}/{MOVIE_TABLES_FILE}",
         PARAMS_FILE: f"{models}/{PARAMS_FILE}",
         METRICS_FILE: f"{partition(wh.root, METRICS, ds)}/{METRICS_FILE}",
     }
@@ -179,7 +188,8 @@ def publish(config: PublishConfig) -> None:
         log.info("published %s; _LATEST already names this date and model (a rerun): unchanged", final)
         return
     if latest is None or latest.moves_to(ds):  # an older date's backfill ships no champion
-        latest = advance_latest(wh, ds, copy_champion(wh, ds, shipped))
+        champion = copy_champion(wh, ds, shipped, {USERS_TABLE: model.users})
+        latest = advance_latest(wh, ds, champion)
     if latest.ds == ds:
         log.info("published %s; _LATEST -> %s (champion %s)", final, ds, latest.model)
     else:

@@ -545,7 +545,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Write a synthetic MovieLens drop in an official layout.",
     )
     parser.add_argument("--layout", required=True, choices=[lay.value for lay in Layout])
-    parser.add_argument("--ratings", required=True, type=int, help="number of ratings")
+    size = parser.add_mutually_exclusive_group(required=True)
+    size.add_argument("--ratings", type=int, help="number of ratings")
+    size.add_argument(
+        "--ratings-per-user",
+        type=int,
+        help="mean ratings per user (needs --users): users, movies and activity set independently",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", required=True, type=Path, help="folder to create")
     parser.add_argument("--users", type=int, help="default: MovieLens proportions")
@@ -554,6 +560,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--noise", type=float, default=0.5)
     parser.add_argument("--zip", action="store_true", help="write <out>.zip instead")
     args = parser.parse_args(argv)
+    if args.ratings_per_user is not None:
+        if args.users is None:
+            parser.error("--ratings-per-user needs --users")
+        args.ratings = args.users * args.ratings_per_user
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     try:
         path = generate_drop(

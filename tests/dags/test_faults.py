@@ -157,7 +157,7 @@ def test_two_concurrent_publishes_of_one_date_leave_one_whole_copy(dag_warehouse
     assert (recs / "_LATEST").read_bytes() == latest
     record = json.loads(latest)
     assert record["ds"] == D1 and record["path"] == f"recommendations/ds={D1}"
-    assert (dw.warehouse / record["model"] / "serving.npz").is_file()
+    assert (dw.warehouse / record["model"] / "movies.npz").is_file()
 
 
 def test_backfill_of_an_older_date_never_moves_latest_back(dag_warehouse, tmp_path, records):

@@ -151,9 +151,9 @@ def test_fit_records_parameters_and_time(pipeline):
     assert params["params"]["rank"] == 4 and params["params"]["max_iter"] == 4
     assert params["ranker"]["min_support"] == 2 and params["tuning"] == {"enabled": False}
     assert params["fit_seconds"] > 0 and params["train_ratings"] > 0
-    for part in ("als", "biases", "baseline", "ranker", "profiles"):
+    for part in ("als", "biases", "baseline", "ranker", "profiles", "users"):
         assert (pipeline / "models" / f"ds={DS}" / part).is_dir(), part
-    for name in ("model.json", "serving.npz"):
+    for name in ("model.json", "movies.npz"):
         assert (pipeline / "models" / f"ds={DS}" / name).is_file(), name
 
 

@@ -202,6 +202,22 @@ def test_cli_prints_the_output_path(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert len({u for u, _, _, _ in read_ratings(out, Layout.ML_1M)}) == 10
 
 
+def test_cli_sets_users_movies_and_ratings_per_user_independently(tmp_path: Path) -> None:
+    out = tmp_path / "wide"
+    code = main(["--layout", "ml-1m", "--ratings-per-user", "6", "--users", "400", "--movies", "20", "--out", str(out)])
+
+    assert code == 0
+    ratings = read_ratings(out, Layout.ML_1M)
+    assert len(ratings) == 400 * 6
+    assert len({u for u, _, _, _ in ratings}) == 400
+    assert {m for _, m, _, _ in ratings} <= set(range(1, 21))
+
+
+def test_cli_ratings_per_user_needs_users(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit):
+        main(["--layout", "csv", "--ratings-per-user", "5", "--out", str(tmp_path / "o")])
+
+
 def test_cli_reports_invalid_sizes_with_exit_code(tmp_path: Path) -> None:
     assert main(["--layout", "csv", "--ratings", "0", "--out", str(tmp_path / "o")]) == 1
 

@@ -28,6 +28,11 @@ LIKED_RATING = 4.0  # a rating this high means the user liked the movie (MovieLe
 FEATURES = "features"  # a factor vector (ALS's own name)
 USER_BIAS = "user_bias"
 MOVIE_BIAS = "movie_bias"
+# The users table (models/ds=<ds>/users/, one row per user; movierec.serving.tables).
+BASELINE_BIAS = "baseline_bias"  # the baseline's user bias (the profiles' side of the blend)
+USER_FACTORS = "user_factors"  # the explicit ALS's user factors
+PROFILE = "profile"  # the taste profile
+RANKER_FACTORS = "ranker_factors"  # the ranking model's user factors
 KNOWN_USER = "known_user"
 KNOWN_MOVIE = "known_movie"
 

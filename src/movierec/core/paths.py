@@ -5,7 +5,7 @@ Layout under the warehouse root (``ds`` is the run's date, YYYY-MM-DD)::
     raw/movielens/ds=<ds>/                  the drop's files + _manifest.json
     curated/ds=<ds>/{train,test,rated,movies}  typed Parquet + _manifest.json
     rejected/ds=<ds>/                       quarantined rows with their reason and kind
-    models/ds=<ds>/                         the models, serving.npz, params.json
+    models/ds=<ds>/                         the models, movies.npz + users/ (scoring), params.json
     metrics/ds=<ds>/metrics.json            the gates' metrics and verdict
     recommendations/ds=<ds>/                top-N per user (Parquet)
     recommendations/_LATEST                 the published ds and model (movierec.core.latest), moved last
@@ -35,7 +35,12 @@ MANIFEST = "_manifest.json"
 LATEST = "_LATEST"
 METRICS_FILE = "metrics.json"
 PARAMS_FILE = "params.json"
-SERVING_FILE = "serving.npz"
+# The model as scoring reads it (movierec.serving.tables): movie-side numpy tables, shipped to tasks,
+# and the per-user table (Parquet), joined on user_id and never read on the driver.
+MOVIE_TABLES_FILE = "movies.npz"
+USERS_TABLE = "users"
+# params.json's key for the model's content digest (movierec.serving.tables.digest): same model, same digest.
+SERVING_DIGEST = "serving_digest"
 # What a run's output is a function of (movierec.data.fingerprint): in raw/ beside the drop, and in published/.
 FINGERPRINT = "_fingerprint.json"
 PUBLISHED_FINGERPRINT = "fingerprint.json"

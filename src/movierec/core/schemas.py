@@ -7,6 +7,7 @@ schema runs a Spark job per read); writers cast to exactly them.
 from __future__ import annotations
 
 from movierec.core.columns import (
+    BASELINE_BIAS,
     BECAUSE_MOVIE_ID,
     FEATURES,
     GENRES,
@@ -17,7 +18,9 @@ from movierec.core.columns import (
     MOVIE_BIAS,
     MOVIE_ID,
     PREDICTED_RATING,
+    PROFILE,
     RANK,
+    RANKER_FACTORS,
     RANKER_SCORE,
     RATED_AT,
     RATING,
@@ -31,6 +34,7 @@ from movierec.core.columns import (
     TITLE,
     TRAIN_MOVIES,
     USER_BIAS,
+    USER_FACTORS,
     USER_ID,
     YEAR,
 )
@@ -58,6 +62,11 @@ REJECTION_KINDS = (MALFORMED, UNKNOWN_MOVIE, DUPLICATE)
 USER_BIAS_SCHEMA = f"{USER_ID} int, {USER_BIAS} double"
 MOVIE_BIAS_SCHEMA = f"{MOVIE_ID} int, {MOVIE_BIAS} double"
 PROFILES_SCHEMA = f"{USER_ID} int, {FEATURES} array<float>"
+# Every per-user piece of both models, one row per user (null: the user lacks that piece).
+USERS_SCHEMA = (
+    f"{USER_ID} int, {USER_BIAS} double, {USER_FACTORS} array<float>, {BASELINE_BIAS} double, "
+    f"{PROFILE} array<float>, {RANKER_FACTORS} array<float>"
+)
 
 # recommendations/ds=<ds>/
 TOPN_SCHEMA = f"{USER_ID} int, {RANK} int, {MOVIE_ID} int, {RANKER_SCORE} float"

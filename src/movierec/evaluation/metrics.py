@@ -21,6 +21,7 @@ from pyspark.sql import functions as F
 
 from movierec.core.columns import MOVIE_ID, PREDICTION, RANK, RATING, USER_ID
 from movierec.data.exact import exact_avg, exact_sum
+from movierec.io.spark import join_by_user
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
@@ -68,7 +69,7 @@ def ranking_metrics(top_k: DataFrame, relevant: DataFrame, k: int) -> dict[str, 
     hits = (
         top_k.where(F.col(RANK) <= k)
         .select(USER_ID, MOVIE_ID, RANK)
-        .join(rel, [USER_ID, MOVIE_ID])
+        .join(rel.hint("merge"), [USER_ID, MOVIE_ID])  # per-user tables: never broadcast (via the driver)
         .withColumn(
             "_hits_so_far",
             F.count(F.lit(1)).over(Window.partitionBy(USER_ID).orderBy(RANK).rowsBetween(Window.unboundedPreceding, 0)),
@@ -82,7 +83,7 @@ def ranking_metrics(top_k: DataFrame, relevant: DataFrame, k: int) -> dict[str, 
     )
     idcg = F.array(*[F.lit(sum(1.0 / math.log2(i + 1) for i in range(1, j + 1))) for j in range(1, k + 1)])
     per_user = (
-        n_rel.join(hits, USER_ID, "left")
+        join_by_user(n_rel, hits)
         .fillna({"_hits": 0, "_dcg": 0.0, "_ap_sum": 0.0})
         .select(
             (F.col("_hits") / F.lit(k)).alias("precision"),

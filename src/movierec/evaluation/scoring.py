@@ -42,7 +42,7 @@ from movierec.serving.topn import recommend
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
 
-    from movierec.serving.tables import ServingTables
+    from movierec.serving.tables import Serving
 
 
 def cold_start_sums() -> dict[str, Column]:
@@ -57,7 +57,7 @@ def cold_start_sums() -> dict[str, Column]:
 
 
 def score_model(
-    model: ServingTables,
+    model: Serving,
     test: DataFrame,
     rated: DataFrame,
     k: int,
@@ -68,7 +68,7 @@ def score_model(
     """Rating errors, ranking metrics and beyond-accuracy metrics of ``model`` on ``test``.
 
     Args:
-        model: the fitted model's tables.
+        model: the fitted model (movie tables and the users table).
         test: the held-out ratings (user_id, movie_id, rating).
         rated: each user's rated movies (:mod:`movierec.data.rated`): the training
             ones are what the lists leave out.
@@ -88,7 +88,7 @@ def score_model(
     settings = settings or ListSettings()
     # Errors and cold-start counts in one aggregation: one pass over the predictions.
     cold_start = cold_start_sums()
-    errors = rating_errors(predict(model.rating, test, scale[0], scale[1]), cold_start)
+    errors = rating_errors(predict(model, test, scale[0], scale[1]), cold_start)
     # Scored several ways: computed once.
     lists = recommend(model, seen_in_train(rated), n=k, scale=scale, settings=settings).persist()
     try:

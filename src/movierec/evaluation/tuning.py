@@ -24,7 +24,7 @@ from dataclasses import replace
 from itertools import product
 from typing import TYPE_CHECKING
 
-from movierec.core.columns import MOVIE_ID, RATING, USER_ID
+from movierec.core.columns import MOVIE_ID, RANKER_FACTORS, RATING, USER_ID
 from movierec.data.rated import rated_by_user, seen_in_train
 from movierec.data.split import split_random, split_stratified
 from movierec.evaluation.metrics import ranking_metrics, rating_errors
@@ -32,7 +32,15 @@ from movierec.io.spark import run_side_by_side
 from movierec.models.als import fit_ranker
 from movierec.models.model import fit_model
 from movierec.serving.predict import predict
-from movierec.serving.tables import RankingTables, factor_tables, movie_support, rating_tables, supported
+from movierec.serving.tables import (
+    RankingTables,
+    mean_user,
+    movie_factors,
+    movie_support,
+    serving,
+    supported,
+    user_factors,
+)
 from movierec.serving.topn import top_n
 
 if TYPE_CHECKING:
@@ -93,8 +101,9 @@ def tune_ranker(
     rows = seen_in_train(rated_by_user(fit_part, held_out)).cache()
 
     def score(point: dict) -> float:
-        users, movies = factor_tables(fit_ranker(fit_part, replace(base, **point)))
-        lists = top_n(RankingTables.build(users, movies, candidates), rows, K)
+        ranker = fit_ranker(fit_part, replace(base, **point))
+        ranking = RankingTables.build(movie_factors(ranker), candidates, mean_user(ranker))
+        lists = top_n(ranking, user_factors(ranker, RANKER_FACTORS), rows, K)
         return ranking_metrics(lists, held_out, K)[f"ndcg_at_{K}"]
 
     metric = f"ndcg_at_{K}"
@@ -121,7 +130,7 @@ def tune_rating(
 
     def score(point: dict) -> float:
         model = fit_model(fit_part, replace(base, **point), ranker_params, ranker=ranker)
-        return rating_errors(predict(rating_tables(model), held_out, scale[0], scale[1]))["rmse"]
+        return rating_errors(predict(serving(model, fit_part), held_out, scale[0], scale[1]))["rmse"]
 
     results = _search(grid_points(grid), score, "rmse", parallelism)
     chosen = {name: best(results, "rmse", higher_is_better=False)[name] for name in grid}

@@ -11,11 +11,15 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from typing import TYPE_CHECKING
 
 from movierec.core.errors import RetryableError
 from movierec.core.latest import Latest
 from movierec.core.paths import PUBLISHED, RECOMMENDATIONS, latest_marker, partition
 from movierec.io.warehouse import Warehouse
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
 
 log = logging.getLogger(__name__)
 SWAP_ATTEMPTS = 50
@@ -27,13 +31,23 @@ def read_latest(wh: Warehouse) -> Latest | None:
     return Latest.from_json(wh.read_json(marker)) if wh.exists(marker) else None
 
 
-def copy_champion(wh: Warehouse, ds: str, files: dict[str, str]) -> str:
-    """Copy ``files`` ({name: source URI}) into a new ``published/ds=<ds>/<id>/``; return it relative to the root."""
+def copy_champion(wh: Warehouse, ds: str, files: dict[str, str], tables: dict[str, DataFrame] | None = None) -> str:
+    """Copy the shipped model into a new ``published/ds=<ds>/<id>/``; return it relative to the root.
+
+    Args:
+        wh: the warehouse.
+        ds: the published date.
+        files: {name: source URI} of small files, copied by the driver.
+        tables: {name: DataFrame} of tables (the users table), written as Parquet by the
+            executors: their rows never pass through the driver.
+    """
     relative = f"{partition('', PUBLISHED, ds)}/{uuid.uuid4().hex[:12]}"
     final = wh.uri(relative)
     staged = wh.staging_dir(final, create=True)
     for name, source in files.items():
         wh.copy(source, f"{staged}/{name}")
+    for name, table in (tables or {}).items():
+        table.write.parquet(f"{staged}/{name}")
     wh.commit(staged, final)
     return relative
 

@@ -7,8 +7,10 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from movierec.core.columns import USER_ID
+
 if TYPE_CHECKING:
-    from pyspark.sql import SparkSession
+    from pyspark.sql import DataFrame, SparkSession
 
 T = TypeVar("T")
 
@@ -94,3 +96,14 @@ def run_side_by_side(actions: Sequence[Callable[[], T]], parallelism: int) -> li
     """
     with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
         return list(pool.map(lambda action: action(), actions))
+
+
+def join_by_user(rows: DataFrame, users: DataFrame, how: str = "left") -> DataFrame:
+    """Join ``rows`` with a per-user table on user_id, never by broadcasting the users.
+
+    Spark broadcasts a join side it estimates below ``autoBroadcastJoinThreshold``
+    (10 MB), and a broadcast is collected on the driver first: a per-user table
+    would then pass through the driver (issue #15). The ``merge`` hint keeps the
+    join a shuffle (sort-merge) join, so each user's rows meet on an executor.
+    """
+    return rows.join(users.hint("merge"), USER_ID, how)

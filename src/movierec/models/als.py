@@ -13,8 +13,10 @@ import time
 from typing import TYPE_CHECKING
 
 import numpy as np
+from pyspark.sql import functions as F
 
 from movierec.core.columns import FEATURES, MOVIE_ID, PREDICTION, RATING, USER_ID
+from movierec.io.spark import join_by_user
 from movierec.models.lookup import collect_table
 
 if TYPE_CHECKING:
@@ -27,26 +29,33 @@ if TYPE_CHECKING:
     from movierec.models.params import AlsParams, RankerParams
 
 log = logging.getLogger(__name__)
+_USER_FACTORS = "_user_factors"
 
 
 def with_als_prediction(train: DataFrame, als: ALSModel) -> DataFrame:
     """user_id, movie_id, rating plus ALS's ``p_user . q_movie`` (0 for unknown users or movies).
 
-    The factors are collected once and each batch is scored by lookups, as
-    :mod:`movierec.serving.predict` does, instead of ``ALSModel.transform``'s two joins.
+    The movie factors (few) are collected and shipped; the user factors (many) meet the
+    ratings by a join on user_id, never passing through the driver. Rows are sorted by
+    (user, movie) within partitions so the biases fitted on this see a fixed order.
     """
-    users = collect_table(als.userFactors, "id", FEATURES, als.rank, np.float32)
-    movies = collect_table(als.itemFactors, "id", FEATURES, als.rank, np.float32)
+    rank = als.rank  # the closure must not capture the model (it holds a JVM handle)
+    movies = collect_table(als.itemFactors, "id", FEATURES, rank, np.float32)
+    users = als.userFactors.select(F.col("id").alias(USER_ID), F.col(FEATURES).alias(_USER_FACTORS))
 
     def score(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         for batch in batches:
-            p, _ = users.lookup(batch[USER_ID].to_numpy(np.int64))
+            p = np.zeros((len(batch), rank), dtype=np.float32)
+            for i, v in enumerate(batch[_USER_FACTORS]):
+                if v is not None:
+                    p[i] = v
             q, _ = movies.lookup(batch[MOVIE_ID].to_numpy(np.int64))
             out = batch[[USER_ID, MOVIE_ID, RATING]].copy()
-            out[PREDICTION] = np.einsum("ij,ij->i", p.astype(np.float32), q.astype(np.float32)).astype(np.float64)
+            out[PREDICTION] = np.einsum("ij,ij->i", p, q.astype(np.float32)).astype(np.float64)
             yield out
 
-    return train.select(USER_ID, MOVIE_ID, RATING).mapInPandas(
+    joined = join_by_user(train.select(USER_ID, MOVIE_ID, RATING), users)
+    return joined.sortWithinPartitions(USER_ID, MOVIE_ID).mapInPandas(
         score, f"{USER_ID} int, {MOVIE_ID} int, {RATING} double, {PREDICTION} double"
     )
 

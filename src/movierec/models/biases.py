@@ -4,7 +4,11 @@ Every bias is a damped mean ``sum(residual) / (count + bias_reg)``: movies
 first, then users on what the movies leave, alternated ``passes`` times. Up to
 :data:`ONE_TASK_MAX` training ratings the whole alternation runs in numpy in
 one Spark task; above it each half-pass is one distributed Spark job, the
-other side's biases travelling to the tasks as a numpy table instead of a join.
+movie biases travelling to the tasks as a numpy table, the user biases meeting
+the ratings by a join.
+
+Either way the user biases stay a Spark DataFrame (cached on the executors) and
+only the movie biases come to the driver: driver state is O(movies), never O(users).
 """
 
 from __future__ import annotations
@@ -17,8 +21,9 @@ from pyspark.sql import functions as F
 
 from movierec.core.columns import MOVIE_BIAS, MOVIE_ID, RATING, USER_BIAS, USER_ID
 from movierec.core.errors import PipelineError
-from movierec.core.schemas import MOVIE_BIAS_SCHEMA, USER_BIAS_SCHEMA
+from movierec.core.schemas import MOVIE_BIAS_SCHEMA
 from movierec.data.exact import exact_sum
+from movierec.io.spark import join_by_user
 from movierec.models.lookup import Table, collect_table
 
 if TYPE_CHECKING:
@@ -32,39 +37,35 @@ if TYPE_CHECKING:
 class Biases:
     """The fitted baseline: global mean and per-user / per-movie offsets.
 
-    ``user_table`` / ``movie_table`` hold the same numbers as numpy tables when
-    they were fitted in this process (loaded models collect them on demand).
+    Attributes:
+        global_mean: the mean training rating.
+        users: user_id, user_bias (a DataFrame: never collected).
+        movies: movie_id, movie_bias.
+        movie_table: the movie biases as a numpy table (O(movies): shipped to tasks).
     """
 
     global_mean: float
-    users: DataFrame  # user_id, user_bias
-    movies: DataFrame  # movie_id, movie_bias
-    user_table: Table | None = None
-    movie_table: Table | None = None
+    users: DataFrame
+    movies: DataFrame
+    movie_table: Table
 
     def cache(self) -> Biases:
         self.users.cache()
         self.movies.cache()
         return self
 
-    def tables(self) -> tuple[Table, Table]:
-        """(user biases, movie biases) as numpy tables."""
-        users = self.user_table if self.user_table is not None else collect_table(self.users, USER_ID, USER_BIAS)
-        movies = self.movie_table if self.movie_table is not None else collect_table(self.movies, MOVIE_ID, MOVIE_BIAS)
-        return users, movies
-
 
 _PARTIAL = "_partial"
 _N = "_n"
 
 
-def _damped_means(data: DataFrame, key: str, other: str, other_bias: Table, bias_reg: float) -> Table:
-    """Per ``key``: ``sum(_x - other_bias[other]) / (count + bias_reg)``, in one Spark job.
+def _damped_means(data: DataFrame, key: str, other: str, other_bias: Table, bias_reg: float) -> DataFrame:
+    """Per ``key``: ``sum(_x - other_bias[other]) / (count + bias_reg)`` as ``key, _bias`` (a DataFrame).
 
     Each Arrow batch is summed per key in numpy (the other side's biases looked
     up in a shipped table, no join); Spark adds the partial sums per key
     exactly (:mod:`movierec.data.exact`, so the result does not depend on the order
-    partials arrive in) and the driver collects one row per key.
+    partials arrive in).
     """
     import pandas as pd
 
@@ -93,19 +94,15 @@ def _damped_means(data: DataFrame, key: str, other: str, other_bias: Table, bias
         .mapInPandas(partial_sums, f"{key} int, {_N} long, {_PARTIAL} double")
         .groupBy(key)
         .agg(exact_sum(F.col(_PARTIAL)).alias(_PARTIAL), F.sum(_N).alias(_N))
-        .toPandas()
-        .sort_values(key, kind="stable")
     )
-    return Table(
-        sums[key].to_numpy(np.int64), sums[_PARTIAL].to_numpy(np.float64) / (sums[_N].to_numpy(np.float64) + bias_reg)
-    )
+    return sums.select(key, (F.col(_PARTIAL) / (F.col(_N).cast("double") + F.lit(float(bias_reg)))).alias("_bias"))
 
 
-def _bias_frame(spark: SparkSession, table: Table, key: str, name: str) -> DataFrame:
+def _movie_frame(spark: SparkSession, table: Table) -> DataFrame:
     import pandas as pd
 
-    pdf = pd.DataFrame({key: table.ids.astype(np.int32), name: table.values.astype(np.float64)})
-    return spark.createDataFrame(pdf, USER_BIAS_SCHEMA if key == USER_ID else MOVIE_BIAS_SCHEMA)
+    pdf = pd.DataFrame({MOVIE_ID: table.ids.astype(np.int32), MOVIE_BIAS: table.values.astype(np.float64)})
+    return spark.createDataFrame(pdf, MOVIE_BIAS_SCHEMA)
 
 
 def _damped(keys: np.ndarray, others: np.ndarray, x: np.ndarray, other_bias: Table, bias_reg: float) -> Table:
@@ -116,8 +113,17 @@ def _damped(keys: np.ndarray, others: np.ndarray, x: np.ndarray, other_bias: Tab
     return Table(ids, np.bincount(inverse, weights=residual, minlength=len(ids)) / (counts + bias_reg))
 
 
-def alternate_in_one_task(data: DataFrame, passes: int, bias_reg: float) -> tuple[Table, Table]:
-    """Every alternation in one Spark task, in numpy: one Spark job instead of one per half-pass."""
+def _collect_biases(frame: DataFrame, key: str) -> Table:
+    """A ``key, _bias`` frame of movies as a numpy table (O(movies))."""
+    return collect_table(frame, key, "_bias")
+
+
+def alternate_in_one_task(data: DataFrame, passes: int, bias_reg: float) -> tuple[DataFrame, Table]:
+    """Every alternation in one Spark task, in numpy: one Spark job instead of one per half-pass.
+
+    The task emits both sides; the movie rows come to the driver, the user rows stay
+    cached on the executor (as ``user_id, user_bias``).
+    """
     import pandas as pd
 
     def fit_all(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
@@ -132,21 +138,27 @@ def alternate_in_one_task(data: DataFrame, passes: int, bias_reg: float) -> tupl
         ids = np.r_[users.ids, movies.ids].astype(np.int32)
         yield pd.DataFrame({"_side": side, "_id": ids, "_bias": np.r_[users.values, movies.values]})
 
-    out = data.coalesce(1).mapInPandas(fit_all, "_side int, _id int, _bias double").toPandas()
-    tables = []
-    for side in (0, 1):
-        mine = out[out["_side"] == side].sort_values("_id", kind="stable")
-        tables.append(Table(mine["_id"].to_numpy(np.int64), mine["_bias"].to_numpy(np.float64)))
-    return tables[0], tables[1]
+    out = data.coalesce(1).mapInPandas(fit_all, "_side int, _id int, _bias double").cache()
+    movies = _collect_biases(out.where(F.col("_side") == 1).select(F.col("_id").alias(MOVIE_ID), "_bias"), MOVIE_ID)
+    users = out.where(F.col("_side") == 0).select(F.col("_id").alias(USER_ID), F.col("_bias").alias(USER_BIAS))
+    return users, movies
 
 
-def alternate_distributed(data: DataFrame, passes: int, bias_reg: float) -> tuple[Table, Table]:
-    """Every half-pass one distributed Spark job (:func:`_damped_means`)."""
+def alternate_distributed(data: DataFrame, passes: int, bias_reg: float) -> tuple[DataFrame, Table]:
+    """Every half-pass one distributed Spark job (:func:`_damped_means`); the user biases joined, not collected."""
     data = data.cache()
-    users = Table.empty()
+    users = None
     for _ in range(passes):
-        movies = _damped_means(data, MOVIE_ID, USER_ID, users, bias_reg)
-        users = _damped_means(data, USER_ID, MOVIE_ID, movies, bias_reg)
+        # The movie half-pass needs each rating's user bias: a join (users are many); the user
+        # half-pass needs its movie bias: the shipped table (movies are few).
+        movie_input = data
+        if users is not None:
+            ub = F.coalesce(F.col(USER_BIAS), F.lit(0.0))
+            movie_input = join_by_user(data, users).select(USER_ID, MOVIE_ID, (F.col("_x") - ub).alias("_x"))
+        movies = _collect_biases(_damped_means(movie_input, MOVIE_ID, USER_ID, Table.empty(), bias_reg), MOVIE_ID)
+        step = _damped_means(data, USER_ID, MOVIE_ID, movies, bias_reg)
+        users = step.select(USER_ID, F.col("_bias").alias(USER_BIAS)).cache()
+        users.count()  # materialised now: the next half-pass and the caller reuse it
     data.unpersist()
     return users, movies
 
@@ -174,29 +186,28 @@ def fit_biases(train: DataFrame, bias_reg: float, passes: int = 1, offset: str |
     data = train.select(USER_ID, MOVIE_ID, base.alias("_x"))
     alternate = alternate_in_one_task if n <= ONE_TASK_MAX else alternate_distributed
     users, movies = alternate(data, passes, bias_reg)
-    spark = train.sparkSession
-    return Biases(
-        float(mu),
-        _bias_frame(spark, users, USER_ID, USER_BIAS),
-        _bias_frame(spark, movies, MOVIE_ID, MOVIE_BIAS),
-        users,
-        movies,
-    )
+    return Biases(float(mu), users, _movie_frame(train.sparkSession, movies), movies)
 
 
 def residuals(train: DataFrame, biases: Biases) -> DataFrame:
-    """user_id, movie_id, rating minus the baseline ``mu + b_user + b_movie``: what ALS is left to explain."""
-    users, movies = biases.tables()
+    """user_id, movie_id, rating minus the baseline ``mu + b_user + b_movie``: what ALS is left to explain.
+
+    The user biases meet the ratings by a join; the rows are then sorted by (user, movie) within
+    each partition, so ALS sees them in the same order on a rerun (a join's output order within
+    a key follows shuffle fetch order, and ALS's sums depend on the order).
+    """
+    movies = biases.movie_table
     mu = biases.global_mean
+    joined = join_by_user(train.select(USER_ID, MOVIE_ID, RATING), biases.users.select(USER_ID, USER_BIAS))
 
     def subtract(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         for batch in batches:
-            bu, _ = users.lookup(batch[USER_ID].to_numpy(np.int64))
+            bu = np.nan_to_num(batch[USER_BIAS].to_numpy(np.float64))
             bm, _ = movies.lookup(batch[MOVIE_ID].to_numpy(np.int64))
             out = batch[[USER_ID, MOVIE_ID]].copy()
             out[RATING] = batch[RATING].to_numpy(np.float64) - ((mu + bu) + bm)
             yield out
 
-    return train.select(USER_ID, MOVIE_ID, RATING).mapInPandas(
+    return joined.sortWithinPartitions(USER_ID, MOVIE_ID).mapInPandas(
         subtract, f"{USER_ID} int, {MOVIE_ID} int, {RATING} double"
     )

@@ -1,9 +1,10 @@
 """Per-id tables held as sorted numpy arrays, for lookups inside pandas UDFs.
 
-A model's per-user and per-movie pieces (biases, factors) are small next to
-the ratings: at most users x rank floats. Collected once and shipped with the
-function that scores a partition, they replace a join per piece with a
-``searchsorted``.
+A model's per-movie pieces (biases, factors) are small: movies x rank floats.
+Collected once and shipped with the function that scores a partition, they
+replace a join per piece with a ``searchsorted``. Per-user pieces are never
+collected (the driver would grow with users): they meet their rows by a join
+(:func:`movierec.io.spark.join_by_user`).
 """
 
 from __future__ import annotations

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from movierec.core.columns import MOVIE_BIAS, MOVIE_ID
 from movierec.core.errors import PipelineError
 from movierec.core.schemas import MOVIE_BIAS_SCHEMA, PROFILES_SCHEMA, USER_BIAS_SCHEMA
 from movierec.models.biases import Biases
+from movierec.models.lookup import collect_table
 from movierec.models.model import Model
 
 if TYPE_CHECKING:
@@ -31,10 +33,12 @@ def save_biases(wh: Warehouse, biases: Biases, uri: str) -> None:
 def load_biases(spark: SparkSession, wh: Warehouse, uri: str) -> Biases:
     """Read biases written by :func:`save_biases`."""
     mu = wh.read_json(f"{uri}/global_mean.json")["global_mean"]
+    movies = spark.read.schema(MOVIE_BIAS_SCHEMA).parquet(f"{uri}/movie_bias")
     return Biases(
         float(mu),
         spark.read.schema(USER_BIAS_SCHEMA).parquet(f"{uri}/user_bias"),
-        spark.read.schema(MOVIE_BIAS_SCHEMA).parquet(f"{uri}/movie_bias"),
+        movies,
+        collect_table(movies, MOVIE_ID, MOVIE_BIAS),  # O(movies); the user biases stay a DataFrame
     )
 
 

@@ -3,9 +3,12 @@
 ALS's ``recommendForAllUsers`` ranks movies the user has already rated too,
 and a cross join of all users and movies followed by an anti-join grows with
 users x movies rows. Instead the candidate movies' factors (small: movies x
-rank) are shipped to every task and each batch of users is scored with one
-matrix product in numpy, seen movies masked before the top-N is taken. Memory
-per task is bounded by scoring users in slices.
+rank) are shipped to every task, each user's row (seen movies) meets the
+user's factors by a join on user_id (the users table,
+:mod:`movierec.serving.tables`: nothing per user passes through the driver),
+and each batch of users is scored with one matrix product in numpy, seen
+movies masked before the top-N is taken. Memory per task is bounded by scoring
+users in slices.
 
 The candidates come from the ranking model (implicit ALS) over the movies with at
 least ``min_support`` training ratings, so one-rating obscurities never top a
@@ -28,6 +31,7 @@ from movierec.core.columns import (
     MOVIE_ID,
     PREDICTED_RATING,
     RANK,
+    RANKER_FACTORS,
     RANKER_SCORE,
     REASON,
     SCORE,
@@ -42,6 +46,7 @@ from movierec.serving.explain import explain_lists, reasons
 from movierec.serving.fallback import FALLBACK, MODEL, Popular, fallback_candidates
 from movierec.serving.listing import CANDIDATES_PER_SLOT, ListSettings, liked_first_n
 from movierec.serving.predict import predict_arrays
+from movierec.serving.tables import UserRows, vectors, with_users
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -50,7 +55,7 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
     from movierec.models.lookup import Table
-    from movierec.serving.tables import RankingTables, ServingTables
+    from movierec.serving.tables import RankingTables, Serving
 
 _SCORE_CELLS = 30_000_000  # user x movie scores held at once per task (float32: 120 MB)
 _RECS_COLUMNS = [
@@ -67,11 +72,12 @@ _RECS_COLUMNS = [
 ]
 
 
-def top_n(ranking: RankingTables, rows: DataFrame, n: int) -> DataFrame:
+def top_n(ranking: RankingTables, users: DataFrame, rows: DataFrame, n: int) -> DataFrame:
     """Rank the candidate movies for every user of ``rows``.
 
     Args:
-        ranking: the ranking model and its candidate movies.
+        ranking: the ranking model's movie side and its candidate movies.
+        users: user_id, ranker_factors (the users table, or any frame with those columns).
         rows: one per user: ``user_id`` and ``seen``, the movies never to recommend them
             (:mod:`movierec.data.rated`). Users without factors are ranked with the average user.
         n: list length.
@@ -86,11 +92,11 @@ def top_n(ranking: RankingTables, rows: DataFrame, n: int) -> DataFrame:
             if not batch.empty and len(ranking.movie_ids):
                 yield _score_batch(batch, ranking, n)
 
-    return rows.select(USER_ID, SEEN).mapInPandas(score, TOPN_SCHEMA)
+    return with_users(rows.select(USER_ID, SEEN), users, (RANKER_FACTORS,)).mapInPandas(score, TOPN_SCHEMA)
 
 
 def _score_batch(batch: pd.DataFrame, tables: RankingTables, n: int) -> pd.DataFrame:
-    """Top-``n`` of one Arrow batch of users, scored in slices of users.
+    """Top-``n`` of one Arrow batch of users (user_id, seen, ranker_factors), scored in slices of users.
 
     The scores of a slice are users x candidate movies floats: slicing bounds
     that matrix (about 120 MB at 60k movies) whatever the batch size.
@@ -103,8 +109,7 @@ def _score_batch(batch: pd.DataFrame, tables: RankingTables, n: int) -> pd.DataF
             [_score_batch(batch.iloc[i : i + step], tables, n) for i in range(0, len(batch), step)], ignore_index=True
         )
     ids = tables.movie_ids
-    u, known = tables.users.lookup(batch[USER_ID].to_numpy(np.int64))
-    u = np.where(known[:, None], u, tables.mean_user[None, :]).astype(np.float32)
+    u = vectors(batch[RANKER_FACTORS], len(tables.mean_user), tables.mean_user).astype(np.float32)
     scores = u @ tables.movie_factors.T
     for i, seen_ids in enumerate(batch[SEEN]):
         if seen_ids is not None and len(seen_ids):
@@ -134,7 +139,7 @@ def _score_batch(batch: pd.DataFrame, tables: RankingTables, n: int) -> pd.DataF
 
 
 def recommend(
-    serving: ServingTables,
+    model: Serving,
     rows: DataFrame,
     n: int,
     scale: tuple[float, float],
@@ -144,8 +149,8 @@ def recommend(
     """The published lists: the ranking model's picks the rating model predicts liked, with reasons.
 
     Args:
-        serving: the fitted model as tables; candidates are the movies with at
-            least its ``min_support`` training ratings.
+        model: the fitted model; candidates are the movies with at least its
+            ``min_support`` training ratings.
         rows: one per user: ``user_id`` and ``seen`` (as for :func:`top_n`); optionally
             ``train_count`` (training ratings; else the size of ``seen``) and the liked
             movies the reasons cite (:mod:`movierec.data.rated`).
@@ -163,32 +168,37 @@ def recommend(
         cites, else null) and source (``model`` or ``fallback``).
     """
     settings = settings or ListSettings()
-    ranking, rating = serving.ranking(), serving.rating
+    ranking, rating = model.movies.ranking(), model.movies.rating
     lo, hi = scale
     damped, _ = rating.movie_bias0.lookup(ranking.movie_ids)
     popular = Popular.build(ranking.movie_ids, np.clip(rating.baseline_mean + damped, lo, hi), settings.genres)
 
-    def finish(candidates: pd.DataFrame) -> pd.DataFrame:
+    def finish(candidates: pd.DataFrame, batch: pd.DataFrame) -> pd.DataFrame:
         """Predicted ratings, dislikes out, the first n, the calibrated score."""
-        users, movies = candidates[USER_ID].to_numpy(np.int64), candidates[MOVIE_ID].to_numpy(np.int64)
+        import pandas as pd
+
+        # One row per user in the batch: each candidate takes its user's row of the model.
+        row_of = pd.Index(batch[USER_ID]).get_indexer(candidates[USER_ID])
+        users = UserRows.from_batch(batch, rating).take(row_of)
+        movies = candidates[MOVIE_ID].to_numpy(np.int64)
         candidates[PREDICTED_RATING] = predict_arrays(rating, users, movies, lo, hi)[0].astype(np.float32)
         lists = liked_first_n(candidates, n, settings.min_rating)
         lists[SCORE] = settings.calibration.apply(lists[RANKER_SCORE].to_numpy()).astype(np.float32)
         return lists
 
     def model_lists(batch: pd.DataFrame) -> pd.DataFrame:
-        lists = finish(_score_batch(batch, ranking, n * CANDIDATES_PER_SLOT))
-        because, because_rating = explain_lists(lists, batch, serving.rank_movies)
+        lists = finish(_score_batch(batch, ranking, n * CANDIDATES_PER_SLOT), batch)
+        because, because_rating = explain_lists(lists, batch, model.movies.rank_movies)
         lists[BECAUSE_MOVIE_ID] = np.where(because < 0, None, because)
         lists[REASON] = reasons(because, because_rating, titles)
         return lists.assign(**{SOURCE: MODEL})
 
     def fallback(batch: pd.DataFrame) -> pd.DataFrame:
         chosen = fallback_candidates(batch, popular, n, settings.min_rating)
-        chosen[RANKER_SCORE] = _ranker_scores(ranking, chosen[USER_ID].to_numpy(), chosen[MOVIE_ID].to_numpy())
+        chosen[RANKER_SCORE] = _ranker_scores(ranking, batch, chosen)
         chosen = chosen.sort_values([USER_ID, RANKER_SCORE, MOVIE_ID], ascending=[True, False, True], kind="stable")
         chosen[RANK] = chosen.groupby(USER_ID).cumcount() + 1
-        return finish(chosen.reset_index(drop=True)).assign(**{SOURCE: FALLBACK})
+        return finish(chosen.reset_index(drop=True), batch).assign(**{SOURCE: FALLBACK})
 
     def one_batch(batch: pd.DataFrame) -> pd.DataFrame:
         import pandas as pd
@@ -212,14 +222,19 @@ def recommend(
             if not batch.empty and len(ranking.movie_ids):
                 yield one_batch(batch)
 
-    return _list_rows(rows).mapInPandas(score, RECS_SCHEMA)
+    return with_users(_list_rows(rows), model.users).mapInPandas(score, RECS_SCHEMA)
 
 
-def _ranker_scores(ranking: RankingTables, users: np.ndarray, movies: np.ndarray) -> np.ndarray:
-    """The ranking model's score of each (user, movie) pair (users without factors: the average user)."""
-    u, known = ranking.users.lookup(users.astype(np.int64))
-    u = np.where(known[:, None], u, ranking.mean_user[None, :])
-    pos = np.searchsorted(ranking.movie_ids, movies)  # fallback movies are candidates: always found
+def _ranker_scores(ranking: RankingTables, batch: pd.DataFrame, pairs: pd.DataFrame) -> np.ndarray:
+    """The ranking model's score of each (user_id, movie_id) of ``pairs``, users' factors from ``batch``.
+
+    Users without factors are scored as the average user; the movies are candidates (always found).
+    """
+    import pandas as pd
+
+    row_of = pd.Index(batch[USER_ID]).get_indexer(pairs[USER_ID])
+    u = vectors(batch[RANKER_FACTORS], len(ranking.mean_user), ranking.mean_user)[row_of]
+    pos = np.searchsorted(ranking.movie_ids, pairs[MOVIE_ID].to_numpy(np.int64))
     return np.einsum("ij,ij->i", u, ranking.movie_factors[pos]).astype(np.float32)
 
 

@@ -6,14 +6,14 @@ from movierec.data.rated import rated_by_user
 from movierec.evaluation.scoring import score_model
 from movierec.models.model import fit_model
 from movierec.models.params import AlsParams, RankerParams
-from movierec.serving.tables import serving_tables
+from movierec.serving.tables import serving
 
 
 def test_score_model_counts_cold_starts_and_scores_every_test_rating(spark):
     rng = np.random.default_rng(4)
     rows = [(u, m, float(rng.integers(1, 6))) for u in range(1, 16) for m in range(1, 13) if rng.random() < 0.6]
     train = spark.createDataFrame(rows, "user_id int, movie_id int, rating double")
-    model = serving_tables(
+    model = serving(
         fit_model(train, AlsParams(rank=2, max_iter=2), RankerParams(rank=2, max_iter=2, min_support=1)), train
     )
     # user 99 and movie 99 are in no training rating: one of each, and one of both.
@@ -35,7 +35,7 @@ def test_score_model_reports_liked_items_and_beyond_accuracy(spark):
     rng = np.random.default_rng(5)
     rows = [(u, m, float(rng.integers(1, 6))) for u in range(1, 16) for m in range(1, 13) if rng.random() < 0.6]
     train = spark.createDataFrame(rows, "user_id int, movie_id int, rating double")
-    model = serving_tables(
+    model = serving(
         fit_model(train, AlsParams(rank=2, max_iter=2), RankerParams(rank=2, max_iter=2, min_support=1)), train
     )
     test = spark.createDataFrame([(1, 1, 4.0), (2, 3, 2.0), (3, 2, 5.0)], "user_id int, movie_id int, rating double")

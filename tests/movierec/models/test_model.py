@@ -12,7 +12,7 @@ from movierec.models.model import fit_model
 from movierec.models.params import AlsParams, RankerParams
 from movierec.models.persistence import load_model, save_model
 from movierec.serving.predict import predict
-from movierec.serving.tables import rating_tables
+from movierec.serving.tables import serving
 
 
 def test_fit_predict_save_load_round_trip(spark, tmp_path):
@@ -27,7 +27,7 @@ def test_fit_predict_save_load_round_trip(spark, tmp_path):
     params = AlsParams(rank=2, max_iter=3, backfit=1)
     model = fit_model(train, params, RankerParams(rank=2, max_iter=3, min_support=2))
     pairs = spark.createDataFrame([(1, 1), (2, 5), (99, 1), (1, 999), (99, 999)], "user_id int, movie_id int")
-    out = {(r.user_id, r.movie_id): r for r in predict(rating_tables(model), pairs, 1.0, 5.0).collect()}
+    out = {(r.user_id, r.movie_id): r for r in predict(serving(model, train), pairs, 1.0, 5.0).collect()}
     assert all(1.0 <= r.prediction <= 5.0 for r in out.values())
     assert out[(99, 999)].prediction == pytest.approx(model.baseline.global_mean, abs=1e-6)
     assert (out[(99, 1)][KNOWN_USER], out[(99, 1)][KNOWN_MOVIE]) == (False, True)
@@ -35,13 +35,14 @@ def test_fit_predict_save_load_round_trip(spark, tmp_path):
     save_model(wh, model, (tmp_path / "m").as_uri())
     loaded = load_model(spark, wh, (tmp_path / "m").as_uri())
     assert (loaded.profile_weight, loaded.min_support) == (params.profile_weight, 2)
-    again = {(r.user_id, r.movie_id): r.prediction for r in predict(rating_tables(loaded), pairs, 1.0, 5.0).collect()}
+    again = {(r.user_id, r.movie_id): r.prediction for r in predict(serving(loaded, train), pairs, 1.0, 5.0).collect()}
     assert again == pytest.approx({k: r.prediction for k, r in out.items()}, abs=1e-5)
     plain = {
         (r.user_id, r.movie_id): r.prediction
         for r in predict(
-            rating_tables(
-                fit_model(train, AlsParams(rank=2, max_iter=3, profile_weight=0.0), RankerParams(rank=2, max_iter=3))
+            serving(
+                fit_model(train, AlsParams(rank=2, max_iter=3, profile_weight=0.0), RankerParams(rank=2, max_iter=3)),
+                train,
             ),
             pairs,
             1.0,

@@ -5,13 +5,22 @@ from dataclasses import fields
 import numpy as np
 import pytest
 
-from movierec.core.paths import SERVING_FILE
+from movierec.core.paths import MOVIE_TABLES_FILE, USERS_TABLE
 from movierec.io.warehouse import Warehouse
 from movierec.models.lookup import Table
 from movierec.models.model import fit_model
 from movierec.models.params import AlsParams, RankerParams
 from movierec.models.persistence import load_model, save_model
-from movierec.serving.tables import load_serving, load_titles, movie_support, save_serving, serving_tables, supported
+from movierec.serving.tables import (
+    load_serving,
+    load_titles,
+    movie_support,
+    movie_tables,
+    save_serving,
+    serving,
+    supported,
+    user_table,
+)
 from movierec.serving.topn import recommend
 
 
@@ -23,6 +32,8 @@ def same(a, b) -> None:
             assert np.asarray(x.values) == pytest.approx(np.asarray(y.values), abs=1e-6), f.name
         elif f.name == "rating":
             same(x, y)
+        elif isinstance(x, np.ndarray):
+            assert x == pytest.approx(y, abs=1e-6), f.name
         else:
             assert x == pytest.approx(y), f.name
 
@@ -35,7 +46,11 @@ def test_min_support_keeps_movies_with_enough_training_ratings(spark):
     assert len(supported(support, 4)) == 0
 
 
-def test_serving_tables_round_trip_and_match_the_saved_model(spark, tmp_path):
+def rows_of(users) -> dict:
+    return {r.user_id: r.asDict() for r in users.collect()}
+
+
+def test_movie_tables_and_users_table_round_trip_and_match_the_saved_model(spark, tmp_path):
     rng = np.random.default_rng(1)
     rows = [(u, m, float(rng.integers(1, 6))) for u in range(1, 21) for m in range(1, 16) if rng.random() < 0.5]
     train = spark.createDataFrame(rows, "user_id int, movie_id int, rating double")
@@ -43,13 +58,40 @@ def test_serving_tables_round_trip_and_match_the_saved_model(spark, tmp_path):
     uri = (tmp_path / "m").as_uri()
     wh = Warehouse(spark, tmp_path.as_uri())
     save_model(wh, model, uri)
-    save_serving(wh, uri, serving_tables(model, train))
-    assert (tmp_path / "m" / SERVING_FILE).exists()
-    from_file = load_serving(wh, uri)
-    # The tables equal those collected from the model of record (the Parquet / ALSModel copies).
-    same(from_file, serving_tables(load_model(spark, wh, uri), train))
-    assert from_file.min_support == 3
-    assert set(from_file.ranking().movie_ids) == {m for m, n in train.groupBy("movie_id").count().collect() if n >= 3}
+    written = save_serving(spark, wh, uri, movie_tables(model, train), user_table(model))
+    assert (tmp_path / "m" / MOVIE_TABLES_FILE).exists() and (tmp_path / "m" / USERS_TABLE).is_dir()
+    from_file = load_serving(spark, wh, uri)
+    # The tables equal those built from the model of record (the Parquet / ALSModel copies).
+    loaded = load_model(spark, wh, uri)
+    same(from_file.movies, movie_tables(loaded, train))
+    assert from_file.movies.min_support == 3
+    assert set(from_file.movies.ranking().movie_ids) == {
+        m for m, n in train.groupBy("movie_id").count().collect() if n >= 3
+    }
+    users = rows_of(from_file.users)
+    assert written["users"] == len(users) == 20
+    expected = rows_of(user_table(loaded))
+    assert users.keys() == expected.keys()
+    for user, row in users.items():
+        assert row["user_bias"] == pytest.approx(expected[user]["user_bias"])
+        assert row["ranker_factors"] == pytest.approx(expected[user]["ranker_factors"])
+        assert all(row[c] is not None for c in row)  # every training user has every piece
+    # The average user is an aggregate of the users table, equal to the numpy mean.
+    mean = np.mean([row["ranker_factors"] for row in users.values()], axis=0)
+    assert from_file.movies.mean_user == pytest.approx(mean, abs=1e-6)
+
+
+def test_the_digest_is_the_same_for_the_same_model_and_differs_for_another(spark, tmp_path):
+    rng = np.random.default_rng(3)
+    rows = [(u, m, float(rng.integers(1, 6))) for u in range(1, 21) for m in range(1, 16) if rng.random() < 0.5]
+    train = spark.createDataFrame(rows, "user_id int, movie_id int, rating double")
+    wh = Warehouse(spark, tmp_path.as_uri())
+    digests = []
+    for name, rank in (("a", 2), ("b", 2), ("c", 3)):
+        model = fit_model(train, AlsParams(rank=rank, max_iter=2), RankerParams(rank=2, max_iter=2))
+        uri = (tmp_path / name).as_uri()
+        digests.append(save_serving(spark, wh, uri, movie_tables(model, train), user_table(model))["digest"])
+    assert digests[0] == digests[1] != digests[2]
 
 
 def test_lists_with_titles_are_the_lists_plus_each_movies_title(spark, tmp_path):
@@ -58,7 +100,7 @@ def test_lists_with_titles_are_the_lists_plus_each_movies_title(spark, tmp_path)
     rng = np.random.default_rng(2)
     rows = [(u, m, float(rng.integers(1, 6))) for u in range(1, 21) for m in range(1, 16) if rng.random() < 0.5]
     train = spark.createDataFrame(rows, "user_id int, movie_id int, rating double")
-    model = serving_tables(
+    model = serving(
         fit_model(train, AlsParams(rank=2, max_iter=2), RankerParams(rank=2, max_iter=2, min_support=1)), train
     )
     # The curated movies table in two files; movie 15 has no row (its title comes out null).
@@ -87,7 +129,7 @@ def test_published_lists_hold_no_predicted_dislike_and_are_ordered_by_score(spar
     rng = np.random.default_rng(3)
     rows = [(u, m, float(rng.integers(1, 6))) for u in range(1, 31) for m in range(1, 21) if rng.random() < 0.4]
     train = spark.createDataFrame(rows, "user_id int, movie_id int, rating double")
-    model = serving_tables(
+    model = serving(
         fit_model(train, AlsParams(rank=2, max_iter=2), RankerParams(rank=2, max_iter=2, min_support=1)), train
     )
     rows = seen_anywhere(rated_by_user(train, train.limit(0)))
@@ -113,7 +155,7 @@ def test_users_with_few_ratings_get_the_fallback_marked_as_such(spark):
     rows = [(u, m, float(rng.integers(1, 6))) for u in range(1, 21) for m in range(1, 16) if rng.random() < 0.6]
     rows += [(50, 1, 5.0), (50, 2, 4.0)]  # user 50: two ratings
     train = spark.createDataFrame(rows, "user_id int, movie_id int, rating double")
-    model = serving_tables(
+    model = serving(
         fit_model(train, AlsParams(rank=2, max_iter=2), RankerParams(rank=2, max_iter=2, min_support=1)), train
     )
     # User 60 is only in the test set: no training rating at all.
@@ -137,7 +179,7 @@ def test_every_listed_movie_has_a_reason_citing_a_movie_the_user_liked(spark):
     rng = np.random.default_rng(6)
     rows = [(u, m, float(rng.integers(1, 6))) for u in range(1, 21) for m in range(1, 16) if rng.random() < 0.5]
     train = spark.createDataFrame(rows, "user_id int, movie_id int, rating double")
-    model = serving_tables(
+    model = serving(
         fit_model(train, AlsParams(rank=2, max_iter=2), RankerParams(rank=2, max_iter=2, min_support=1)), train
     )
     liked = {(u, m): r for u, m, r in rows if r >= 4}

@@ -10,6 +10,7 @@ from movierec.serving.tables import RankingTables
 from movierec.serving.topn import top_n
 
 ROWS = "user_id int, seen array<int>"
+USERS = "user_id int, ranker_factors array<float>"
 
 
 def lists(df):
@@ -20,15 +21,19 @@ def lists(df):
 
 
 def ranking(candidates=(10, 11, 12, 13)) -> RankingTables:
-    # Two users, four movies, rank 2: user 1 likes the first axis, user 2 the second.
-    users = Table(np.array([1, 2]), np.array([[1.0, 0.0], [0.0, 1.0]], dtype=np.float32))
+    # Four movies, rank 2; the average user is (0.5, 0.5).
     movies = Table(np.array([10, 11, 12, 13]), np.array([[3.0, 0.0], [2.0, 1.0], [0.0, 3.0], [2.0, 2.0]], np.float32))
-    return RankingTables.build(users, movies, np.array(candidates))
+    return RankingTables.build(movies, np.array(candidates), np.array([0.5, 0.5]))
+
+
+def users(spark):
+    # Two users: user 1 likes the first axis, user 2 the second.
+    return spark.createDataFrame([(1, [1.0, 0.0]), (2, [0.0, 1.0])], USERS)
 
 
 def test_top_n_ranks_by_factors_and_never_lists_seen_movies(spark):
     rows = spark.createDataFrame([(1, [10]), (2, [13])], ROWS)
-    out = top_n(ranking(), rows, n=2)
+    out = top_n(ranking(), users(spark), rows, n=2)
     assert lists(out) == {1: [11, 13], 2: [12, 11]}
     scores = {(r.user_id, r.movie_id): r.ranker_score for r in out.collect()}
     assert scores[(1, 11)] == pytest.approx(2.0) and scores[(2, 12)] == pytest.approx(3.0)
@@ -36,21 +41,29 @@ def test_top_n_ranks_by_factors_and_never_lists_seen_movies(spark):
 
 def test_top_n_only_ranks_candidates(spark):
     rows = spark.createDataFrame([(1, [])], ROWS)
-    assert lists(top_n(ranking(candidates=(11, 12, 13)), rows, n=3)) == {1: [11, 13, 12]}  # 10 is no candidate
+    assert lists(top_n(ranking(candidates=(11, 12, 13)), users(spark), rows, n=3)) == {
+        1: [11, 13, 12]
+    }  # 10 is no candidate
 
 
 def test_unknown_users_are_ranked_with_the_average_user(spark):
     rows = spark.createDataFrame([(99, [])], ROWS)
     # average user (0.5, 0.5): 13 scores 2.0, the others 1.5 each (ties broken by id).
-    assert lists(top_n(ranking(), rows, n=2)) == {99: [13, 10]}
+    assert lists(top_n(ranking(), users(spark), rows, n=2)) == {99: [13, 10]}
 
 
 def test_scoring_in_slices_gives_the_same_lists(monkeypatch):
     rng = np.random.default_rng(5)
-    users = Table(np.arange(1, 51), rng.normal(size=(50, 3)).astype(np.float32))
+    factors = [list(v) for v in rng.normal(size=(50, 3)).astype(np.float32)] + [None, None]  # 2 without factors
     movies = Table(np.arange(100, 140), rng.normal(size=(40, 3)).astype(np.float32))
-    tables = RankingTables.build(users, movies, movies.ids)
-    batch = pd.DataFrame({"user_id": np.arange(1, 53), "seen": [list(rng.choice(movies.ids, 5)) for _ in range(52)]})
+    tables = RankingTables.build(movies, movies.ids, np.zeros(3))
+    batch = pd.DataFrame(
+        {
+            "user_id": np.arange(1, 53),
+            "seen": [list(rng.choice(movies.ids, 5)) for _ in range(52)],
+            "ranker_factors": factors,
+        }
+    )
     whole = topn._score_batch(batch, tables, 4)
     monkeypatch.setattr(topn, "_SCORE_CELLS", 100)  # 2 users per slice
     sliced = topn._score_batch(batch, tables, 4)
