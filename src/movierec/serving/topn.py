@@ -168,7 +168,8 @@ def recommend(
         cites, else null) and source (``model`` or ``fallback``).
     """
     settings = settings or ListSettings()
-    ranking, rating = model.movies.ranking(), model.movies.rating
+    # Only movie-side tables in the closures below (model.users is a DataFrame: never shipped).
+    ranking, rating, rank_movies = model.movies.ranking(), model.movies.rating, model.movies.rank_movies
     lo, hi = scale
     damped, _ = rating.movie_bias0.lookup(ranking.movie_ids)
     popular = Popular.build(ranking.movie_ids, np.clip(rating.baseline_mean + damped, lo, hi), settings.genres)
@@ -188,7 +189,7 @@ def recommend(
 
     def model_lists(batch: pd.DataFrame) -> pd.DataFrame:
         lists = finish(_score_batch(batch, ranking, n * CANDIDATES_PER_SLOT), batch)
-        because, because_rating = explain_lists(lists, batch, model.movies.rank_movies)
+        because, because_rating = explain_lists(lists, batch, rank_movies)
         lists[BECAUSE_MOVIE_ID] = np.where(because < 0, None, because)
         lists[REASON] = reasons(because, because_rating, titles)
         return lists.assign(**{SOURCE: MODEL})

@@ -13,7 +13,7 @@ LISTS_SCHEMA = "user_id int, movie_id int"
 @pytest.fixture
 def rated(spark):
     # Training ratings per movie: 1 -> 3, 2 -> 2, 3 -> 1, 4 -> 1 (7 in all; a catalogue of 4 movies).
-    rows = [(1, [1, 2, 3, 4], []), (2, [1, 2], [9]), (3, [1], [])]
+    rows = [(1, [1, 2, 3, 4], [], None, None), (2, [1, 2], [9], None, None), (3, [1], [], None, None)]
     return spark.createDataFrame(rows, RATED_SCHEMA)
 
 
