@@ -53,7 +53,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RATING_GRID: dict[str, tuple] = {"rank": (20, 50), "reg_param": (0.08, 0.12, 0.2)}
-RANKER_GRID: dict[str, tuple] = {"rank": (20, 40), "alpha": (0.5, 1.0, 3.0)}
+RANKER_GRID: dict[str, tuple] = {"rank": (20, 40), "alpha": (0.25, 0.5, 1.0)}
 RATING_VALIDATION = 0.2
 RANKER_VALIDATION = 0.25
 K = 10

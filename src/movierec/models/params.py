@@ -79,7 +79,9 @@ class RankerParams:
     rank: int = 20
     max_iter: int = 10
     reg_param: float = 0.1
-    alpha: float = 1.0
+    # 0.25 (was 1): with a gentler confidence the lists find more of what people go on to watch
+    # (NDCG@10 0.4568 -> 0.4771 on ML-100k's stratified split, docs/quality.md).
+    alpha: float = 0.25
     seed: int = 42
     min_support: int = 5
 
