@@ -407,6 +407,36 @@ ROWS = [
         "the report prints the RMSE, the gate and the lists read from HDFS; the demo exits non-zero when the "
         "run fails or the report cannot read it or finds nothing published",
     ),
+    (
+        "scale-out",
+        "#15.1 many users, few movies: every job's driver under spark.driver.maxResultSize far below the "
+        "users table, and a driver that refuses to open per-user files",
+        "tests/jobs/test_driver_state.py::test_no_job_brings_a_per_user_table_to_the_driver "
+        "tests/jobs/test_driver_state.py::test_the_users_table_is_bigger_than_the_driver_may_collect_and_the_movie_file_smaller",
+        "fit, evaluate and publish succeed; no per-user file read on the driver; lists for every user",
+    ),
+    (
+        "day-2",
+        "#16 retention on 20 dated runs on real HDFS with _LATEST older than keep_days; a drop created on "
+        "HDFS while the sensor waits",
+        "tests/integration/test_day2_on_hdfs.py::"
+        "test_retention_on_twenty_dated_runs_on_hdfs_with_latest_older_than_keep_days "
+        "tests/integration/test_day2_on_hdfs.py::test_the_drop_sensor_picks_up_an_hdfs_drop_created_while_it_waits",
+        "exactly the kept dates remain in every area, _LATEST's date and champion kept, each removal logged; "
+        "the drop is picked up",
+    ),
+    (
+        "day-2",
+        "#16.4 a publish, then a skipped run of the same drop, with the real scheduler",
+        "tests/integration/test_assets_on_real_stack.py::test_a_publish_triggers_the_consumer_and_a_skipped_run_does_not",
+        "one asset event naming the date, path and model; exactly one consumer run, which read the lists",
+    ),
+    (
+        "day-2",
+        "#16.5 lineage on: one DAG run with an OpenLineage http endpoint",
+        "tests/dags/test_lineage.py::test_each_job_reports_the_final_paths_it_read_and_wrote_under_its_task_and_the_dag_run",
+        "START and COMPLETE per job, inputs/outputs the final warehouse paths, parent the task, root the DAG run",
+    ),
 ]
 
 
