@@ -188,7 +188,15 @@ def recommend(
         return lists
 
     def model_lists(batch: pd.DataFrame) -> pd.DataFrame:
+        import pandas as pd
+
         lists = finish(_score_batch(batch, ranking, n * CANDIDATES_PER_SLOT), batch)
+        # Users whose first candidates were mostly predicted dislikes: rank every movie for them (rare).
+        full = lists[USER_ID].value_counts()
+        short = batch[~batch[USER_ID].isin(full[full >= n].index)]
+        if len(short) and n * CANDIDATES_PER_SLOT < len(ranking.movie_ids):
+            again = finish(_score_batch(short, ranking, len(ranking.movie_ids)), short)
+            lists = pd.concat([lists[~lists[USER_ID].isin(short[USER_ID])], again], ignore_index=True)
         because, because_rating = explain_lists(lists, batch, rank_movies)
         lists[BECAUSE_MOVIE_ID] = np.where(because < 0, None, because)
         lists[REASON] = reasons(because, because_rating, titles)
