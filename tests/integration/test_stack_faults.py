@@ -109,7 +109,10 @@ class Stack:
 
 
 def ok(proc: subprocess.CompletedProcess) -> None:
-    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
+    out = proc.stdout + proc.stderr
+    # The job's own error line first: Spark's INFO lines after it would push it out of the tail.
+    errors = [line for line in out.splitlines() if "ERROR" in line and " INFO " not in line][:5]
+    assert proc.returncode == 0, "\n".join(errors) + "\n...\n" + out[-3000:]
 
 
 def wait_until(what: str, check: Callable[[], bool], timeout: float = 120) -> None:
@@ -275,7 +278,7 @@ def test_spark_worker_killed_during_fit(stack: Stack, records) -> None:
         stack.restart("spark")
 
     proc = run_disturbed(
-        stack, fit, app_running_for(stack, "movierec-fit", 4), lambda: stack.kill("spark-worker"), heal
+        stack, fit, app_running_for(stack, "movierec-fit", 1), lambda: stack.kill("spark-worker"), heal
     )
     log.warning("fit with its worker killed: exit %d", proc.returncode)
     assert stack.rows(models) == reference

@@ -41,7 +41,9 @@ def get_session(app_name: str) -> SparkSession:
     from pyspark.sql import SparkSession
 
     conf = with_defaults(SparkConf())  # SparkConf() already holds what spark-submit was given
-    spark = SparkSession.builder.appName(app_name).config(conf=conf).getOrCreate()
+    # The name after the conf: once the JVM is up (the lineage settings are read from it first), SparkConf()
+    # holds spark-submit's default spark.app.name (the script's file name), which would replace ours.
+    spark = SparkSession.builder.config(conf=conf).appName(app_name).getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
     return spark
 
