@@ -278,7 +278,7 @@ def test_spark_worker_killed_during_fit(stack: Stack, records) -> None:
         stack.restart("spark")
 
     proc = run_disturbed(
-        stack, fit, app_running_for(stack, "movierec-fit", 1), lambda: stack.kill("spark-worker"), heal
+        stack, fit, app_running_for(stack, "movierec-fit", 4), lambda: stack.kill("spark-worker"), heal
     )
     log.warning("fit with its worker killed: exit %d", proc.returncode)
     assert stack.rows(models) == reference
