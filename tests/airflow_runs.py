@@ -3,14 +3,19 @@
 One session fixture (``dag_warehouse`` in tests/conftest.py) runs the DAG on a generated drop
 for two dates: ``D1`` passes the gate and is published; ``D2`` (``max_rmse=0.01``) is stopped by
 the gate. DAG runs cost minutes on two cores, so every test that needs a warehouse written by
-the real DAG reads this one.
+the real DAG reads this one. ``D1`` runs with OpenLineage on, as a user switches it on (Airflow's
+``[openlineage] transport`` naming an http endpoint, here a collector on 127.0.0.1): its events are
+kept for tests/dags/test_lineage.py.
 """
 
 from __future__ import annotations
 
+import gzip
+import http.server
 import json
 import re
 import subprocess
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,6 +104,39 @@ class AirflowRunner:
         )
 
 
+class _Collector(http.server.BaseHTTPRequestHandler):
+    """Keeps the JSON body of every POST (an OpenLineage event) and answers 200."""
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        if self.headers.get("Content-Encoding") == "gzip":
+            body = gzip.decompress(body)
+        self.server.events.append(json.loads(body))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        """Keep the test output quiet."""
+
+
+def run_with_lineage(runner: AirflowRunner, ds: str, **conf) -> tuple[dict[str, str], list[dict]]:
+    """One DAG run with lineage on, its events sent to a collector on 127.0.0.1; (task states, events)."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Collector)
+    server.events = []
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    runner.env["AIRFLOW__OPENLINEAGE__TRANSPORT"] = json.dumps(
+        {"type": "http", "url": f"http://127.0.0.1:{server.server_address[1]}"}
+    )
+    try:
+        states = runner.run(ds, **conf)
+    finally:
+        del runner.env["AIRFLOW__OPENLINEAGE__TRANSPORT"]
+        server.shutdown()
+        server.server_close()
+    return states, list(server.events)
+
+
 def snapshot(folder: Path) -> dict[str, bytes]:
     """Every file below ``folder`` with its bytes."""
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
@@ -116,6 +154,8 @@ class DagWarehouse:
         env: the environment of an ``airflow`` CLI on that home and warehouse.
         states: {ds: {task_id: state}}.
         published_before_d2: the recommendations folder as it was before the D2 run.
+        lineage: the OpenLineage events of the D1 run, as received.
+        d1_task_seconds: the D1 run's task time (lineage on).
     """
 
     runner: AirflowRunner
@@ -125,6 +165,8 @@ class DagWarehouse:
     env: dict[str, str]
     states: dict[str, dict[str, str]]
     published_before_d2: dict[str, bytes]
+    lineage: list[dict]
+    d1_task_seconds: float
 
     def ratings_of(self, user_id: int) -> dict[int, float]:
         """{movie_id: rating} of one user in the drop."""
@@ -151,11 +193,15 @@ def make_dag_warehouse(root: Path) -> DagWarehouse:
 
     drop = generate_drop(root / "drop", Layout.ML_100K, n_ratings=N_RATINGS, seed=11)
     runner = AirflowRunner(root / "airflow", root / "warehouse", drop)
-    states = {D1: runner.run(D1)}
+    d1, lineage = run_with_lineage(runner, D1)
+    states = {D1: d1}
+    d1_task_seconds = runner.task_seconds()
     assert set(states[D1].values()) == {"success"}, f"the DAG run of {D1} failed: {states[D1]}; see {runner.logs}"
     before = snapshot(root / "warehouse" / "recommendations")
     states[D2] = runner.run(D2, max_rmse=0.01)
     assert states[D2]["evaluate"] == "failed", f"the gate should stop {D2}: {states[D2]}; see {runner.logs}"
     # The cleanup teardown succeeded after the failed gate: the run is still failed.
     assert runner.last_run_state == "failed", f"a failed gate left the run {runner.last_run_state}"
-    return DagWarehouse(runner, root / "warehouse", drop, root / "airflow", runner.env, states, before)
+    return DagWarehouse(
+        runner, root / "warehouse", drop, root / "airflow", runner.env, states, before, lineage, d1_task_seconds
+    )

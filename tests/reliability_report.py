@@ -206,19 +206,17 @@ ROWS = [
     ),
     (
         "fault",
-        "the whole DAG on the STACK_NODES=3 loopback cluster: YARN cluster deploy mode, HDFS on 3 DataNodes",
-        "tests/integration/test_yarn_cluster.py::test_the_dag_on_yarn_cluster_mode_equals_a_local_run",
-        "every job is one YARN application, SUCCEEDED, its driver in the ApplicationMaster; raw bytes, curated and "
-        "rejected rows equal a local run of the drop; models, lists and metrics equal within 1e-6",
-    ),
-    (
-        "fault",
-        "in one run on YARN: a DataNode killed, and left dead, while preprocess writes (3 DataNodes, replication 2); "
-        "then the Airflow task process killed (SIGKILL) while fit runs, and Airflow retries the task",
-        "tests/integration/test_yarn_cluster.py::test_a_datanode_and_the_airflow_task_lost_mid_run",
-        "the run succeeds; the retry re-attaches to the running application (durable submission): the RM lists "
-        "exactly one fit application, SUCCEEDED; model rows equal an undisturbed run; curated and rejected rows "
-        "equal it too; the NameNode's fsck of /warehouse: HEALTHY, 0 missing, 0 corrupt blocks",
+        "the whole DAG on the STACK_NODES=3 loopback cluster (YARN cluster deploy mode, HDFS on 3 DataNodes), in one "
+        "run: a DataNode killed, and left dead, while preprocess writes; while fit runs, its Airflow task process "
+        "SIGKILLed (Airflow retries the task) and the NodeManager running fit's ApplicationMaster lost with its "
+        "containers",
+        "tests/integration/test_yarn_cluster.py::"
+        "test_the_dag_on_yarn_survives_lost_nodes_and_a_lost_airflow_task_and_equals_a_local_run",
+        "the run succeeds; every job one YARN application, SUCCEEDED, its driver in the ApplicationMaster; fit's on "
+        "its second attempt (YARN re-ran it on the other node) and the retry re-attached to it (durable "
+        "submission): the RM lists exactly one; raw bytes, curated and rejected rows equal a local run of the "
+        "drop, models, lists and metrics within 1e-6; the NameNode's fsck of /warehouse: HEALTHY, 0 missing, "
+        "0 corrupt blocks",
     ),
     (
         "fault",
@@ -345,8 +343,8 @@ ROWS = [
     ),
     (
         "hardening",
-        "#18.5 a backfill of three dates with the backfill's default max_active_runs (10)",
-        "tests/integration/test_backfill.py::test_three_backfill_runs_succeeded_one_after_another",
+        "#18.5 a backfill of two dates with the backfill's default max_active_runs (10)",
+        "tests/integration/test_backfill.py::test_the_backfill_runs_succeeded_one_after_another",
         "each date's ingest starts after the previous date's run ended (wait_for_earlier_runs), in date order",
     ),
     (

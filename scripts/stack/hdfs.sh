@@ -281,13 +281,10 @@ all_datanodes_run() {
 }
 
 down() {
-  local pidfile
   rm -f "$HDFS_ENDPOINTS"
   # Every DataNode this STACK_DIR started, whatever STACK_NODES says now.
-  for pidfile in "$STACK_PIDS"/datanode*.pid; do
-    [[ -e "$pidfile" ]] || continue
-    stop_daemon "$(basename "$pidfile" .pid)" "$DN_CLASS"
-  done
+  # shellcheck disable=SC2046 # names without spaces, one per line
+  stop_daemons "$DN_CLASS" $(pid_file_names 'datanode*')
   stop_daemon namenode "$NN_CLASS"
 }
 

@@ -88,25 +88,52 @@ start_daemon() {
   say "started $name (pid $pid, log $STACK_LOGS/$name.log)"
 }
 
-# stop_daemon NAME CLASS: SIGTERM, wait, then SIGKILL; forget the pid.
-stop_daemon() {
-  local name="$1" class="$2" pid waited=0
-  if ! pid="$(pid_of "$name" "$class")"; then
-    rm -f "$STACK_PIDS/$name.pid"
-    return 0
-  fi
-  kill -TERM "$pid" 2>/dev/null || true
-  while kill -0 "$pid" 2>/dev/null; do
-    if ((waited >= STACK_STOP_TIMEOUT)); then
-      say "$name (pid $pid) ignored SIGTERM for ${STACK_STOP_TIMEOUT}s; sending SIGKILL"
-      kill -KILL "$pid" 2>/dev/null || true
-      break
+# stop_daemons CLASS NAME...: SIGTERM to every NAME at once, then wait for them all (SIGKILL
+# after STACK_STOP_TIMEOUT); forget their pids. One wait for a service's daemons, not one each.
+stop_daemons() {
+  local class="$1" name pid ticks=0
+  shift
+  local -A pids=()
+  for name in "$@"; do
+    if pid="$(pid_of "$name" "$class")"; then
+      pids[$name]="$pid"
+      kill -TERM "$pid" 2>/dev/null || true
+    else
+      rm -f "$STACK_PIDS/$name.pid"
     fi
-    sleep 1
-    waited=$((waited + 1))
   done
-  rm -f "$STACK_PIDS/$name.pid"
-  say "stopped $name (pid $pid)"
+  while ((${#pids[@]} > 0)); do
+    for name in "${!pids[@]}"; do
+      pid="${pids[$name]}"
+      if kill -0 "$pid" 2>/dev/null && ((ticks < STACK_STOP_TIMEOUT * 5)); then
+        continue
+      fi
+      if kill -0 "$pid" 2>/dev/null; then
+        say "$name (pid $pid) ignored SIGTERM for ${STACK_STOP_TIMEOUT}s; sending SIGKILL"
+        kill -KILL "$pid" 2>/dev/null || true
+      fi
+      rm -f "$STACK_PIDS/$name.pid"
+      say "stopped $name (pid $pid)"
+      unset "pids[$name]"
+    done
+    ((${#pids[@]} > 0)) || break
+    sleep 0.2
+    ticks=$((ticks + 1))
+  done
+}
+
+# stop_daemon NAME CLASS: stop_daemons for one.
+stop_daemon() {
+  stop_daemons "$2" "$1"
+}
+
+# pid_file_names GLOB: the daemon names of this STACK_DIR's pid files matching GLOB (e.g. datanode*).
+pid_file_names() {
+  local pidfile
+  for pidfile in "$STACK_PIDS"/$1.pid; do
+    [[ -e "$pidfile" ]] && basename "$pidfile" .pid
+  done
+  return 0
 }
 
 # fail_with_log NAME MESSAGE: show the end of the daemon's log, then fail.

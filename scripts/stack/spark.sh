@@ -118,12 +118,9 @@ up() {
 }
 
 down() {
-  local pidfile
   rm -f "$SPARK_ENDPOINTS"
-  for pidfile in "$STACK_PIDS"/spark-worker*.pid; do
-    [[ -e "$pidfile" ]] || continue
-    stop_daemon "$(basename "$pidfile" .pid)" "$WORKER_CLASS"
-  done
+  # shellcheck disable=SC2046 # names without spaces, one per line
+  stop_daemons "$WORKER_CLASS" $(pid_file_names 'spark-worker*')
   stop_daemon spark-master "$MASTER_CLASS"
 }
 

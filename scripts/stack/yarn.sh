@@ -220,13 +220,10 @@ up() {
 }
 
 down() {
-  local pidfile
   rm -f "$YARN_ENDPOINTS"
   # Every NodeManager this STACK_DIR started, whatever YARN_NODEMANAGERS says now.
-  for pidfile in "$STACK_PIDS"/nodemanager*.pid; do
-    [[ -e "$pidfile" ]] || continue
-    stop_daemon "$(basename "$pidfile" .pid)" "$NM_CLASS"
-  done
+  # shellcheck disable=SC2046 # names without spaces, one per line
+  stop_daemons "$NM_CLASS" $(pid_file_names 'nodemanager*')
   stop_daemon resourcemanager "$RM_CLASS"
 }
 

@@ -1,72 +1,35 @@
-"""OpenLineage through real Airflow: one DAG run with lineage on, the events received on a local HTTP endpoint.
+"""OpenLineage through real Airflow: a DAG run with lineage on, the events received on a local HTTP endpoint.
 
 Lineage is switched on as a user would, with Airflow's one setting ``[openlineage] transport``
 (``AIRFLOW__OPENLINEAGE__TRANSPORT``) naming an http endpoint: here a server on 127.0.0.1 that
-keeps every event it is sent. Airflow's provider then sends the DAG run's and the tasks' events,
-and each job its own (:mod:`movierec.io.lineage`), whose inputs and outputs must be the final
-warehouse paths the job read and wrote, and whose parent must be its Airflow task, child of the DAG run.
+keeps every event it is sent (tests/airflow_runs.py: dag_warehouse's D1 run). Airflow's provider
+then sends the DAG run's and the tasks' events, and each job its own (:mod:`movierec.io.lineage`),
+whose inputs and outputs must be the final warehouse paths the job read and wrote, and whose
+parent must be its Airflow task, child of the DAG run.
 """
 
 from __future__ import annotations
 
-import gzip
-import http.server
 import json
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.airflow_runs import D1, DAG_ID, N_RATINGS, REPO, TASKS, AirflowRunner
+from tests.airflow_runs import D1, DAG_ID, REPO, TASKS
 
 pytestmark = pytest.mark.integration
 
 
-class _Collector(http.server.BaseHTTPRequestHandler):
-    """Keeps the JSON body of every POST (an OpenLineage event) and answers 200."""
-
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        if self.headers.get("Content-Encoding") == "gzip":
-            body = gzip.decompress(body)
-        self.server.events.append(json.loads(body))
-        self.send_response(200)
-        self.end_headers()
-
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-        """Keep the test output quiet."""
-
-
 @pytest.fixture(scope="module")
-def collector() -> Iterator[http.server.ThreadingHTTPServer]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Collector)
-    server.events = []
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture(scope="module")
-def lineage_run(tmp_path_factory, py_files, collector):
-    """One DAG run of D1 with lineage on; returns (warehouse path, task states, events received)."""
-    from movierec.data.layouts import Layout
-    from movierec_dev.generate import generate_drop
-
-    root = tmp_path_factory.mktemp("lineage")
-    drop = generate_drop(root / "drop", Layout.ML_100K, n_ratings=N_RATINGS, seed=11)
-    runner = AirflowRunner(root / "airflow", root / "warehouse", drop)
-    url = f"http://127.0.0.1:{collector.server_address[1]}"
-    runner.env["AIRFLOW__OPENLINEAGE__TRANSPORT"] = json.dumps({"type": "http", "url": url})
-    states = runner.run(D1)
-    events = list(collector.events)
+def lineage_run(dag_warehouse):
+    """dag_warehouse's D1 run, made with lineage on; returns (warehouse path, task states, events received)."""
     # Kept for docs/architecture.md's lineage example (build/ is not committed).
     out = REPO / "build" / "test-results" / "lineage-events.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"task_seconds": runner.task_seconds(), "events": events}, indent=1))
-    return root / "warehouse", states, events
+    out.write_text(
+        json.dumps({"task_seconds": dag_warehouse.d1_task_seconds, "events": dag_warehouse.lineage}, indent=1)
+    )
+    return dag_warehouse.warehouse, dag_warehouse.states[D1], dag_warehouse.lineage
 
 
 def expected_datasets(wh: str, drop: str) -> dict[str, tuple[list[str], list[str]]]:

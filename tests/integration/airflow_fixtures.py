@@ -145,6 +145,20 @@ class AirflowStack:
         dag = self.request("PATCH", f"/api/v2/dags/{dag_id}", {"is_paused": False})
         assert dag["is_paused"] is False, dag
 
+    def wait_until_parsed(self, dag_id: str, timeout: float = 180) -> None:
+        """Wait until the dag-processor has parsed ``dag_id`` (the API knows it)."""
+        started = time.monotonic()
+        while True:
+            try:
+                self.get(f"/api/v2/dags/{dag_id}")
+                return
+            except AirflowApiError as exc:
+                if exc.status != 404:
+                    raise
+            if time.monotonic() - started > timeout:
+                pytest.fail(f"{dag_id} not parsed by the dag-processor after {timeout:.0f} s", pytrace=False)
+            time.sleep(POLL_SECONDS)
+
     def pause(self, dag_id: str = DAG_ID) -> None:
         dag = self.request("PATCH", f"/api/v2/dags/{dag_id}", {"is_paused": True})
         assert dag["is_paused"] is True, dag

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import logging
 import os
 import shutil
 import socket
@@ -27,6 +28,7 @@ from pathlib import Path
 
 import pytest
 
+log = logging.getLogger(__name__)
 REPO = Path(__file__).resolve().parents[2]
 STACK_SCRIPT = REPO / "scripts" / "stack.sh"
 # Where scripts/stack/hdfs.sh keeps the Maven-fetched jars (shared by all STACK_DIRs).
@@ -76,6 +78,9 @@ def run_stack(action: str, service: str, env: dict[str, str]) -> str:
             f"scripts/stack.sh {action} {service} exited {proc.returncode} (STACK_DIR={env['STACK_DIR']}):\n{output}",
             pytrace=False,
         )
+    for line in output.splitlines():
+        if "ignored SIG" in line:  # a daemon that does not stop cleanly costs STACK_STOP_TIMEOUT
+            log.warning("scripts/stack.sh %s %s: %s", action, service, line)
     return output
 
 
@@ -234,3 +239,14 @@ def spark_master(stack_dir: Path) -> Iterator[SparkMaster]:
         yield SparkMaster(f"spark://127.0.0.1:{port}", f"http://127.0.0.1:{webui}")
     finally:
         run_stack("down", "spark", env)
+
+
+@pytest.fixture(scope="session")
+def form_run(airflow_stack, tmp_path_factory: pytest.TempPathFactory):
+    """The stack's one UI-triggered DAG run, read by the browser, REST and stack-output tests.
+
+    ``airflow_stack`` comes from the requesting module (each imports it from airflow_fixtures.py).
+    """
+    from tests.integration.trigger_form import trigger_through_the_form
+
+    return trigger_through_the_form(airflow_stack, tmp_path_factory)

@@ -1,9 +1,9 @@
 """The recommendations asset on the real stack (#16): publish -> asset event -> a consumer run made by the scheduler.
 
-Two runs of ``movielens_recommendations`` on the stack's HDFS, in a warehouse of their own (the
-``movierec_warehouse`` Variable, so the champion gate compares with nothing another test published,
-and the events' ``extra`` must name that warehouse, not the assets' default URI): the first publishes
-a generated drop, the second gets the same drop and settings and skips publish. Then the real
+Two runs of ``movielens_recommendations`` on the stack's HDFS: the stack's ``form_run``
+(tests/integration/trigger_form.py, made with the example consumer switched on) publishes a
+generated drop; a second run, a day later, gets the same drop and settings and skips publish. The
+events' ``extra`` must name the stack's warehouse, not the assets' default URI. Then the real
 scheduler, restarted with ``use_job_schedule`` on (the session's runs with it off, see
 airflow_fixtures.py) while the producer is paused (so it schedules no run of its own), creates the
 consumer's runs from what the two runs queued: exactly one, triggered by the first run's event,
@@ -16,19 +16,19 @@ import json
 import logging
 import time
 import urllib.parse
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pyarrow.parquet as pq
 import pytest
 
-from movierec.data.layouts import Layout
-from movierec_dev.generate import generate_drop
 from tests.integration.airflow_fixtures import (
     DAG_ID,
     POLL_SECONDS,
-    AirflowApiError,
     AirflowStack,
     airflow_stack,  # noqa: F401
 )
+from tests.integration.trigger_form import CONSUMER, DS, FormRun
 
 if TYPE_CHECKING:
     from tests.integration.conftest import HdfsCluster
@@ -36,9 +36,7 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.integration
 log = logging.getLogger(__name__)
 
-CONSUMER = "movielens_consumer"
-PUBLISHED, UNCHANGED = "2026-06-01", "2026-06-02"
-TOP_N = 5
+UNCHANGED = "2026-01-12"  # the day after the form run's DS
 QUIET_SECONDS = 30  # after the consumer's run, how long no second run may appear (several scheduler loops)
 
 
@@ -53,16 +51,6 @@ def wait_for(what: str, check, timeout: float = 300):
         time.sleep(POLL_SECONDS)
 
 
-def parsed(stack: AirflowStack, dag_id: str) -> bool:
-    try:
-        stack.get(f"/api/v2/dags/{dag_id}")
-    except AirflowApiError as exc:
-        if exc.status == 404:
-            return False
-        raise
-    return True
-
-
 def events_of(stack: AirflowStack, run_id: str) -> list[dict]:
     return stack.get("/api/v2/assets/events", source_dag_id=DAG_ID, source_run_id=run_id, limit=100)["asset_events"]
 
@@ -74,34 +62,27 @@ def asset_names(stack: AirflowStack) -> dict[int, str]:
 def test_a_publish_triggers_the_consumer_and_a_skipped_run_does_not(
     airflow_stack: AirflowStack,  # noqa: F811
     hdfs: HdfsCluster,
-    tmp_path_factory: pytest.TempPathFactory,
+    form_run: FormRun,
+    tmp_path: Path,
 ) -> None:
-    stack = airflow_stack
-    drop = generate_drop(tmp_path_factory.mktemp("assets") / "drop", Layout.ML_100K, n_ratings=8_000, seed=31)
-    warehouse = f"{hdfs.uri}/assets-{time.monotonic_ns()}"
-    wait_for(f"{CONSUMER} parsed by the dag-processor", lambda: parsed(stack, CONSUMER), timeout=180)
-    stack.set_variable("movierec_warehouse", warehouse)
-    stack.unpause(CONSUMER)
+    stack, warehouse = airflow_stack, airflow_stack.warehouse
+    first = form_run.answer["dag_run_id"]  # published DS, with the consumer switched on
     try:
-        # Gates wide open: this test is about what a publish tells the platform, not about the model.
-        conf = {"source": str(drop), "top_n": TOP_N, "max_rmse": 5.0, "min_ndcg": 0.0}
-        first = stack.trigger(DAG_ID, logical_date=f"{PUBLISHED}T00:00:00Z", conf=conf)["dag_run_id"]
-        stack.wait_for_run(DAG_ID, first)
-        assert stack.task_states(DAG_ID, first)["publish"] == "success", stack.failure_report(DAG_ID, first)
-        second = stack.trigger(DAG_ID, logical_date=f"{UNCHANGED}T00:00:00Z", conf=conf)["dag_run_id"]
-        stack.wait_for_run(DAG_ID, second)
-        assert stack.task_states(DAG_ID, second)["publish"] == "skipped"
+        # The same drop and settings a day later: nothing changed, so publish is skipped.
+        second = stack.trigger(DAG_ID, logical_date=f"{UNCHANGED}T00:00:00Z", conf=form_run.posted["conf"])
+        stack.wait_for_run(DAG_ID, second["dag_run_id"])
+        assert stack.task_states(DAG_ID, second["dag_run_id"])["publish"] == "skipped"
 
         names = asset_names(stack)
         published = {names[e["asset_id"]]: e for e in events_of(stack, first)}
         assert set(published) == {"movierec_recommendations", "movierec_metrics"}, published
-        assert events_of(stack, second) == [], "a skipped run emits no asset event"
+        assert events_of(stack, second["dag_run_id"]) == [], "a skipped run emits no asset event"
         extra = published["movierec_recommendations"]["extra"]
-        assert extra["ds"] == PUBLISHED and extra["latest"] is True and extra["warehouse"] == warehouse
-        assert extra["path"] == f"{warehouse}/recommendations/ds={PUBLISHED}"
+        assert extra["ds"] == DS and extra["latest"] is True and extra["warehouse"] == warehouse
+        assert extra["path"] == f"{warehouse}/recommendations/ds={DS}"
         latest = hdfs.read_json(f"{warehouse}/recommendations/_LATEST")
-        assert extra["model"] == latest["model"] and latest["ds"] == PUBLISHED
-        assert published["movierec_metrics"]["extra"]["path"] == f"{warehouse}/metrics/ds={PUBLISHED}/metrics.json"
+        assert extra["model"] == latest["model"] and latest["ds"] == DS
+        assert published["movierec_metrics"]["extra"]["path"] == f"{warehouse}/metrics/ds={DS}/metrics.json"
 
         # The scheduler creates asset-triggered runs only with use_job_schedule on; the producer paused
         # meanwhile, so it gets no scheduled run of its own.
@@ -117,16 +98,16 @@ def test_a_publish_triggers_the_consumer_and_a_skipped_run_does_not(
         finally:
             stack.restart_scheduler()  # back to the session's settings
             stack.unpause(DAG_ID)
-        assert len(runs) == 1, f"one publish, one consumer run: {runs}"
-        (run,) = runs
-        assert run["run_type"] == "asset_triggered" and run["state"] == "success", run
-        run_path = f"/api/v2/dags/{CONSUMER}/dagRuns/{urllib.parse.quote(run['dag_run_id'], safe='')}"
-        upstream = stack.get(f"{run_path}/upstreamAssetEvents")["asset_events"]
-        assert [(e["source_run_id"], e["extra"]["ds"]) for e in upstream] == [(first, PUBLISHED)], upstream
-        summary = stack.get(f"{run_path}/taskInstances/report/xcomEntries/return_value")["value"]
-        summary = json.loads(summary) if isinstance(summary, str) else summary  # the raw stored JSON
-        assert summary["ds"] == PUBLISHED and summary["path"] == extra["path"] and summary["model"] == extra["model"]
-        assert summary["users"] > 0 and summary["rows"] == summary["users"] * TOP_N, summary
     finally:
         stack.pause(CONSUMER)
-        stack.delete_variable("movierec_warehouse")
+    assert len(runs) == 1, f"one publish, one consumer run: {runs}"
+    (run,) = runs
+    assert run["run_type"] == "asset_triggered" and run["state"] == "success", run
+    run_path = f"/api/v2/dags/{CONSUMER}/dagRuns/{urllib.parse.quote(run['dag_run_id'], safe='')}"
+    upstream = stack.get(f"{run_path}/upstreamAssetEvents")["asset_events"]
+    assert [(e["source_run_id"], e["extra"]["ds"]) for e in upstream] == [(first, DS)], upstream
+    summary = stack.get(f"{run_path}/taskInstances/report/xcomEntries/return_value")["value"]
+    summary = json.loads(summary) if isinstance(summary, str) else summary  # the raw stored JSON
+    assert summary["ds"] == DS and summary["path"] == extra["path"] and summary["model"] == extra["model"]
+    lists = pq.read_table(hdfs.download(extra["path"], tmp_path / "recs")).to_pandas()
+    assert (summary["users"], summary["rows"]) == (lists["user_id"].nunique(), len(lists)), summary

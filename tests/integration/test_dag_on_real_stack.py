@@ -1,17 +1,13 @@
-"""The whole DAG, run by ``airflow dags test``, on real HDFS and a real Spark standalone cluster.
+"""The whole DAG, run by the stack's scheduler, on real HDFS and a real Spark standalone cluster.
 
-One DAG run (a module fixture) feeds every test here; each test reads one
-stage's output back from HDFS and checks it against the generated drop.
+The run is the stack's ``form_run`` (tests/integration/trigger_form.py: one DAG run for the
+browser, REST and stack-output tests); each test here reads one stage's output back from HDFS
+and checks it against the generated drop.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-import logging
-import os
-import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,81 +15,36 @@ from typing import TYPE_CHECKING
 import pyarrow.parquet as pq
 import pytest
 
-from movierec.data.layouts import LAYOUTS, Layout
-from movierec_dev.generate import generate_drop
+from movierec.data.layouts import Layout
+from tests.integration.airflow_fixtures import (
+    AirflowStack,
+    airflow_stack,  # noqa: F401
+)
+from tests.integration.trigger_form import DS, N_RATINGS, SPEC, TOP_N, FormRun
 
 if TYPE_CHECKING:  # the fixtures' types; conftest itself is not importable as a module
-    from tests.integration.conftest import HdfsCluster, SparkMaster
+    from tests.integration.conftest import HdfsCluster
 
 pytestmark = pytest.mark.integration
-log = logging.getLogger(__name__)
 
-DAG_ID = "movielens_recommendations"
-DS = "2026-02-03"
-TOP_N = 7
-N_RATINGS = 20_000
 LAYOUT = Layout.ML_100K
-SPEC = LAYOUTS[LAYOUT]
-JOBS = ("ingest", "preprocess", "fit", "evaluate", "publish")
-REPO = Path(__file__).resolve().parents[2]
-DAG_TIMEOUT = 1800  # seconds; the run itself takes a few minutes on 2 cores
 
 
 @dataclass(frozen=True)
 class DagRun:
-    """What one ``airflow dags test`` run produced and where."""
+    """Where the stack's form-triggered run wrote."""
 
     drop: Path
     warehouse: str  # hdfs://127.0.0.1:PORT/warehouse
-    output: str  # combined stdout/stderr of `airflow dags test`
-    seconds: float
 
     def part(self, area: str) -> str:
         return f"{self.warehouse}/{area}/ds={DS}"
 
 
-def run_in_env(args: list[str], env: dict[str, str], log_file: Path, timeout: int) -> str:
-    """Run a command with scripts/env.sh sourced on top of ``env``; fail with the output's tail."""
-    cmd = ["bash", "-c", 'source scripts/env.sh && exec "$@"', "bash", *args]
-    with log_file.open("w") as out:
-        proc = subprocess.run(
-            cmd, env=env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT, timeout=timeout, check=False
-        )
-    output = log_file.read_text(errors="replace")
-    if proc.returncode != 0:
-        tail = "\n".join(output.splitlines()[-80:])
-        pytest.fail(f"{' '.join(args[:3])} exited {proc.returncode} (full output: {log_file}):\n{tail}", pytrace=False)
-    return output
-
-
 @pytest.fixture(scope="module")
-def dag_run(hdfs: HdfsCluster, spark_master: SparkMaster, tmp_path_factory: pytest.TempPathFactory) -> DagRun:
-    tmp = tmp_path_factory.mktemp("dag-run")
-    drop = generate_drop(tmp / "drop", LAYOUT, n_ratings=N_RATINGS, seed=3)
-    warehouse = f"{hdfs.uri}/warehouse"
-    env = dict(
-        os.environ,
-        AIRFLOW_HOME=str(tmp / "airflow"),
-        # host holds the scheme, so the hook builds spark://127.0.0.1:<port> (see _resolve_connection).
-        AIRFLOW_CONN_SPARK_DEFAULT=json.dumps(
-            {"conn_type": "spark", "host": "spark://127.0.0.1", "port": int(spark_master.rsplit(":", 1)[1])}
-        ),
-        MOVIEREC_WAREHOUSE=warehouse,
-        # The cluster's client config (dfs.replication 1 on a one-DataNode cluster), as a deployment would.
-        HADOOP_CONF_DIR=str(hdfs.conf_dir),
-        SPARK_LOCAL_IP="127.0.0.1",
-    )
-    env.pop("AIRFLOW__CORE__SQL_ALCHEMY_CONN", None)
-    env.pop("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", None)
-    run_in_env(["airflow", "db", "migrate"], env, tmp / "db-migrate.log", timeout=600)
-    conf = {"source": str(drop), "top_n": TOP_N, "max_rmse": 1.0}
-    started = time.monotonic()
-    output = run_in_env(
-        ["airflow", "dags", "test", DAG_ID, DS, "-c", json.dumps(conf)], env, tmp / "dags-test.log", timeout=DAG_TIMEOUT
-    )
-    seconds = time.monotonic() - started
-    log.warning("airflow dags test took %.0f s", seconds)
-    return DagRun(drop=drop, warehouse=warehouse, output=output, seconds=seconds)
+def dag_run(form_run: FormRun, airflow_stack: AirflowStack, hdfs: HdfsCluster) -> DagRun:  # noqa: F811
+    assert airflow_stack.warehouse == f"{hdfs.uri}/warehouse"
+    return DagRun(drop=form_run.drop, warehouse=airflow_stack.warehouse)
 
 
 def rated_pairs(drop: Path) -> set[tuple[int, int]]:
@@ -233,15 +184,3 @@ def test_published_data_carries_only_ids_titles_and_scores(dag_run: DagRun, hdfs
     assert all(len(v) < 300 for v in leaves(metrics) if isinstance(v, str))
     # The score's calibration is 2 x 20 points; the rest a few dozen figures (for the champion too).
     assert len(leaves(metrics)) < 250
-
-
-def test_every_job_ran_on_the_standalone_cluster(dag_run: DagRun, spark_master: SparkMaster) -> None:
-    state = spark_master.state()
-    names = [app["name"] for app in state["completedapps"]]
-
-    assert state["activeapps"] == []
-    # ingest only copies files through Spark's JVM (no SparkContext, no application: tests/jobs checks it).
-    for job in (j for j in JOBS if j != "ingest"):
-        assert any(name.startswith(f"movierec-{job}") for name in names), (job, names)
-    assert not any(name.startswith("movierec-ingest") for name in names), names
-    assert all(app["state"] == "FINISHED" for app in state["completedapps"]), state["completedapps"]

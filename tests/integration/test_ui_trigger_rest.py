@@ -1,9 +1,11 @@
-"""A run triggered through REST API v2 as the UI's Trigger form does, on the Airflow services.
+"""The run the UI's Trigger form made through REST API v2, on the Airflow services.
 
 The form posts every param of the DAG, the defaults and what the user changed, with a logical
-date, to ``POST /api/v2/dags/{dag_id}/dagRuns``, authenticated by a bearer token from
-``/auth/token``. The scheduler (LocalExecutor) then runs the five spark-submit tasks on the
-standalone cluster, and the output lands on HDFS.
+date, to ``POST /api/v2/dags/{dag_id}/dagRuns``, authenticated by the bearer token of the login;
+a request without a token is refused. The scheduler (LocalExecutor) then runs the five
+spark-submit tasks on the standalone cluster, and the output lands on HDFS. The run is the stack's
+``form_run`` (tests/integration/trigger_form.py; one DAG run for the browser, REST and
+stack-output tests).
 
 The Airflow is the one ``make stack-up`` starts (``scripts/stack.sh up airflow`` after HDFS and
 Spark, given nothing but ports): the tests check that it wired itself to the stack's HDFS and Spark
@@ -14,20 +16,15 @@ and that the plugin's endpoints and ``scripts/report.py`` (the demo's report) re
 from __future__ import annotations
 
 import json
-import logging
 import os
 import subprocess
 import sys
-import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pyarrow.parquet as pq
 import pytest
 
-from movierec.data.layouts import LAYOUTS, Layout
-from movierec_dev.generate import generate_drop
 from tests.integration.airflow_fixtures import (
     DAG_ID,
     AirflowApiError,
@@ -35,42 +32,12 @@ from tests.integration.airflow_fixtures import (
     airflow_stack,  # noqa: F401
 )
 from tests.integration.conftest import REPO
+from tests.integration.trigger_form import DS, SPEC, TOP_N, FormRun
 
 if TYPE_CHECKING:
     from tests.integration.conftest import HdfsCluster, SparkMaster
 
 pytestmark = pytest.mark.integration
-log = logging.getLogger(__name__)
-
-# After the DAG's start_date (a run before it has no tasks), apart from the backfill test's dates,
-# and before test_dag_on_real_stack's 2026-02-03 in the same warehouse (_LATEST only moves forward).
-DS = "2026-01-10"
-TOP_N = 4  # the one param changed from the form's defaults (besides the drop itself)
-N_RATINGS = 10_000
-SPEC = LAYOUTS[Layout.ML_100K]
-
-
-@dataclass(frozen=True)
-class RestRun:
-    drop: Path
-    conf: dict
-    triggered: dict  # the POST's answer
-    finished: dict  # the run once it succeeded
-    seconds: float
-    window_ms: tuple[int, int]  # wall clock (epoch ms) from just before the trigger to the end
-
-
-@pytest.fixture(scope="module")
-def rest_run(airflow_stack: AirflowStack, tmp_path_factory: pytest.TempPathFactory) -> RestRun:  # noqa: F811
-    drop = generate_drop(tmp_path_factory.mktemp("rest") / "drop", Layout.ML_100K, n_ratings=N_RATINGS, seed=11)
-    conf = {**airflow_stack.dag_params(DAG_ID), "source": str(drop), "top_n": TOP_N}
-    started, started_ms = time.monotonic(), int(time.time() * 1000)
-    triggered = airflow_stack.trigger(DAG_ID, logical_date=f"{DS}T00:00:00Z", conf=conf, run_id=f"rest__{DS}")
-    finished = airflow_stack.wait_for_run(DAG_ID, triggered["dag_run_id"])
-    seconds = time.monotonic() - started
-    log.warning("REST-triggered run took %.0f s", seconds)
-    window = (started_ms, int(time.time() * 1000))
-    return RestRun(drop=drop, conf=conf, triggered=triggered, finished=finished, seconds=seconds, window_ms=window)
 
 
 def users_of(drop: Path) -> set[int]:
@@ -84,14 +51,14 @@ def test_api_refuses_a_request_without_token(airflow_stack: AirflowStack) -> Non
     assert err.value.status == 401
 
 
-def test_the_run_keeps_the_form_conf_and_succeeds(rest_run: RestRun, airflow_stack: AirflowStack) -> None:  # noqa: F811
-    run = rest_run.finished
+def test_the_run_keeps_the_form_conf_and_succeeds(form_run: FormRun, airflow_stack: AirflowStack) -> None:  # noqa: F811
+    run = form_run.run
 
     assert run["state"] == "success"
     assert run["run_type"] == "manual"
     assert run["logical_date"].startswith(DS)
     assert run["triggering_user_name"] == airflow_stack.username
-    assert run["conf"] == rest_run.conf
+    assert run["conf"] == form_run.posted["conf"]
     assert set(run["conf"]) == set(airflow_stack.dag_params(DAG_ID))  # every param, as the form sends them
     states = airflow_stack.task_states(DAG_ID, run["dag_run_id"])
     jobs = ["ingest", "skip_if_unchanged", "preprocess", "fit", "evaluate", "publish", "cleanup"]
@@ -99,7 +66,7 @@ def test_the_run_keeps_the_form_conf_and_succeeds(rest_run: RestRun, airflow_sta
 
 
 def test_every_user_gets_exactly_top_n(
-    rest_run: RestRun,
+    form_run: FormRun,
     airflow_stack: AirflowStack,  # noqa: F811
     hdfs: HdfsCluster,
     tmp_path: Path,
@@ -108,15 +75,15 @@ def test_every_user_gets_exactly_top_n(
     recs = pq.read_table(local).to_pandas()
     per_user = recs.groupby("user_id").size()
 
-    assert set(per_user.index) == users_of(rest_run.drop)
+    assert set(per_user.index) == users_of(form_run.drop)
     assert (per_user <= TOP_N).all() and (per_user == TOP_N).mean() >= 0.9, per_user[per_user != TOP_N].head()
 
 
-def test_the_gate_passed(rest_run: RestRun, airflow_stack: AirflowStack, hdfs: HdfsCluster) -> None:  # noqa: F811
+def test_the_gate_passed(form_run: FormRun, airflow_stack: AirflowStack, hdfs: HdfsCluster) -> None:  # noqa: F811
     metrics = hdfs.read_json(f"{airflow_stack.warehouse}/metrics/ds={DS}/metrics.json")
 
     assert metrics["passed"] is True
-    assert 0 < metrics["rmse"] <= metrics["max_rmse"] == rest_run.conf["max_rmse"]
+    assert 0 < metrics["rmse"] <= metrics["max_rmse"] == form_run.posted["conf"]["max_rmse"]
 
 
 # ---- the stack's Airflow uses the stack's HDFS and Spark (hardening #18.12) -------------------
@@ -136,7 +103,7 @@ def test_make_stack_up_wires_airflow_to_the_stack_hdfs_and_spark(
     assert env["MOVIEREC_WEBHDFS_USER"] == hdfs.user
 
 
-def test_the_run_wrote_its_partitions_into_the_stack_hdfs(rest_run: RestRun, hdfs: HdfsCluster) -> None:
+def test_the_run_wrote_its_partitions_into_the_stack_hdfs(form_run: FormRun, hdfs: HdfsCluster) -> None:
     warehouse = f"{hdfs.uri}/warehouse"  # the stack's, whatever the Airflow was told
 
     for area in ("raw/movielens", "curated", "models", "metrics", "recommendations"):
@@ -144,8 +111,8 @@ def test_the_run_wrote_its_partitions_into_the_stack_hdfs(rest_run: RestRun, hdf
     assert hdfs.read_json(f"{warehouse}/recommendations/_LATEST")["ds"] >= DS
 
 
-def test_its_spark_applications_ran_on_the_standalone_master(rest_run: RestRun, spark_master: SparkMaster) -> None:
-    start, end = rest_run.window_ms
+def test_its_spark_applications_ran_on_the_standalone_master(form_run: FormRun, spark_master: SparkMaster) -> None:
+    start, end = form_run.window_ms
     apps = [app for app in spark_master.state()["completedapps"] if start <= app["starttime"] <= end]
     names = sorted(app["name"] for app in apps)
 
@@ -156,7 +123,7 @@ def test_its_spark_applications_ran_on_the_standalone_master(rest_run: RestRun, 
 
 
 def test_the_plugin_serves_the_run_from_the_stack_hdfs(
-    rest_run: RestRun,
+    form_run: FormRun,
     airflow_stack: AirflowStack,  # noqa: F811
     hdfs: HdfsCluster,
     tmp_path: Path,
@@ -181,7 +148,7 @@ def test_the_plugin_serves_the_run_from_the_stack_hdfs(
 
 
 def test_the_report_prints_the_rmse_and_lists_from_the_stack_hdfs(
-    rest_run: RestRun,
+    form_run: FormRun,
     airflow_stack: AirflowStack,  # noqa: F811
     hdfs: HdfsCluster,
 ) -> None:
@@ -196,6 +163,6 @@ def test_the_report_prints_the_rmse_and_lists_from_the_stack_hdfs(
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert f"RMSE {metrics['rmse']:.4f}" in proc.stdout
     assert "RMSE gate: PASSED" in proc.stdout
-    first = min(users_of(rest_run.drop))
+    first = min(users_of(form_run.drop))
     assert f"user {first}: top {TOP_N}" in proc.stdout
     assert "   1. " in proc.stdout  # the first line of a list: rank, title, predicted rating

@@ -9,13 +9,13 @@ yarn_track_via_rm_api``): each job's driver and executors run in YARN containers
 submits, keeps the application id in its task state store (the provider's ``durable``) and polls
 the RM. Then, most valuable first:
 
-- the whole DAG, every stage's output read back from HDFS and compared with a local run
-  (``airflow dags test`` on ``local[*]`` and a ``file://`` warehouse) of the same drop;
-- in one run (each costs minutes on two shared cores): a DataNode killed, and left dead, while
-  preprocess writes, then the Airflow task process killed while fit runs: the run succeeds, the
-  retry re-attached to the same YARN application (the RM lists exactly one for the task), the model
-  equals the first run's, every output is readable, and the NameNode's fsck of the warehouse finds
-  no missing or corrupt block;
+- the whole DAG in one run (each costs minutes on two shared cores) that loses a DataNode (left
+  dead) while preprocess writes, then, while fit runs, its Airflow task process and the NodeManager
+  running fit's executor (started again: YARN re-runs the container there): the run succeeds, the
+  retry re-attached to the same YARN application (the RM lists exactly one for the task), the NameNode's fsck
+  of the warehouse finds no missing or corrupt block, and every stage's output read back from HDFS
+  equals a local run (``airflow dags test`` on ``local[*]`` and a ``file://`` warehouse) of the
+  same drop;
 - a task marked failed in Airflow while its application runs: the application is killed.
 
 Marked ``cluster`` as well as ``integration`` (``-m cluster`` runs only these).
@@ -58,6 +58,7 @@ GATES = {"max_rmse": 2.0, "min_ndcg": 0.0}
 # Float columns written by fit/evaluate/publish: compared within this tolerance (the cluster's
 # partitioning of the ALS blocks may differ from local[*]'s in the last bits).
 REL_TOL = 1e-6
+NM_MEMORY_MB = 2048
 # Airflow's heartbeat timeout, lowered so that a task whose process was killed is retried in
 # seconds, not after the default 5 minutes.
 HEARTBEAT_TIMEOUT_S = 20
@@ -123,16 +124,6 @@ class Cluster:
             return self.hdfs.read_bytes(path)
         return Path(path.removeprefix("file://")).read_bytes()
 
-    def run_dag(self, ds: str, run_id: str, **conf: object) -> dict:
-        """Trigger the DAG for ``ds`` on the drop and wait until the run succeeds."""
-        self.airflow.trigger(
-            DAG_ID,
-            logical_date=f"{ds}T00:00:00+00:00",
-            conf={"source": str(self.drop), "top_n": TOP_N, **GATES, **conf},
-            run_id=run_id,
-        )
-        return self.airflow.wait_for_run(DAG_ID, run_id)
-
 
 def wait_until(what: str, check: Callable[[], bool], timeout: float = 600) -> None:
     started = time.monotonic()
@@ -169,6 +160,9 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     home = stack_dir / "airflow" / "home"
     env.update(
         STACK_NODES="3",
+        # Room for one container per NodeManager (a job's driver and its executor are 1.5 GiB each):
+        # every job then runs its ApplicationMaster on one node and its executor on the other.
+        YARN_NM_MEMORY_MB=str(NM_MEMORY_MB),
         AIRFLOW_HOME=str(home),
         # The code under test, zipped now: spark-submit ships it to the YARN containers.
         MOVIEREC_PY_FILES=str(build_package(stack_dir / "airflow" / "movierec.zip")),
@@ -229,7 +223,7 @@ def test_the_stack_has_the_promised_topology(cluster: Cluster) -> None:
     with urllib.request.urlopen(f"{cluster.rm_url}/ws/v1/cluster/nodes", timeout=10) as resp:
         nodes = json.load(resp)["nodes"]["node"]
     assert [n["state"] for n in nodes] == ["RUNNING", "RUNNING"]
-    assert {n["totalResource"]["memory"] for n in nodes} == {3072}
+    assert {n["totalResource"]["memory"] for n in nodes} == {NM_MEMORY_MB}
     conn = json.loads(cluster.airflow.env["AIRFLOW_CONN_SPARK_DEFAULT"])
     assert conn["host"] == "yarn" and conn["extra"]["deploy-mode"] == "cluster"
     assert conn["extra"]["yarn_resourcemanager_webapp_address"] == cluster.rm_url
@@ -256,46 +250,6 @@ def assert_close(got: object, want: object, where: str) -> None:
             assert_close(g, w, f"{where}[{i}]")
     else:
         assert got == want, where
-
-
-def test_the_dag_on_yarn_cluster_mode_equals_a_local_run(cluster: Cluster, records) -> None:
-    ds = "2026-04-01"
-    started = time.monotonic()
-    cluster.run_dag(ds, "yarn-whole-dag")
-    yarn_seconds = time.monotonic() - started
-
-    # Every job ran once, as a YARN application whose driver ran in YARN's ApplicationMaster.
-    for job in [*JOBS, "cleanup"]:
-        apps = cluster.apps(f"movierec-{job}-{ds}")
-        assert [(a["state"], a["finalStatus"]) for a in apps] == [("FINISHED", "SUCCEEDED")], (job, apps)
-        assert apps[0]["applicationType"] == "SPARK" and apps[0]["amContainerLogs"], apps[0]
-
-    # The same drop through the same DAG on the embedded default: local[*], a file:// warehouse.
-    started = time.monotonic()
-    local = AirflowRunner(cluster.tmp / "local-home", cluster.tmp / "local-wh", cluster.drop)
-    assert set(local.run(ds, **GATES).values()) <= {"success", "skipped"}
-    local_seconds = time.monotonic() - started
-    here, there = (cluster.tmp / "local-wh").as_uri(), cluster.warehouse
-
-    raw = f"raw/movielens/ds={ds}"
-    for name in json.loads(cluster.read_bytes(f"{there}/{raw}/_manifest.json"))["files"]:
-        path = f"{raw}/{name['name']}"
-        assert cluster.read_bytes(f"{there}/{path}") == cluster.read_bytes(f"{here}/{path}"), path
-    for area in ("curated", "rejected"):
-        assert cluster.rows(f"{there}/{area}/ds={ds}") == cluster.rows(f"{here}/{area}/ds={ds}"), area
-    assert cluster.read_bytes(f"{there}/curated/ds={ds}/_manifest.json") == cluster.read_bytes(
-        f"{here}/curated/ds={ds}/_manifest.json"
-    )
-    for area in (f"models/ds={ds}", f"recommendations/ds={ds}"):
-        assert_close(cluster.rows(f"{there}/{area}"), cluster.rows(f"{here}/{area}"), area)
-    metrics = [json.loads(cluster.read_bytes(f"{w}/metrics/ds={ds}/metrics.json")) for w in (there, here)]
-    assert_close(metrics[0], metrics[1], "metrics.json")
-    latest = [json.loads(cluster.read_bytes(f"{w}/recommendations/_LATEST")) for w in (there, here)]
-    assert latest[0]["ds"] == latest[1]["ds"] == ds
-    log.warning(
-        "whole DAG: %.0f s on YARN cluster mode, %.0f s locally (airflow dags test)", yarn_seconds, local_seconds
-    )
-    records(kept=sum(len(rows) for rows in cluster.rows(f"{there}/curated/ds={ds}").values()))
 
 
 def task_process(ti_id: str) -> int | None:
@@ -342,45 +296,126 @@ def running_app(cluster: Cluster, name: str, seconds: float) -> Callable[[], boo
     return check
 
 
-def test_a_datanode_and_the_airflow_task_lost_mid_run(cluster: Cluster, records) -> None:
-    """DataNode 3 killed (left dead) while preprocess writes, then fit's Airflow task process killed.
+def containers(cluster: Cluster, app_id: str) -> dict[str, int]:
+    """{container id: number of the NodeManager running it} of ``app_id``'s live containers.
 
-    One run for both faults: each DAG run costs minutes on two shared cores.
+    Told by each container's working folder: ``yarn/nm<i>/local/usercache/<user>/appcache/<app>/<container>``.
     """
-    ds, run_id = "2026-04-02", "yarn-faults"
-    trigger(cluster, ds, run_id)
+    found = {}
+    for folder in cluster.dir.glob(f"yarn/nm*/local/usercache/*/appcache/{app_id}/container_*"):
+        found[folder.name] = int(folder.relative_to(cluster.dir / "yarn").parts[0].removeprefix("nm"))
+    return found
+
+
+def lose_node(cluster: Cluster, i: int) -> list[int]:
+    """SIGKILL NodeManager ``i`` and every container process it started (a machine lost).
+
+    A container's processes (launch script, JVM, its Python) run in the container's folder under
+    ``yarn/nm<i>/``; killing only the NodeManager would leave them running, which no lost
+    machine does. Returns the container processes' pids.
+    """
+    cluster.kill(f"nodemanager{i}")
+    root = str(cluster.dir / "yarn" / f"nm{i}") + "/"
+    killed = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and os.readlink(proc / "cwd").startswith(root):
+                os.kill(int(proc.name), signal.SIGKILL)
+                killed.append(int(proc.name))
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+    log.warning("lost NodeManager %d with its container processes %s", i, killed)
+    return killed
+
+
+def test_the_dag_on_yarn_survives_lost_nodes_and_a_lost_airflow_task_and_equals_a_local_run(
+    cluster: Cluster, records
+) -> None:
+    """The whole DAG on YARN cluster mode, with a node lost on each side and the Airflow task lost.
+
+    One run for every fault (each run costs minutes on two shared cores): DataNode 3 SIGKILLed,
+    and left dead, while preprocess writes; while fit runs, its Airflow task process SIGKILLed
+    (Airflow retries the task), and the NodeManager running fit's executor lost with its
+    containers, then started again (the machine back, as a new node): YARN re-runs the executor's
+    container there. Then every stage's output is compared with a local run of the same drop.
+    """
+    ds, run_id = "2026-04-01", "yarn-whole-dag"
+    started = time.monotonic()
+    trigger(cluster, ds, run_id, force=False)
     preprocess = f"movierec-preprocess-{ds}"
     wait_until(f"{preprocess} running on YARN", running_app(cluster, preprocess, 3))
     cluster.kill("datanode3")  # two DataNodes still hold a copy of every block (or take one)
 
     fit = f"movierec-fit-{ds}"
-    wait_until(f"{fit} running on YARN", running_app(cluster, fit, 5))
-    ti = ti_of(cluster, run_id, "fit")
-    pid = task_process(ti["id"])
-    assert pid is not None, f"no Airflow task process for {ti}"
-    os.kill(pid, signal.SIGKILL)  # the worker dies; the supervisor reports the try failed: a retry
+    wait_until(f"{fit} running on YARN", running_app(cluster, fit, 20))  # its executor at work
     app_id = cluster.apps(fit)[-1]["id"]
+    pid = task_process(ti_of(cluster, run_id, "fit")["id"])
+    assert pid is not None, f"no Airflow task process for fit of {run_id}"
+    os.kill(pid, signal.SIGKILL)  # the worker dies; the supervisor reports the try failed: a retry
     log.warning("killed fit's Airflow task process %d while %s ran", pid, app_id)
+    wait_until(f"{app_id}'s executor started", lambda: len(containers(cluster, app_id)) >= 2, timeout=120)
+    where = containers(cluster, app_id)
+    (am,) = [c for c in where if c.endswith("_01_000001")]
+    executor_node = next(node for c, node in where.items() if c != am)
+    assert executor_node != where[am], f"the driver and the executor of {app_id} share a node: {where}"
+    assert lose_node(cluster, executor_node), f"no container process of NodeManager {executor_node}"
+    run_stack("up", "yarn", cluster.env)  # the machine back (with a new node id): room for a new executor
 
     cluster.airflow.wait_for_run(DAG_ID, run_id)
-    # The Airflow task: one application for it, the one the first try submitted; the retry
-    # re-attached to it (durable submission) instead of submitting a second one.
-    apps = cluster.apps(fit)
-    assert [(a["id"], a["finalStatus"]) for a in apps] == [(app_id, "SUCCEEDED")], apps
+    yarn_seconds = time.monotonic() - started
+
+    # Every job ran once, as a YARN application whose driver ran in YARN's ApplicationMaster.
+    for job in [*JOBS, "cleanup"]:
+        apps = cluster.apps(f"movierec-{job}-{ds}")
+        assert [(a["state"], a["finalStatus"]) for a in apps] == [("FINISHED", "SUCCEEDED")], (job, apps)
+        assert apps[0]["applicationType"] == "SPARK" and apps[0]["amContainerLogs"], apps[0]
+    # fit: the one application the first try submitted, in one attempt: YARN re-ran the lost
+    # executor's container on the node that came back, and the retry re-attached (durable submission).
+    assert cluster.apps(fit)[0]["id"] == app_id
+    with urllib.request.urlopen(f"{cluster.rm_url}/ws/v1/cluster/apps/{app_id}/appattempts", timeout=10) as resp:
+        attempts = json.load(resp)["appAttempts"]["appAttempt"]
+    assert len(attempts) == 1, attempts
+    driver_log = (cluster.dir / "yarn" / f"nm{where[am]}" / "logs" / app_id / am / "stderr").read_text(errors="replace")
+    # The driver lost executor 1 with its node, and YARN ran a new executor container (the app's
+    # third: AM, lost executor, replacement) on the node that came back.
+    assert "Lost executor 1" in driver_log and "Container released on a *lost* node" in driver_log, driver_log[-3000:]
+    ran = {p.name for p in cluster.dir.glob(f"yarn/nm*/logs/{app_id}/container_*")}
+    assert f"{app_id.replace('application_', 'container_')}_01_000003" in ran, ran
     assert ti_of(cluster, run_id, "fit")["try_number"] >= 2
     log_dir = cluster.airflow.home / "logs" / f"dag_id={DAG_ID}" / f"run_id={run_id}" / "task_id=fit"
-    retry_log = (log_dir / "attempt=2.log").read_text(errors="replace")
-    assert "Reconnecting to existing job" in retry_log and app_id in retry_log
-    reference = cluster.rows(f"{cluster.warehouse}/models/ds=2026-04-01")
-    assert reference, "the whole-DAG test wrote no model to compare with"
-    assert_close(cluster.rows(f"{cluster.warehouse}/models/ds={ds}"), reference, "models")
+    retries = "".join(p.read_text(errors="replace") for p in sorted(log_dir.glob("attempt=*.log"))[1:])
+    # "Reconnecting" while the application runs; "already completed" if it finished first.
+    reattached = ("Reconnecting to existing job", "Job already completed successfully")
+    verdicts = [ln for ln in retries.splitlines() if app_id in ln and any(v in ln for v in reattached)]
+    assert verdicts, f"no retry of fit re-attached to {app_id}:\n{retries[-3000:]}"
+    with urllib.request.urlopen(f"{cluster.rm_url}/ws/v1/cluster/nodes", timeout=10) as resp:
+        nodes = sorted(n["state"] for n in json.load(resp)["nodes"]["node"])
+    assert nodes == ["LOST", "RUNNING", "RUNNING"], nodes
 
-    # The DataNode: every output readable and equal; no block missing or corrupt.
-    kept = 0
+    # The same drop through the same DAG on the embedded default: local[*], a file:// warehouse.
+    started = time.monotonic()
+    local = AirflowRunner(cluster.tmp / "local-home", cluster.tmp / "local-wh", cluster.drop)
+    assert set(local.run(ds, **GATES).values()) <= {"success", "skipped"}
+    local_seconds = time.monotonic() - started
+    here, there = (cluster.tmp / "local-wh").as_uri(), cluster.warehouse
+
+    raw = f"raw/movielens/ds={ds}"
+    for name in json.loads(cluster.read_bytes(f"{there}/{raw}/_manifest.json"))["files"]:
+        path = f"{raw}/{name['name']}"
+        assert cluster.read_bytes(f"{there}/{path}") == cluster.read_bytes(f"{here}/{path}"), path
     for area in ("curated", "rejected"):
-        got = cluster.rows(f"{cluster.warehouse}/{area}/ds={ds}")
-        assert got == cluster.rows(f"{cluster.warehouse}/{area}/ds=2026-04-01"), area
-        kept += sum(len(rows) for rows in got.values()) if area == "curated" else 0
+        assert cluster.rows(f"{there}/{area}/ds={ds}") == cluster.rows(f"{here}/{area}/ds={ds}"), area
+    assert cluster.read_bytes(f"{there}/curated/ds={ds}/_manifest.json") == cluster.read_bytes(
+        f"{here}/curated/ds={ds}/_manifest.json"
+    )
+    for area in (f"models/ds={ds}", f"recommendations/ds={ds}"):
+        assert_close(cluster.rows(f"{there}/{area}"), cluster.rows(f"{here}/{area}"), area)
+    metrics = [json.loads(cluster.read_bytes(f"{w}/metrics/ds={ds}/metrics.json")) for w in (there, here)]
+    assert_close(metrics[0], metrics[1], "metrics.json")
+    latest = [json.loads(cluster.read_bytes(f"{w}/recommendations/_LATEST")) for w in (there, here)]
+    assert latest[0]["ds"] == latest[1]["ds"] == ds
+
+    # The lost DataNode: no block missing or corrupt (the NameNode re-replicated what it held).
     report = cluster.fsck("/warehouse")
     summary = report[report.find("Status:") :]
     assert "Status: HEALTHY" in report, summary
@@ -388,8 +423,15 @@ def test_a_datanode_and_the_airflow_task_lost_mid_run(cluster: Cluster, records)
         value = next(ln for ln in summary.splitlines() if ln.strip().startswith(line))
         assert value.split(":")[1].split()[0] == "0", value
     assert cluster.live_datanodes() == 2
-    log.warning("fsck after the run: %s", " ".join(summary.split()))
-    records(kept=kept)
+    log.warning(
+        "whole DAG: %.0f s on YARN cluster mode (with the faults), %.0f s locally (airflow dags test); "
+        "fit re-attached: %s; fsck: %s",
+        yarn_seconds,
+        local_seconds,
+        verdicts[0][:200],
+        " ".join(summary.split()),
+    )
+    records(kept=sum(len(rows) for rows in cluster.rows(f"{there}/curated/ds={ds}").values()))
 
 
 def test_a_task_marked_failed_in_airflow_kills_its_yarn_application(cluster: Cluster, records) -> None:
