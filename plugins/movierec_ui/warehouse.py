@@ -120,7 +120,8 @@ class WebHdfsStorage:
             with self.client.read(self._abs(path)) as reader:
                 return reader.read()
         except HdfsError as exc:
-            if "FileNotFoundException" in str(exc) or "does not exist" in str(exc):
+            # The RemoteException's class, when WebHDFS sent one (its message varies by Hadoop version).
+            if exc.exception == "FileNotFoundException" or "does not exist" in str(exc):
                 raise NotFoundError(f"hdfs://{self._abs(path)} does not exist (via {self.url})") from exc
             raise WarehouseError(f"WebHDFS read of {self._abs(path)} at {self.url} failed: {exc}") from exc
 

@@ -18,6 +18,7 @@ import os
 import shutil
 import socket
 import subprocess
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -57,6 +58,7 @@ def run_stack(action: str, service: str, env: dict[str, str]) -> str:
     Returns:
         The script's combined output.
     """
+    started = time.monotonic()
     try:
         proc = subprocess.run(
             ["bash", str(STACK_SCRIPT), action, service],
@@ -78,6 +80,8 @@ def run_stack(action: str, service: str, env: dict[str, str]) -> str:
             f"scripts/stack.sh {action} {service} exited {proc.returncode} (STACK_DIR={env['STACK_DIR']}):\n{output}",
             pytrace=False,
         )
+    seconds = time.monotonic() - started
+    (log.warning if seconds > 20 else log.info)("scripts/stack.sh %s %s: %.0f s", action, service, seconds)
     for line in output.splitlines():
         if "ignored SIG" in line:  # a daemon that does not stop cleanly costs STACK_STOP_TIMEOUT
             log.warning("scripts/stack.sh %s %s: %s", action, service, line)

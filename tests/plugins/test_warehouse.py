@@ -202,3 +202,20 @@ def test_an_unchanged_run_is_in_the_history_without_figures(warehouse, reader):
     last = queries.metrics_history(reader)[-1]
     assert (last["ds"], last["rmse"], last["passed"], last["published"]) == ("2026-01-04", None, None, False)
     assert last["extra"]["unchanged_since"] == DS
+
+
+def test_a_file_webhdfs_does_not_find_is_not_found_whatever_the_message(monkeypatch):
+    # Hadoop 3.5's WebHDFS answers "File /x not found." (class FileNotFoundException), older ones
+    # "File does not exist: /x"; an unchanged run's date has metrics but no curated manifest.
+    # A stub client (no NameNode here); tests/integration/test_ui_trigger_rest.py reads a real one.
+    from hdfs.util import HdfsError
+
+    class StubClient:
+        def read(self, path: str):
+            raise HdfsError("File %s not found.", path, exception="FileNotFoundException")
+
+    monkeypatch.setenv("MOVIEREC_WEBHDFS_URL", "http://nn:9870")
+    storage = storage_for("hdfs://nn:8020/wh")
+    storage.client = StubClient()
+    with pytest.raises(NotFoundError, match="hdfs:///wh/curated/ds=2026-01-04/_manifest.json does not exist"):
+        storage.read_bytes("curated/ds=2026-01-04/_manifest.json")
