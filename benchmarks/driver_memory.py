@@ -11,10 +11,17 @@ the shipped zip) on a generated drop of ``--users`` users, ``--movies`` movies a
 - the driver Python process's peak resident set (``VmHWM``, polled from ``/proc``);
 - the wall time.
 
+With ``--master yarn`` the jobs run in YARN cluster deploy mode on a running stack
+(``STACK_NODES=3 make stack-up``; its ``HADOOP_CONF_DIR`` and ``SPARK_CONF_DIR`` in the
+environment): the driver is then the ApplicationMaster's JVM and its Python child, alone in their
+container, the executors in others, so the JVM heap is the driver's own. ``--warehouse-uri``
+writes to that HDFS instead of a local folder.
+
 Usage::
 
     python -m benchmarks.driver_memory --users 20000 200000 --movies 1000 --ratings-per-user 10 \\
         --out docs/benchmarks/driver_memory.json [--repo DIR --py-files ZIP] [--plot docs/driver_memory.png]
+        [--master yarn --warehouse-uri hdfs://127.0.0.1:9000/bench]
 
 ``--repo``/``--py-files`` run another checkout's jobs (the code before a change).
 ``--drop DIR`` runs one existing drop instead (``--keep`` keeps its warehouse), which is how
@@ -82,6 +89,22 @@ def _python_driver(java_pid: int) -> int | None:
     return None
 
 
+def _python_driver_in_container() -> int | None:
+    """YARN cluster mode: the driver's Python process, the job run in a container's folder."""
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes().split(b"\0")
+            cwd = os.readlink(proc / "cwd")
+        except OSError:
+            continue
+        # Executors' Python workers run pyspark.daemon; the driver runs the job with its arguments.
+        if "/container_" in cwd and b"python" in cmdline[0] and b"--ds" in cmdline:
+            return int(proc.name)
+    return None
+
+
 def _peak_rss_mb(pid: int) -> float:
     try:
         status = Path(f"/proc/{pid}/status").read_text()
@@ -91,10 +114,14 @@ def _peak_rss_mb(pid: int) -> float:
     return int(m.group(1)) / 1024 if m else 0.0
 
 
-def run_job(repo: Path, py_files: Path, job: str, warehouse: str, source: Path, work: Path, conf: dict) -> dict:
+def run_job(
+    repo: Path, py_files: Path, job: str, warehouse: str, source: Path, work: Path, conf: dict, master: str
+) -> dict:
     """Run one job through spark-submit; return its wall time and driver peaks (exit code checked)."""
     gc_log = work / f"{job}-gc.log"
-    cmd = ["spark-submit", "--master", "local[2]", "--py-files", str(py_files)]
+    on_yarn = master == "yarn"
+    cmd = ["spark-submit", "--master", master, "--py-files", str(py_files)]
+    cmd += ["--deploy-mode", "cluster", "--name", f"bench-{job}"] if on_yarn else []
     cmd += ["--driver-java-options", f"-Xlog:gc:file={gc_log}"]
     for key, value in conf.items():
         cmd += ["--conf", f"{key}={value}"]
@@ -107,7 +134,7 @@ def run_job(repo: Path, py_files: Path, job: str, warehouse: str, source: Path, 
     def poll() -> None:
         driver = None
         while proc.poll() is None:
-            driver = driver or _python_driver(proc.pid)
+            driver = driver or (_python_driver_in_container() if on_yarn else _python_driver(proc.pid))
             if driver:
                 peak["rss"] = max(peak["rss"], _peak_rss_mb(driver))
             time.sleep(0.2)
@@ -129,12 +156,12 @@ def run_job(repo: Path, py_files: Path, job: str, warehouse: str, source: Path, 
     }
 
 
-def run_pipeline(repo: Path, py_files: Path, drop: Path, warehouse: Path, conf: dict) -> dict:
-    """Every job on ``drop`` into ``warehouse``; the measures of fit, evaluate and publish."""
+def run_pipeline(repo: Path, py_files: Path, drop: Path, warehouse: str, conf: dict, master: str) -> dict:
+    """Every job on ``drop`` into ``warehouse`` (a URI); the measures of fit, evaluate and publish."""
     with tempfile.TemporaryDirectory(prefix="driver-mem-") as tmp:
         out = {}
         for job in JOBS:
-            measures = run_job(repo, py_files, job, warehouse.as_uri(), drop, Path(tmp), conf)
+            measures = run_job(repo, py_files, job, warehouse, drop, Path(tmp), conf, master)
             if job in MEASURED:
                 out[job] = measures
             print(f"  {job}: {measures}", flush=True)
@@ -173,13 +200,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repo", type=Path, default=REPO, help="checkout whose spark_jobs/ run")
     parser.add_argument("--py-files", type=Path, default=REPO / "build" / "movierec.zip")
     parser.add_argument("--driver-memory", default="2g")
+    parser.add_argument("--master", default="local[2]", help="local[2], or yarn (cluster deploy mode)")
+    parser.add_argument("--warehouse-uri", help="write here (e.g. hdfs://...), one folder per user count")
     parser.add_argument("--out", type=Path, help="JSON results")
     parser.add_argument("--plot", type=Path, help="PNG figure")
     args = parser.parse_args(argv)
     conf = {"spark.driver.memory": args.driver_memory}
     if args.drop:
-        warehouse = args.keep or Path(tempfile.mkdtemp(prefix="driver-wh-"))
-        print(json.dumps(run_pipeline(args.repo, args.py_files, args.drop, warehouse, conf), indent=2))
+        warehouse = args.warehouse_uri or (args.keep or Path(tempfile.mkdtemp(prefix="driver-wh-"))).as_uri()
+        print(json.dumps(run_pipeline(args.repo, args.py_files, args.drop, warehouse, conf, args.master), indent=2))
         return 0
     from movierec.data.layouts import Layout
     from movierec_dev.generate import generate_drop
@@ -190,8 +219,9 @@ def main(argv: list[str] | None = None) -> int:
             ratings = users * args.ratings_per_user
             drop = generate_drop(Path(tmp) / "drop", Layout.CSV, ratings, seed=1, n_users=users, n_movies=args.movies)
             print(f"{users:,} users, {args.movies:,} movies, {ratings:,} ratings", flush=True)
-            jobs = run_pipeline(args.repo, args.py_files, drop, Path(tmp) / "warehouse", conf)
-        results.append({"users": users, "movies": args.movies, "ratings": ratings, "jobs": jobs})
+            warehouse = f"{args.warehouse_uri}/users-{users}" if args.warehouse_uri else (Path(tmp) / "wh").as_uri()
+            jobs = run_pipeline(args.repo, args.py_files, drop, warehouse, conf, args.master)
+        results.append({"users": users, "movies": args.movies, "ratings": ratings, "master": args.master, "jobs": jobs})
         if args.out:
             args.out.parent.mkdir(parents=True, exist_ok=True)
             args.out.write_text(json.dumps(results, indent=2) + "\n")

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 STALE_CLAIM_S = 120  # a compare-and-swap holds its claim for milliseconds
+READ_ATTEMPTS = 5  # looks at a small file being replaced on the local filesystem, 20 ms apart and doubling
 
 
 class Warehouse:
@@ -145,7 +146,8 @@ class Warehouse:
 
         Returns False when ``dst`` exists and ``overwrite`` is off (on HDFS that check and the
         rename are one atomic NameNode operation), or when ``src`` is gone and ``missing_ok``
-        (a concurrent commit moved it first). With ``overwrite`` a file replaces a file atomically.
+        (a concurrent commit moved it first). With ``overwrite`` a file replaces a file (atomically on
+        HDFS; Hadoop's local filesystem deletes, then renames: see :meth:`read_bytes`).
         """
         from py4j.protocol import Py4JJavaError
 
@@ -310,23 +312,27 @@ class Warehouse:
         """Read a small file (a manifest, a movie catalogue) whole."""
         from py4j.protocol import Py4JJavaError
 
-        if not self.exists(uri):
-            raise PipelineError(f"{uri} does not exist; run the upstream task for this date first")
+        # Hadoop's local filesystem replaces a file by deleting it, then renaming the new one and
+        # its .crc one after the other (HDFS renames over in one step): a reader in between (a
+        # publish reading _LATEST as another replaces it) finds it missing or its checksum
+        # disagreeing. It looks again; a file still missing after that is missing.
+        transient = ("org.apache.hadoop.fs.ChecksumException", "java.io.FileNotFoundException")
         attempt = 1
         while True:
-            stream = self._fs.open(self._path(uri))
-            try:
-                return bytes(self._jvm.org.apache.commons.io.IOUtils.toByteArray(stream))
-            except Py4JJavaError as exc:
-                # The local filesystem renames a file and its .crc one after the other: a reader in
-                # between (a publish reading _LATEST as another replaces it) sees them disagree.
-                checksum = exc.java_exception.getClass().getName() == "org.apache.hadoop.fs.ChecksumException"
-                if not checksum or attempt == 3:
-                    raise
-            finally:
-                stream.close()
+            if self.exists(uri):
+                try:
+                    stream = self._fs.open(self._path(uri))
+                    try:
+                        return bytes(self._jvm.org.apache.commons.io.IOUtils.toByteArray(stream))
+                    finally:
+                        stream.close()
+                except Py4JJavaError as exc:
+                    if attempt == READ_ATTEMPTS or exc.java_exception.getClass().getName() not in transient:
+                        raise
+            elif attempt == READ_ATTEMPTS:
+                raise PipelineError(f"{uri} does not exist; run the upstream task for this date first")
+            time.sleep(0.02 * 2 ** (attempt - 1))
             attempt += 1
-            time.sleep(0.05)
 
     def sha256(self, uri: str) -> str:
         """SHA-256 of a file, computed in the JVM so large files never cross py4j."""
@@ -372,7 +378,8 @@ class Warehouse:
             out.write(bytearray(data))
         finally:
             out.close()
-        # One atomic replace: a reader (or a crash) never sees the file missing.
+        # One replace: atomic on HDFS; on the local filesystem a reader may find the file missing for
+        # an instant (read_bytes looks again), a crash never leaves it half-written.
         self._rename(tmp, uri, overwrite=True)
 
     def write_json(self, uri: str, obj: Any) -> None:

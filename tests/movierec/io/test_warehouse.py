@@ -151,3 +151,17 @@ def test_stale_staging_and_checkpoints_are_removed_and_fresh_ones_kept(wh, tmp_p
     assert sorted(removed) == sorted(wh.uri(str(p.relative_to(tmp_path))) for p in stale)
     assert not any(p.exists() for p in stale) and all(p.exists() for p in fresh)
     assert (tmp_path / "recommendations" / "ds=2026-01-01" / "part").read_text() == "published"
+
+
+def test_a_small_file_missing_for_an_instant_is_read_once_it_is_back(wh):
+    # Hadoop's local filesystem replaces by delete + rename (+ the .crc): a reader in between (a
+    # publish reading _LATEST while another replaces it, #18.6) looks again instead of failing.
+    uri = wh.uri("recommendations", "_LATEST")
+    back = threading.Timer(0.01, wh.write_json, args=(uri, {"n": 1}))
+    back.start()
+    try:
+        assert wh.read_json(uri) == {"n": 1}
+    finally:
+        back.join()
+    with pytest.raises(PipelineError, match="_GONE does not exist"):
+        wh.read_json(wh.uri("recommendations", "_GONE"))
