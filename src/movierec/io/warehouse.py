@@ -46,6 +46,8 @@ class Warehouse:
         self._fs = self._path(self.root).getFileSystem(self._conf)
         # FileContext renames never nest a folder into an existing one (see _rename); made once.
         self._context = self._jvm.org.apache.hadoop.fs.FileContext.getFileContext(self._fs.getUri(), self._conf)
+        # Only Hadoop's local filesystem replaces a file non-atomically (see read_bytes).
+        self._read_attempts = READ_ATTEMPTS if self._fs.getUri().getScheme() == "file" else 1
         self._check_reachable()
         if writable:
             self._check_writable()
@@ -315,7 +317,7 @@ class Warehouse:
         # Hadoop's local filesystem replaces a file by deleting it, then renaming the new one and
         # its .crc one after the other (HDFS renames over in one step): a reader in between (a
         # publish reading _LATEST as another replaces it) finds it missing or its checksum
-        # disagreeing. It looks again; a file still missing after that is missing.
+        # disagreeing. There it looks again; a file still missing after that is missing.
         transient = ("org.apache.hadoop.fs.ChecksumException", "java.io.FileNotFoundException")
         attempt = 1
         while True:
@@ -327,9 +329,9 @@ class Warehouse:
                     finally:
                         stream.close()
                 except Py4JJavaError as exc:
-                    if attempt == READ_ATTEMPTS or exc.java_exception.getClass().getName() not in transient:
+                    if attempt == self._read_attempts or exc.java_exception.getClass().getName() not in transient:
                         raise
-            elif attempt == READ_ATTEMPTS:
+            elif attempt == self._read_attempts:
                 raise PipelineError(f"{uri} does not exist; run the upstream task for this date first")
             time.sleep(0.02 * 2 ** (attempt - 1))
             attempt += 1
