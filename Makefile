@@ -49,8 +49,11 @@ screenshots:
 system:
 	@scripts/install-system.sh
 
+# Two pytest-xdist workers: a run of the DAG leaves a core idle about half the time, so two
+# streams of tests finish in ~0.6 of one's time on 2 cores (docs/scale.md); TEST_WORKERS=0 runs one.
+TEST_WORKERS ?= 2
 test: system package lint
-	@$(ENV) python -m pytest -ra --durations=40 $(PYTEST_ARGS)
+	@$(ENV) python -m pytest -ra --durations=40 -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 test-unit: package
 	@$(ENV) python -m pytest -ra -m "not integration" $(PYTEST_ARGS)

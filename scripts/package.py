@@ -6,6 +6,7 @@ Usage: python -m scripts.package [TARGET]
 
 from __future__ import annotations
 
+import os
 import sys
 import zipfile
 from pathlib import Path
@@ -18,7 +19,8 @@ PACKAGE = REPO / "src" / "movierec"
 
 def build(target: Path = REPO / "build" / "movierec.zip") -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".zip.tmp")
+    # Its own temporary file: two test workers may build at once; the rename is atomic.
+    tmp = target.with_suffix(f".zip.{os.getpid()}.tmp")
     with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
         for path in sorted(PACKAGE.rglob("*.py")):
             name = path.relative_to(PACKAGE.parent).as_posix()

@@ -26,6 +26,33 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(ReliabilityRecorder(), "movierec-reliability-recorder")
 
 
+# `make test` runs two pytest-xdist workers (--dist loadgroup): a DAG run leaves a core idle
+# about half the time (JVM start-ups, Airflow's polls). Tests that share a costly fixture must
+# stay on one worker, or each worker pays for it: these groups, longest first (docs/scale.md).
+GROUPS = ("yarn-cluster", "stack", "dag-runs")
+
+
+def group_of(item: pytest.Item) -> str:
+    """The xdist group of a test: the stack it starts, the DAG runs it reads, else its module."""
+    if item.get_closest_marker("cluster"):
+        return "yarn-cluster"  # the module's own 3-node cluster
+    if "stack_dir" in item.fixturenames:
+        return "stack"  # the session's single-node HDFS, Spark and Airflow stack
+    if "dag_warehouse" in item.fixturenames:
+        return "dag-runs"  # the session's real DAG runs (tests/airflow_runs.py)
+    return item.nodeid.split("::", 1)[0]  # module-scoped fixtures run once
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the marks
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(group_of(item)))
+    if config.getoption("dist", "no") == "loadgroup":
+        # Work is handed out in collection order: the long groups first, so none is left for the end.
+        rank = {group: i for i, group in enumerate(GROUPS)}
+        items.sort(key=lambda item: rank.get(group_of(item), len(GROUPS)))
+
+
 @pytest.fixture(scope="session")
 def spark():
     """A real local[1] SparkSession (the jobs' code runs unchanged on it)."""

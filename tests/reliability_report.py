@@ -438,6 +438,13 @@ ROWS = [
 ]
 
 
+def reported_test(nodeid: str) -> str:
+    """The test a report is of: its node id without parameters or the ``@group`` xdist's loadgroup adds."""
+    if nodeid.rfind("@") > nodeid.rfind("]"):
+        nodeid = nodeid.rsplit("@", 1)[0]
+    return nodeid.split("[", 1)[0]
+
+
 class ReliabilityRecorder:
     """pytest plugin: each test's outcomes and counted records, saved to :data:`RESULTS` at the end."""
 
@@ -446,7 +453,7 @@ class ReliabilityRecorder:
         self.records: dict[str, Counter] = {}  # kept / rejected / lost, from the `records` fixture
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        test = report.nodeid.split("[", 1)[0]
+        test = reported_test(report.nodeid)
         if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
             self.outcomes.setdefault(test, Counter())[report.outcome] += 1
         for name, value in report.user_properties:
@@ -454,6 +461,8 @@ class ReliabilityRecorder:
                 self.records.setdefault(test, Counter()).update(value)
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if hasattr(session.config, "workerinput"):
+            return  # an xdist worker: its reports reach the controller, which writes the file
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
         RESULTS.write_text(
             json.dumps(

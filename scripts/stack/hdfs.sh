@@ -47,17 +47,22 @@ DATA_DIR="$HDIR/data/data"
 WEB="http://127.0.0.1:$HDFS_HTTP_PORT"
 
 # Fetch the server jars once; a stamp of the pom's hash makes reruns free.
+# One fetch at a time (two stacks may start at once, say two test workers): the second waits
+# for the lock, then finds the stamp, instead of replacing the folder the first one just filled.
 fetch_jars() {
-  local stamp
+  local stamp lock
+  mkdir -p "$(dirname "$HADOOP_LIB")"
+  exec {lock}>"$HADOOP_LIB.lock"
+  flock "$lock"
   stamp="$(sha256sum "$POM" | cut -d' ' -f1)"
   if [[ -f "$HADOOP_LIB/.stamp" && "$(<"$HADOOP_LIB/.stamp")" == "$stamp" ]]; then
+    exec {lock}>&-
     return 0
   fi
   need mvn "install Maven (apt-get install maven) or put the Hadoop server jars in HADOOP_LIB=$HADOOP_LIB"
   say "fetching Hadoop server jars into $HADOOP_LIB (Maven, once)"
   local tmp="$HADOOP_LIB.tmp.$$"
   rm -rf "$tmp"
-  mkdir -p "$(dirname "$HADOOP_LIB")"
   # Maven's output goes to a log: even -q prints colour codes on stdout.
   if ! mvn -q -B -f "$POM" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$tmp" \
     >"$STACK_LOGS/maven.log" 2>&1; then
@@ -67,6 +72,7 @@ fetch_jars() {
   echo "$stamp" >"$tmp/.stamp"
   rm -rf "$HADOOP_LIB"
   mv "$tmp" "$HADOOP_LIB"
+  exec {lock}>&-
 }
 
 write_conf() {
