@@ -26,31 +26,59 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(ReliabilityRecorder(), "movierec-reliability-recorder")
 
 
-# `make test` runs two pytest-xdist workers (--dist loadgroup): a DAG run leaves a core idle
-# about half the time (JVM start-ups, Airflow's polls). Tests that share a costly fixture must
-# stay on one worker, or each worker pays for it: these groups, longest first (docs/scale.md).
-GROUPS = ("yarn-cluster", "stack", "dag-runs")
+# `make test` runs two pytest-xdist workers (-n 2 --dist loadgroup): a DAG run leaves a core idle
+# about half the time (JVM start-ups, Airflow's polls). Tests that share a costly fixture must stay
+# on one worker, or each worker pays for it. xdist's own loadgroup cannot group them under pytest 9
+# (it renames node ids through an attribute pytest no longer reads), so the scheduler below groups
+# by module path, and the collection check keeps that table true to the fixtures.
+YARN_CLUSTER = "tests/integration/test_yarn_cluster.py"  # its own 3-node cluster
+STACK = "tests/integration/"  # the session's single-node HDFS, Spark and Airflow stack
+DAG_RUNS = (  # the session's real DAG runs (dag_warehouse, tests/airflow_runs.py)
+    "tests/dags/test_dag_run.py",
+    "tests/dags/test_daily_runs.py",
+    "tests/dags/test_faults.py",
+    "tests/dags/test_lineage.py",
+    "tests/plugins/test_api.py",
+    "tests/plugins/test_page_browser.py",
+)
+GROUPS = ("yarn-cluster", "stack", "dag-runs")  # handed out first, the longest first (docs/scale.md)
 
 
-def group_of(item: pytest.Item) -> str:
-    """The xdist group of a test: the stack it starts, the DAG runs it reads, else its module."""
-    if item.get_closest_marker("cluster"):
-        return "yarn-cluster"  # the module's own 3-node cluster
-    if "stack_dir" in item.fixturenames:
-        return "stack"  # the session's single-node HDFS, Spark and Airflow stack
-    if "dag_warehouse" in item.fixturenames:
-        return "dag-runs"  # the session's real DAG runs (tests/airflow_runs.py)
-    return item.nodeid.split("::", 1)[0]  # module-scoped fixtures run once
+def group_of(nodeid: str) -> str:
+    """The worker group of a test, from its node id: a shared stack or DAG runs, else its module."""
+    module = nodeid.split("::", 1)[0]
+    if module == YARN_CLUSTER:
+        return "yarn-cluster"
+    if module.startswith(STACK):
+        return "stack"
+    return "dag-runs" if module in DAG_RUNS else module  # a module's own fixtures run once
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the marks
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
-        item.add_marker(pytest.mark.xdist_group(group_of(item)))
+        shared = "dag_warehouse" in item.fixturenames or "stack_dir" in item.fixturenames
+        if shared and group_of(item.nodeid) not in GROUPS:
+            raise pytest.UsageError(f"{item.nodeid} uses the DAG runs: add its module to DAG_RUNS in tests/conftest.py")
     if config.getoption("dist", "no") == "loadgroup":
         # Work is handed out in collection order: the long groups first, so none is left for the end.
         rank = {group: i for i, group in enumerate(GROUPS)}
-        items.sort(key=lambda item: rank.get(group_of(item), len(GROUPS)))
+        items.sort(key=lambda item: rank.get(group_of(item.nodeid), len(GROUPS)))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    if config.getoption("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class GroupScheduling(LoadScopeScheduling):
+        """Each group (see :func:`group_of`) is one unit of work, on one worker."""
+
+        def _split_scope(self, nodeid: str) -> str:
+            return group_of(nodeid)
+
+    config.option.loadscopereorder = False  # keep the order above, not xdist's by group size
+    return GroupScheduling(config, log)
 
 
 @pytest.fixture(scope="session")

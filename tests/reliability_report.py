@@ -438,13 +438,6 @@ ROWS = [
 ]
 
 
-def reported_test(nodeid: str) -> str:
-    """The test a report is of: its node id without parameters or the ``@group`` xdist's loadgroup adds."""
-    if nodeid.rfind("@") > nodeid.rfind("]"):
-        nodeid = nodeid.rsplit("@", 1)[0]
-    return nodeid.split("[", 1)[0]
-
-
 class ReliabilityRecorder:
     """pytest plugin: each test's outcomes and counted records, saved to :data:`RESULTS` at the end."""
 
@@ -453,7 +446,7 @@ class ReliabilityRecorder:
         self.records: dict[str, Counter] = {}  # kept / rejected / lost, from the `records` fixture
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        test = reported_test(report.nodeid)
+        test = report.nodeid.split("[", 1)[0]
         if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
             self.outcomes.setdefault(test, Counter())[report.outcome] += 1
         for name, value in report.user_properties:
