@@ -89,20 +89,33 @@ def _python_driver(java_pid: int) -> int | None:
     return None
 
 
-def _python_driver_in_container() -> int | None:
-    """YARN cluster mode: the driver's Python process, the job run in a container's folder."""
+def container_processes() -> dict[int, str]:
+    """YARN on loopback: every process running in a container, by role, from its folder and command.
+
+    Roles: ``driver-jvm`` (the ApplicationMaster, which runs the driver in cluster mode),
+    ``driver-python`` (its child running the job), ``executor-jvm``, ``executor-python`` (the
+    executors' pyspark daemon and workers).
+    """
+    found = {}
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
         try:
-            cmdline = (proc / "cmdline").read_bytes().split(b"\0")
             cwd = os.readlink(proc / "cwd")
+            cmdline = (proc / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        # Executors' Python workers run pyspark.daemon; the driver runs the job with its arguments.
-        if "/container_" in cwd and b"python" in cmdline[0] and b"--ds" in cmdline:
-            return int(proc.name)
-    return None
+        if "/container_" not in cwd or not cmdline[0]:
+            continue
+        joined = b" ".join(cmdline)
+        if cmdline[0].endswith(b"java"):
+            if b"ApplicationMaster" in joined:
+                found[int(proc.name)] = "driver-jvm"
+            elif b"CoarseGrainedExecutorBackend" in joined:
+                found[int(proc.name)] = "executor-jvm"
+        elif b"python" in cmdline[0]:
+            found[int(proc.name)] = "driver-python" if b"--ds" in cmdline else "executor-python"
+    return found
 
 
 def _peak_rss_mb(pid: int) -> float:
@@ -114,10 +127,29 @@ def _peak_rss_mb(pid: int) -> float:
     return int(m.group(1)) / 1024 if m else 0.0
 
 
+def live_heap_mb(pid: int) -> float | None:
+    """The JVM's live heap: ``jcmd GC.class_histogram`` collects it fully, then counts what is left."""
+    proc = subprocess.run(["jcmd", str(pid), "GC.class_histogram"], capture_output=True, text=True, check=False)
+    total = proc.stdout.strip().splitlines()[-1].split() if proc.returncode == 0 and proc.stdout.strip() else []
+    return int(total[-1]) / 2**20 if total[:1] == ["Total"] else None
+
+
 def run_job(
-    repo: Path, py_files: Path, job: str, warehouse: str, source: Path, work: Path, conf: dict, master: str
+    repo: Path,
+    py_files: Path,
+    job: str,
+    warehouse: str,
+    source: Path,
+    work: Path,
+    conf: dict,
+    master: str,
+    live_every: float = 0,
 ) -> dict:
-    """Run one job through spark-submit; return its wall time and driver peaks (exit code checked)."""
+    """Run one job through spark-submit; return its wall time and driver peaks (exit code checked).
+
+    On YARN with ``live_every`` seconds, the driver JVM's live heap is also taken that often (a full
+    collection each time): unlike the GC log's heap after a young collection, it holds no garbage.
+    """
     gc_log = work / f"{job}-gc.log"
     on_yarn = master == "yarn"
     cmd = ["spark-submit", "--master", master, "--py-files", str(py_files)]
@@ -130,13 +162,24 @@ def run_job(
     started = time.monotonic()
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=os.environ.copy())
     peak = {"rss": 0.0}
+    container_peaks: dict[str, float] = {}  # on YARN: the largest resident peak of one process, by role
+    live: list[float] = []
 
     def poll() -> None:
         driver = None
+        last_live = time.monotonic()
         while proc.poll() is None:
-            driver = driver or (_python_driver_in_container() if on_yarn else _python_driver(proc.pid))
-            if driver:
-                peak["rss"] = max(peak["rss"], _peak_rss_mb(driver))
+            if on_yarn:
+                for pid, role in container_processes().items():
+                    container_peaks[role] = max(container_peaks.get(role, 0.0), _peak_rss_mb(pid))
+                    if role == "driver-jvm" and live_every and time.monotonic() - last_live >= live_every:
+                        last_live = time.monotonic()
+                        live.extend(filter(None, [live_heap_mb(pid)]))
+                peak["rss"] = container_peaks.get("driver-python", 0.0)
+            else:
+                driver = driver or _python_driver(proc.pid)
+                if driver:
+                    peak["rss"] = max(peak["rss"], _peak_rss_mb(driver))
             time.sleep(0.2)
 
     watcher = threading.Thread(target=poll, daemon=True)
@@ -153,16 +196,27 @@ def run_job(
         "jvm_heap_peak_mb": round(before, 1),
         "jvm_live_peak_mb": round(after, 1),
         "python_rss_peak_mb": round(peak["rss"], 1),
+        **({"rss_peak_mb": {role: round(mb, 1) for role, mb in sorted(container_peaks.items())}} if on_yarn else {}),
+        **({"jvm_live_full_gc_peak_mb": round(max(live), 1), "live_samples": len(live)} if live else {}),
     }
 
 
-def run_pipeline(repo: Path, py_files: Path, drop: Path, warehouse: str, conf: dict, master: str) -> dict:
-    """Every job on ``drop`` into ``warehouse`` (a URI); the measures of fit, evaluate and publish."""
+def run_pipeline(
+    repo: Path,
+    py_files: Path,
+    drop: Path,
+    warehouse: str,
+    conf: dict,
+    master: str,
+    measured: tuple = MEASURED,
+    live_every: float = 0,
+) -> dict:
+    """Every job on ``drop`` into ``warehouse`` (a URI); the measures of the ``measured`` ones."""
     with tempfile.TemporaryDirectory(prefix="driver-mem-") as tmp:
         out = {}
         for job in JOBS:
-            measures = run_job(repo, py_files, job, warehouse, drop, Path(tmp), conf, master)
-            if job in MEASURED:
+            measures = run_job(repo, py_files, job, warehouse, drop, Path(tmp), conf, master, live_every)
+            if job in measured:
                 out[job] = measures
             print(f"  {job}: {measures}", flush=True)
         return out
@@ -202,6 +256,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--driver-memory", default="2g")
     parser.add_argument("--master", default="local[2]", help="local[2], or yarn (cluster deploy mode)")
     parser.add_argument("--warehouse-uri", help="write here (e.g. hdfs://...), one folder per user count")
+    parser.add_argument("--live-every", type=float, default=0, help="on YARN: seconds between live-heap counts")
     parser.add_argument("--out", type=Path, help="JSON results")
     parser.add_argument("--plot", type=Path, help="PNG figure")
     args = parser.parse_args(argv)
@@ -220,7 +275,9 @@ def main(argv: list[str] | None = None) -> int:
             drop = generate_drop(Path(tmp) / "drop", Layout.CSV, ratings, seed=1, n_users=users, n_movies=args.movies)
             print(f"{users:,} users, {args.movies:,} movies, {ratings:,} ratings", flush=True)
             warehouse = f"{args.warehouse_uri}/users-{users}" if args.warehouse_uri else (Path(tmp) / "wh").as_uri()
-            jobs = run_pipeline(args.repo, args.py_files, drop, warehouse, conf, args.master)
+            jobs = run_pipeline(
+                args.repo, args.py_files, drop, warehouse, conf, args.master, live_every=args.live_every
+            )
         results.append({"users": users, "movies": args.movies, "ratings": ratings, "master": args.master, "jobs": jobs})
         if args.out:
             args.out.parent.mkdir(parents=True, exist_ok=True)
