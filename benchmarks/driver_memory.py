@@ -129,7 +129,12 @@ def _peak_rss_mb(pid: int) -> float:
 
 def live_heap_mb(pid: int) -> float | None:
     """The JVM's live heap: ``jcmd GC.class_histogram`` collects it fully, then counts what is left."""
-    proc = subprocess.run(["jcmd", str(pid), "GC.class_histogram"], capture_output=True, text=True, check=False)
+    try:
+        proc = subprocess.run(
+            ["jcmd", str(pid), "GC.class_histogram"], capture_output=True, text=True, check=False, timeout=60
+        )
+    except subprocess.TimeoutExpired:
+        return None
     total = proc.stdout.strip().splitlines()[-1].split() if proc.returncode == 0 and proc.stdout.strip() else []
     return int(total[-1]) / 2**20 if total[:1] == ["Total"] else None
 
