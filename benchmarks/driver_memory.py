@@ -268,7 +268,8 @@ def main(argv: list[str] | None = None) -> int:
     conf = {"spark.driver.memory": args.driver_memory}
     if args.drop:
         warehouse = args.warehouse_uri or (args.keep or Path(tempfile.mkdtemp(prefix="driver-wh-"))).as_uri()
-        print(json.dumps(run_pipeline(args.repo, args.py_files, args.drop, warehouse, conf, args.master), indent=2))
+        stages = run_pipeline(args.repo, args.py_files, args.drop, warehouse, conf, args.master, measured=JOBS)
+        print(json.dumps(stages, indent=2))
         return 0
     from movierec.data.layouts import Layout
     from movierec_dev.generate import generate_drop
