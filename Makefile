@@ -50,7 +50,7 @@ system:
 	@scripts/install-system.sh
 
 # Two pytest-xdist workers: a run of the DAG leaves a core idle about half the time, so two
-# streams of tests finish in ~0.6 of one's time on 2 cores (docs/scale.md); TEST_WORKERS=0 runs one.
+# streams of tests finish in ~0.7 of one's time on 2 cores (26.7 against 37.5 min) (docs/scale.md); TEST_WORKERS=0 runs one.
 TEST_WORKERS ?= 2
 test: system package lint
 	@$(ENV) python -m pytest -ra --durations=40 -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
