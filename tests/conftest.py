@@ -41,7 +41,7 @@ DAG_RUNS = (  # the session's real DAG runs (dag_warehouse, tests/airflow_runs.p
     "tests/plugins/test_api.py",
     "tests/plugins/test_page_browser.py",
 )
-GROUPS = ("yarn-cluster", "stack", "dag-runs")  # handed out first, the longest first (docs/scale.md)
+GROUPS = ("dag-runs", "stack", "yarn-cluster")  # handed out first, the longest first (docs/scale.md)
 
 
 def group_of(nodeid: str) -> str:
@@ -59,7 +59,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         shared = "dag_warehouse" in item.fixturenames or "stack_dir" in item.fixturenames
         if shared and group_of(item.nodeid) not in GROUPS:
             raise pytest.UsageError(f"{item.nodeid} uses the DAG runs: add its module to DAG_RUNS in tests/conftest.py")
-    if config.getoption("dist", "no") == "loadgroup":
+    if hasattr(config, "workerinput"):  # an xdist worker (whose own `dist` option xdist sets to "no")
         # Work is handed out in collection order: the long groups first, so none is left for the end.
         rank = {group: i for i, group in enumerate(GROUPS)}
         items.sort(key=lambda item: rank.get(group_of(item.nodeid), len(GROUPS)))
@@ -76,6 +76,15 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log):
 
         def _split_scope(self, nodeid: str) -> str:
             return group_of(nodeid)
+
+        def _reschedule(self, node) -> None:
+            # xdist queues a worker's next group once two of its tests are left; here only at the last
+            # one (which a worker holds back until it knows the next): a group's test can take ten
+            # minutes, and a group queued behind it would wait while the other worker runs dry.
+            # _split_scope and _reschedule are LoadScopeScheduling's internals: pytest-xdist is pinned.
+            if self.workqueue and not node.shutting_down and self._pending_of(self.assigned_work[node]) > 1:
+                return
+            super()._reschedule(node)
 
     config.option.loadscopereorder = False  # keep the order above, not xdist's by group size
     return GroupScheduling(config, log)

@@ -208,13 +208,14 @@ ROWS = [
         "fault",
         "the whole DAG on the STACK_NODES=3 loopback cluster (YARN cluster deploy mode, HDFS on 3 DataNodes), in one "
         "run: a DataNode killed, and left dead, while preprocess writes; while fit runs, its Airflow task process "
-        "SIGKILLed (Airflow retries the task) and the NodeManager running fit's ApplicationMaster lost with its "
-        "containers",
+        "SIGKILLed (Airflow retries the task) and, once its executor has been given a task, the NodeManager "
+        "running that executor lost with its containers, then back as a new node",
         "tests/integration/test_yarn_cluster.py::"
         "test_the_dag_on_yarn_survives_lost_nodes_and_a_lost_airflow_task_and_equals_a_local_run",
-        "the run succeeds; every job one YARN application, SUCCEEDED, its driver in the ApplicationMaster; fit's on "
-        "its second attempt (YARN re-ran it on the other node) and the retry re-attached to it (durable "
-        "submission): the RM lists exactly one; raw bytes, curated and rejected rows equal a local run of the "
+        "the run succeeds; every job one YARN application, SUCCEEDED, its driver in the ApplicationMaster; fit's in "
+        "one attempt: the driver lost executor 1 and YARN ran a new executor container on the node that came "
+        "back; the retry re-attached to it (durable submission): the RM lists exactly one; the old node LOST; "
+        "raw bytes, curated and rejected rows equal a local run of the "
         "drop, models, lists and metrics within 1e-6; the NameNode's fsck of /warehouse: HEALTHY, 0 missing, "
         "0 corrupt blocks",
     ),

@@ -50,9 +50,11 @@ def test_the_same_drop_again_skips_fit_evaluate_publish(daily, record_property):
     note = metrics_of(daily, SAME)
     assert note["unchanged_since"] == D1 and note["note"].startswith(f"unchanged since {D1}")
     assert f"unchanged since {D1}" in daily.last_output(SAME)
-    seconds = daily.task_seconds()
-    record_property("task_seconds", round(seconds, 1))
-    assert seconds < 15, f"the skipped run took {seconds:.1f} s of task time: {daily.last_tasks}"
+    # Cheap because no job after ingest starts a Spark application: only ingest and the retention
+    # teardown are submitted. The task time is recorded, not asserted (it follows the machine's load).
+    submitted = re.findall(r"Spark-Submit cmd: .*?(spark_jobs/\w+\.py)", daily.last_output(SAME))
+    assert submitted == ["spark_jobs/ingest.py", "spark_jobs/cleanup.py"], submitted
+    record_property("task_seconds", round(daily.task_seconds(), 1))
 
 
 def test_a_publish_emits_the_asset_events_a_failed_gate_and_a_skipped_run_none(dag_warehouse, daily):

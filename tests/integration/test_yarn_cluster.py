@@ -307,6 +307,14 @@ def containers(cluster: Cluster, app_id: str) -> dict[str, int]:
     return found
 
 
+def read_text(path: Path) -> str:
+    """``path``'s text, or "" while it does not exist yet."""
+    try:
+        return path.read_text(errors="replace")
+    except FileNotFoundError:
+        return ""
+
+
 def lose_node(cluster: Cluster, i: int) -> list[int]:
     """SIGKILL NodeManager ``i`` and every container process it started (a machine lost).
 
@@ -356,8 +364,13 @@ def test_the_dag_on_yarn_survives_lost_nodes_and_a_lost_airflow_task_and_equals_
     wait_until(f"{app_id}'s executor started", lambda: len(containers(cluster, app_id)) >= 2, timeout=120)
     where = containers(cluster, app_id)
     (am,) = [c for c in where if c.endswith("_01_000001")]
-    executor_node = next(node for c, node in where.items() if c != am)
+    executor, executor_node = next((c, node) for c, node in where.items() if c != am)
     assert executor_node != where[am], f"the driver and the executor of {app_id} share a node: {where}"
+    # Lose the node only once the executor runs fit's tasks: a container lost while its JVM still
+    # starts is only a failed allocation to the driver, and one lost before its first task is only
+    # a registration the driver drops ("Lost an executor 1 (already removed)"), not a lost executor.
+    executor_log = cluster.dir / "yarn" / f"nm{executor_node}" / "logs" / app_id / executor / "stderr"
+    wait_until(f"{executor} given a task", lambda: "Got assigned task" in read_text(executor_log), timeout=120)
     assert lose_node(cluster, executor_node), f"no container process of NodeManager {executor_node}"
     run_stack("up", "yarn", cluster.env)  # the machine back (with a new node id): room for a new executor
 

@@ -49,15 +49,16 @@ from movierec.serving.predict import predict_arrays
 from movierec.serving.tables import UserRows, vectors, with_users
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     import pandas as pd
     from pyspark.sql import DataFrame
 
     from movierec.models.lookup import Table
-    from movierec.serving.tables import RankingTables, Serving
+    from movierec.serving.tables import MovieTables, RankingTables, Serving
 
 _SCORE_CELLS = 30_000_000  # user x movie scores held at once per task (float32: 120 MB)
+_CANDIDATE_ROWS = 250_000  # candidates finished at once when users rank every movie (~1.4 KB each: ~350 MB)
 _RECS_COLUMNS = [
     USER_ID,
     RANK,
@@ -103,10 +104,10 @@ def _score_batch(batch: pd.DataFrame, tables: RankingTables, n: int) -> pd.DataF
     """
     import pandas as pd
 
-    step = max(1, _SCORE_CELLS // max(1, len(tables.movie_ids)))
-    if len(batch) > step:
+    if len(batch) > 1 and len(batch) * len(tables.movie_ids) > _SCORE_CELLS:
         return pd.concat(
-            [_score_batch(batch.iloc[i : i + step], tables, n) for i in range(0, len(batch), step)], ignore_index=True
+            [_score_batch(some, tables, n) for some in _slices(batch, len(tables.movie_ids), _SCORE_CELLS)],
+            ignore_index=True,
         )
     ids = tables.movie_ids
     u = vectors(batch[RANKER_FACTORS], len(tables.mean_user), tables.mean_user).astype(np.float32)
@@ -138,6 +139,12 @@ def _score_batch(batch: pd.DataFrame, tables: RankingTables, n: int) -> pd.DataF
     )
 
 
+def _slices(users: pd.DataFrame, movies: int, cells: int) -> Iterator[pd.DataFrame]:
+    """``users`` (one row each) in slices of at most ``cells`` user x movie pairs (one user at least)."""
+    step = max(1, cells // max(1, movies))
+    return (users.iloc[i : i + step] for i in range(0, len(users), step))
+
+
 def recommend(
     model: Serving,
     rows: DataFrame,
@@ -167,9 +174,33 @@ def recommend(
         :mod:`movierec.serving.fallback`), because_movie_id (the liked movie the reason
         cites, else null) and source (``model`` or ``fallback``).
     """
+    lists_of = list_maker(model.movies, n, scale, titles, settings)
+
+    # Ranking, rating, reasons and titles in one pass (one Python worker per task, not one per step).
+    def score(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        for batch in batches:
+            lists = lists_of(batch)
+            if len(lists):
+                yield lists
+
+    return with_users(_list_rows(rows), model.users).mapInPandas(score, RECS_SCHEMA)
+
+
+def list_maker(
+    movies: MovieTables,
+    n: int,
+    scale: tuple[float, float],
+    titles: Table | None = None,
+    settings: ListSettings | None = None,
+) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    """The function :func:`recommend` applies to each batch of users (its arguments, the model's movie side).
+
+    The batch holds :func:`_list_rows`'s columns joined with the users table; the function
+    returns those users' list rows (:data:`_RECS_COLUMNS`).
+    """
     settings = settings or ListSettings()
-    # Only movie-side tables in the closures below (model.users is a DataFrame: never shipped).
-    ranking, rating, rank_movies = model.movies.ranking(), model.movies.rating, model.movies.rank_movies
+    # Only movie-side tables in the closures below (the users table is a DataFrame: never shipped).
+    ranking, rating, rank_movies = movies.ranking(), movies.rating, movies.rank_movies
     lo, hi = scale
     damped, _ = rating.movie_bias0.lookup(ranking.movie_ids)
     popular = Popular.build(ranking.movie_ids, np.clip(rating.baseline_mean + damped, lo, hi), settings.genres)
@@ -191,11 +222,21 @@ def recommend(
         import pandas as pd
 
         lists = finish(_score_batch(batch, ranking, n * CANDIDATES_PER_SLOT), batch)
-        # Users whose first candidates were mostly predicted dislikes: rank every movie for them (rare).
+        # Users whose first candidates were mostly predicted dislikes: rank every movie for them (1-2% of
+        # the users of the generated 1M and 25M drops).
         full = lists[USER_ID].value_counts()
         short = batch[~batch[USER_ID].isin(full[full >= n].index)]
-        if len(short) and n * CANDIDATES_PER_SLOT < len(ranking.movie_ids):
-            again = finish(_score_batch(short, ranking, len(ranking.movie_ids)), short)
+        everything = len(ranking.movie_ids)
+        if len(short) and n * CANDIDATES_PER_SLOT < everything:
+            # Every movie is a candidate row carrying its user's model row (about 1.4 KB): a slice of users
+            # at a time (all of a 25M-rating batch's such users at once took 7.7 GB; docs/scale.md).
+            again = pd.concat(
+                [
+                    finish(_score_batch(some, ranking, everything), some)
+                    for some in _slices(short, everything, _CANDIDATE_ROWS)
+                ],
+                ignore_index=True,
+            ).sort_values([USER_ID, RANK], kind="stable")
             lists = pd.concat([lists[~lists[USER_ID].isin(short[USER_ID])], again], ignore_index=True)
         because, because_rating = explain_lists(lists, batch, rank_movies)
         lists[BECAUSE_MOVIE_ID] = np.where(because < 0, None, because)
@@ -212,6 +253,8 @@ def recommend(
     def one_batch(batch: pd.DataFrame) -> pd.DataFrame:
         import pandas as pd
 
+        if batch.empty or not len(ranking.movie_ids):  # no users, or no movie with the support to be listed
+            return pd.DataFrame(columns=_RECS_COLUMNS)
         counts = batch[TRAIN_COUNT].fillna(batch[SEEN].map(lambda s: 0 if s is None else len(s)))
         cold = (counts < settings.min_user_ratings).to_numpy()
         parts = [part(batch[mask]) for part, mask in ((model_lists, ~cold), (fallback, cold)) if mask.any()]
@@ -225,13 +268,7 @@ def recommend(
             lists[name] = lists[name].astype(object).where(lists[name].notna(), None)
         return lists
 
-    # Ranking, rating, reasons and titles in one pass (one Python worker per task, not one per step).
-    def score(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        for batch in batches:
-            if not batch.empty and len(ranking.movie_ids):
-                yield one_batch(batch)
-
-    return with_users(_list_rows(rows), model.users).mapInPandas(score, RECS_SCHEMA)
+    return one_batch
 
 
 def _ranker_scores(ranking: RankingTables, batch: pd.DataFrame, pairs: pd.DataFrame) -> np.ndarray:

@@ -1,21 +1,12 @@
 from __future__ import annotations
 
-import numpy as np
-
 from movierec.data.rated import rated_by_user
 from movierec.evaluation.scoring import score_model
-from movierec.models.model import fit_model
-from movierec.models.params import AlsParams, RankerParams
-from movierec.serving.tables import serving
+from tests.tiny_models import random_ratings, tiny_model
 
 
 def test_score_model_counts_cold_starts_and_scores_every_test_rating(spark):
-    rng = np.random.default_rng(4)
-    rows = [(u, m, float(rng.integers(1, 6))) for u in range(1, 16) for m in range(1, 13) if rng.random() < 0.6]
-    train = spark.createDataFrame(rows, "user_id int, movie_id int, rating double")
-    model = serving(
-        fit_model(train, AlsParams(rank=2, max_iter=2), RankerParams(rank=2, max_iter=2, min_support=1)), train
-    )
+    train, model = tiny_model(spark, random_ratings(4, 15, 12, 0.6))
     # user 99 and movie 99 are in no training rating: one of each, and one of both.
     test = spark.createDataFrame(
         [(1, 1, 4.0), (2, 3, 2.0), (99, 1, 3.0), (1, 99, 5.0), (99, 99, 1.0)],
@@ -32,12 +23,7 @@ def test_score_model_counts_cold_starts_and_scores_every_test_rating(spark):
 def test_score_model_reports_liked_items_and_beyond_accuracy(spark):
     from movierec.core.schemas import MOVIES_SCHEMA
 
-    rng = np.random.default_rng(5)
-    rows = [(u, m, float(rng.integers(1, 6))) for u in range(1, 16) for m in range(1, 13) if rng.random() < 0.6]
-    train = spark.createDataFrame(rows, "user_id int, movie_id int, rating double")
-    model = serving(
-        fit_model(train, AlsParams(rank=2, max_iter=2), RankerParams(rank=2, max_iter=2, min_support=1)), train
-    )
+    train, model = tiny_model(spark, random_ratings(5, 15, 12, 0.6))
     test = spark.createDataFrame([(1, 1, 4.0), (2, 3, 2.0), (3, 2, 5.0)], "user_id int, movie_id int, rating double")
     movies = spark.createDataFrame(
         [(m, f"M{m}", 2000, ["Drama"] if m % 2 else ["Comedy"]) for m in range(1, 13)], MOVIES_SCHEMA

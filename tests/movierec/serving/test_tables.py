@@ -17,11 +17,11 @@ from movierec.serving.tables import (
     movie_support,
     movie_tables,
     save_serving,
-    serving,
     supported,
     user_table,
 )
 from movierec.serving.topn import recommend
+from tests.tiny_models import random_ratings, tiny_model
 
 
 def same(a, b) -> None:
@@ -97,12 +97,7 @@ def test_the_digest_is_the_same_for_the_same_model_and_differs_for_another(spark
 def test_lists_with_titles_are_the_lists_plus_each_movies_title(spark, tmp_path):
     from movierec.data.rated import rated_by_user, seen_anywhere
 
-    rng = np.random.default_rng(2)
-    rows = [(u, m, float(rng.integers(1, 6))) for u in range(1, 21) for m in range(1, 16) if rng.random() < 0.5]
-    train = spark.createDataFrame(rows, "user_id int, movie_id int, rating double")
-    model = serving(
-        fit_model(train, AlsParams(rank=2, max_iter=2), RankerParams(rank=2, max_iter=2, min_support=1)), train
-    )
+    train, model = tiny_model(spark, random_ratings(2, 20, 15, 0.5))
     # The curated movies table in two files; movie 15 has no row (its title comes out null).
     movies = spark.createDataFrame([(m, f"Movie {m} (1990)") for m in range(14, 0, -1)], "movie_id int, title string")
     movies.repartition(2).write.parquet(str(tmp_path / "movies"))
@@ -126,12 +121,7 @@ def test_published_lists_hold_no_predicted_dislike_and_are_ordered_by_score(spar
     from movierec.serving.calibration import Calibration
     from movierec.serving.listing import ListSettings
 
-    rng = np.random.default_rng(3)
-    rows = [(u, m, float(rng.integers(1, 6))) for u in range(1, 31) for m in range(1, 21) if rng.random() < 0.4]
-    train = spark.createDataFrame(rows, "user_id int, movie_id int, rating double")
-    model = serving(
-        fit_model(train, AlsParams(rank=2, max_iter=2), RankerParams(rank=2, max_iter=2, min_support=1)), train
-    )
+    train, model = tiny_model(spark, random_ratings(3, 30, 20, 0.4))
     rows = seen_anywhere(rated_by_user(train, train.limit(0)))
     calibration = Calibration((-1.0, 0.0, 1.0), (0.0, 0.2, 0.9))
     settings = ListSettings(min_rating=3.2, min_user_ratings=0, calibration=calibration)
@@ -151,13 +141,9 @@ def test_users_with_few_ratings_get_the_fallback_marked_as_such(spark):
     from movierec.data.rated import rated_by_user, seen_anywhere
     from movierec.serving.listing import ListSettings
 
-    rng = np.random.default_rng(8)
-    rows = [(u, m, float(rng.integers(1, 6))) for u in range(1, 21) for m in range(1, 16) if rng.random() < 0.6]
+    rows = random_ratings(8, 20, 15, 0.6)
     rows += [(50, 1, 5.0), (50, 2, 4.0)]  # user 50: two ratings
-    train = spark.createDataFrame(rows, "user_id int, movie_id int, rating double")
-    model = serving(
-        fit_model(train, AlsParams(rank=2, max_iter=2), RankerParams(rank=2, max_iter=2, min_support=1)), train
-    )
+    train, model = tiny_model(spark, rows)
     # User 60 is only in the test set: no training rating at all.
     test = spark.createDataFrame([(60, 3, 4.0)], "user_id int, movie_id int, rating double")
     users = seen_anywhere(rated_by_user(train, test))
@@ -176,12 +162,8 @@ def test_every_listed_movie_has_a_reason_citing_a_movie_the_user_liked(spark):
     from movierec.data.rated import rated_by_user, seen_anywhere
     from movierec.serving.listing import ListSettings
 
-    rng = np.random.default_rng(6)
-    rows = [(u, m, float(rng.integers(1, 6))) for u in range(1, 21) for m in range(1, 16) if rng.random() < 0.5]
-    train = spark.createDataFrame(rows, "user_id int, movie_id int, rating double")
-    model = serving(
-        fit_model(train, AlsParams(rank=2, max_iter=2), RankerParams(rank=2, max_iter=2, min_support=1)), train
-    )
+    rows = random_ratings(6, 20, 15, 0.5)
+    train, model = tiny_model(spark, rows)
     liked = {(u, m): r for u, m, r in rows if r >= 4}
     settings = ListSettings(min_rating=1.0, min_user_ratings=0)
     rows = seen_anywhere(rated_by_user(train, train.limit(0)))

@@ -71,3 +71,29 @@ def test_scoring_in_slices_gives_the_same_lists(monkeypatch):
     assert len(whole) == 52 * 4 and not set(zip(whole.user_id, whole.movie_id, strict=True)) & {
         (u, m) for u, seen in zip(batch.user_id, batch.seen, strict=True) for m in seen
     }
+
+
+def test_users_who_rank_every_movie_get_the_same_lists_a_slice_at_a_time(spark, monkeypatch):
+    from movierec.data.rated import rated_by_user, seen_anywhere
+    from movierec.serving.listing import ListSettings
+    from movierec.serving.tables import with_users
+    from tests.tiny_models import random_ratings, tiny_model
+
+    train, model = tiny_model(spark, random_ratings(3, 30, 20, 0.4))
+    rows = topn._list_rows(seen_anywhere(rated_by_user(train, train.limit(0))))
+    batch = with_users(rows, model.users).toPandas()
+    # A high floor: most users' first 2 x 3 candidates hold fewer than 2 predicted likes, so they rank every movie.
+    settings = ListSettings(min_rating=3.5, min_user_ratings=0)
+    depths = []
+    scored = topn._score_batch
+    monkeypatch.setattr(topn, "_score_batch", lambda b, t, n: depths.append((len(b), n)) or scored(b, t, n))
+
+    whole = topn.list_maker(model.movies, 2, (1.0, 5.0), settings=settings)(batch)
+    everything = len(model.movies.ranking().movie_ids)
+    short = [users for users, n in depths if n == everything]
+    assert len(short) == 1 and short[0] > 3  # all of them in one go
+    depths.clear()
+    monkeypatch.setattr(topn, "_CANDIDATE_ROWS", everything)  # one user per slice
+    sliced = topn.list_maker(model.movies, 2, (1.0, 5.0), settings=settings)(batch)
+    assert [users for users, n in depths if n == everything] == [1] * short[0]
+    pd.testing.assert_frame_equal(whole, sliced)
