@@ -39,6 +39,13 @@ if [ -n "${MOVIEREC_ADDED_SUBMIT_OPTS:-}" ]; then
   unset MOVIEREC_ADDED_SUBMIT_OPTS
 fi
 _cds="$(ls "$REPO"/build/spark-cds/*.jsa 2>/dev/null | head -1)"
+# The JVM refuses, without a word, an archive recorded before the jars it runs (pyspark reinstalled
+# since), and every start then takes twice as long: map the archive only while it is newer than them.
+_jars="${SPARK_HOME:-$(echo "$VENV"/lib/python3*/site-packages/pyspark)}/jars"
+if [ -n "$_cds" ] && [ -n "$(find -L "$_jars" -name '*.jar' -newer "$_cds" 2>/dev/null | head -1)" ]; then
+  echo "scripts/env.sh: not using $_cds: it is older than the jars in $_jars; make package records a new one" >&2
+  _cds=""
+fi
 if [ "${MOVIEREC_FAST_START:-1}" != 0 ] && [[ "${SPARK_SUBMIT_OPTS:-}" != *Dspark.ui.enabled* ]]; then
   _opts="${MOVIEREC_DRIVER_JAVA_OPTS--XX:+UseParallelGC -XX:TieredStopAtLevel=1}"
   [ -n "$_cds" ] && _opts="-XX:SharedArchiveFile=$_cds -Xshare:auto $_opts"
@@ -46,4 +53,4 @@ if [ "${MOVIEREC_FAST_START:-1}" != 0 ] && [[ "${SPARK_SUBMIT_OPTS:-}" != *Dspar
   export MOVIEREC_ADDED_SUBMIT_OPTS="$_opts -Dspark.ui.enabled=false \"-Dspark.executor.extraJavaOptions=$_opts\""
   export SPARK_SUBMIT_OPTS="${SPARK_SUBMIT_OPTS:+$SPARK_SUBMIT_OPTS }$MOVIEREC_ADDED_SUBMIT_OPTS"
 fi
-unset _cds _opts
+unset _cds _jars _opts

@@ -1,8 +1,10 @@
-"""scripts/env.sh: the JVM options it adds follow the latest source, never pile up."""
+"""scripts/env.sh: the JVM options it adds follow the latest source, never pile up, and name
+only a class-data-sharing archive the JVM will accept."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -47,3 +49,27 @@ def test_fast_start_off_removes_what_an_earlier_source_added():
     (opts,) = submit_opts(f"export SPARK_SUBMIT_OPTS=-Dmine=1; source {ENV_SH}; MOVIEREC_FAST_START=0 source {ENV_SH}")
 
     assert opts == "-Dmine=1"
+
+
+def test_the_cds_archive_is_mapped_only_while_it_is_newer_than_the_jars(tmp_path: Path):
+    """A JVM silently refuses an archive older than its jars, and starts twice as slowly."""
+    repo = tmp_path / "repo"
+    (repo / "scripts").mkdir(parents=True)
+    shutil.copy(ENV_SH, repo / "scripts" / "env.sh")
+    archive = repo / "build" / "spark-cds" / "spark.jsa"
+    archive.parent.mkdir(parents=True)
+    jar = tmp_path / "spark" / "jars" / "spark-core.jar"
+    jar.parent.mkdir(parents=True)
+    jar.touch()
+    archive.touch()
+    os.utime(jar, (1_000_000, 1_000_000))
+    os.utime(archive, (2_000_000, 2_000_000))
+    script = f"export SPARK_HOME={tmp_path / 'spark'}; source {repo / 'scripts' / 'env.sh'}"
+
+    (current,) = submit_opts(script)
+    os.utime(jar, (3_000_000, 3_000_000))  # pyspark reinstalled after the archive was recorded
+    (stale,) = submit_opts(script)
+
+    assert f"-XX:SharedArchiveFile={archive}" in current
+    assert "SharedArchiveFile" not in stale
+    assert "-Dspark.ui.enabled=false" in stale  # the rest of the fast start stays

@@ -43,7 +43,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from scripts.package import build as build_package
-from tests.integration.conftest import REPO, free_ports, run_stack
+from tests.integration.conftest import REPO, run_stack
+from tests.ports import free_ports
 
 if TYPE_CHECKING:
     from tests.integration.conftest import HdfsCluster, SparkMaster

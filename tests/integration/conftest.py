@@ -16,18 +16,18 @@ import json
 import logging
 import os
 import shutil
-import socket
 import subprocess
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
-from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.ports import free_ports
 
 log = logging.getLogger(__name__)
 REPO = Path(__file__).resolve().parents[2]
@@ -35,15 +35,6 @@ STACK_SCRIPT = REPO / "scripts" / "stack.sh"
 # Where scripts/stack/hdfs.sh keeps the Maven-fetched jars (shared by all STACK_DIRs).
 HADOOP_LIB = Path(os.environ.get("HADOOP_LIB", REPO / ".stack" / "hadoop" / "lib"))
 STACK_TIMEOUT = 600  # seconds for one `up`, including a first Maven fetch
-
-
-def free_ports(count: int) -> list[int]:
-    """Return ``count`` distinct ports that are free on 127.0.0.1 right now."""
-    with ExitStack() as stack:
-        socks = [stack.enter_context(socket.socket()) for _ in range(count)]
-        for sock in socks:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in socks]
 
 
 def require_program(name: str, fix: str) -> None:

@@ -30,7 +30,8 @@ import pytest
 from movierec.data.layouts import Layout
 from movierec_dev.generate import generate_drop
 from tests.conftest import project_env
-from tests.integration.conftest import REPO, HdfsCluster, _stack_env, free_ports, require_program, run_stack
+from tests.integration.conftest import REPO, HdfsCluster, _stack_env, require_program, run_stack
+from tests.ports import free_ports
 
 pytestmark = pytest.mark.integration
 log = logging.getLogger(__name__)

@@ -44,7 +44,8 @@ from movierec_dev.generate import generate_drop
 from scripts.package import build as build_package
 from tests.airflow_runs import AirflowRunner
 from tests.integration.airflow_fixtures import DAG_ID, AirflowStack, _source_env
-from tests.integration.conftest import HdfsCluster, _stack_env, free_ports, require_program, run_stack
+from tests.integration.conftest import HdfsCluster, _stack_env, require_program, run_stack
+from tests.ports import free_ports
 
 pytestmark = [pytest.mark.integration, pytest.mark.cluster]
 log = logging.getLogger(__name__)

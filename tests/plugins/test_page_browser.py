@@ -18,7 +18,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import time
 import urllib.error
@@ -31,6 +30,7 @@ from pathlib import Path
 import pytest
 
 from tests.plugins.conftest import D1, REPO, TOP_N, DagWarehouse
+from tests.ports import free_ports
 
 pytestmark = pytest.mark.integration
 CHROMIUM = os.environ.get("MOVIEREC_CHROMIUM", "/usr/bin/chromium")
@@ -38,12 +38,6 @@ SCREENSHOTS = REPO / "build" / "test-results" / "screenshots"  # `make screensho
 SCREENSHOT = SCREENSHOTS / "plugin-page.png"
 USER = 1
 START_TIMEOUT = 180
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass(frozen=True)
@@ -77,7 +71,7 @@ class ApiServer:
 @pytest.fixture(scope="module")
 def api_server(dag_warehouse: DagWarehouse) -> Iterator[ApiServer]:
     """``airflow api-server`` on a free loopback port, with this repository's plugins."""
-    port = free_port()
+    (port,) = free_ports(1)
     env = {
         **dag_warehouse.env,
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
