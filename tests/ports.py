@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import os
 import socket
+from contextlib import ExitStack
 from pathlib import Path
 
 LOWEST = 20000  # above the well-known defaults the stack uses by hand (7077, 8088, 9870...)
@@ -29,7 +30,7 @@ def _worker_slice() -> range:
     """This pytest-xdist worker's ports (the whole range without xdist)."""
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
     index = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
-    width = (_ephemeral_start() - LOWEST) // workers
+    width = max(0, (_ephemeral_start() - LOWEST) // workers)
     return range(LOWEST + index * width, LOWEST + (index + 1) * width)
 
 
@@ -45,8 +46,19 @@ def _is_free(port: int) -> bool:
     return True
 
 
+def _kernel_ports(count: int) -> list[int]:
+    """Ports the kernel picks: the fallback where the ephemeral range leaves nothing below it."""
+    with ExitStack() as stack:
+        socks = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for sock in socks:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in socks]
+
+
 def free_ports(count: int) -> list[int]:
     """Return ``count`` distinct ports free on 127.0.0.1, none handed out before by this process."""
+    if len(_worker_slice()) < 100:
+        return _kernel_ports(count)
     ports: list[int] = []
     for tried, port in enumerate(_candidates):
         if tried > 2 * len(_worker_slice()):
