@@ -151,6 +151,7 @@ def run_ours(
     from movierec.evaluation.scoring import score_model
     from movierec.models.model import fit_model
     from movierec.models.params import AlsParams, RankerParams
+    from movierec.serving.predict import predict
     from movierec.serving.tables import serving
 
     started = time.monotonic()
@@ -160,8 +161,22 @@ def run_ours(
     from movierec.serving.listing import MIN_RATING, ListSettings
 
     settings = ListSettings(MIN_RATING if min_rating is None else min_rating)
-    scored = score_model(serving(model, train), test, rated_by_user(train, test), K, scale, movies, settings)
+    served = serving(model, train)
+    scored = score_model(served, test, rated_by_user(train, test), K, scale, movies, settings)
+    check_scored_once(predict(served, test, *scale), test)
     return scored, fit_seconds
+
+
+def check_scored_once(predictions, test) -> None:
+    """Stop the benchmark unless every test rating was scored exactly once (no figure from a partial or doubled set)."""
+    from movierec.evaluation.scoring import scored_once
+
+    off = scored_once(predictions, test)
+    if off["missing"] or off["extra"]:
+        raise SystemExit(
+            f"{off['missing']} test ratings were not scored and {off['extra']} were scored more than once; "
+            "every test rating must be scored exactly once: check the users table for repeated user ids"
+        )
 
 
 def run_surprise(train, test, scale: tuple[float, float], seed: int) -> dict:

@@ -155,3 +155,28 @@ def calibrate(lists: DataFrame, test: DataFrame, bins: int = BINS) -> Calibratio
         np.array([r["hits"] for r in rows], dtype=np.float64),
         np.array([r["slots"] for r in rows], dtype=np.float64),
     )
+
+
+def scored_once(predictions: DataFrame, test: DataFrame) -> dict[str, int]:
+    """How far ``predictions`` are from scoring every test rating exactly once.
+
+    Compares the number of rows per (user, movie) on each side, so a rating
+    scored twice cannot hide behind one left out.
+
+    Returns:
+        ``missing``: test ratings without a prediction; ``extra``: predictions
+        beyond one per test rating. Both 0 when each rating was scored once.
+    """
+    keys = [USER_ID, MOVIE_ID]
+    wanted = test.groupBy(*keys).agg(F.count(F.lit(1)).alias("_want"))
+    got = predictions.groupBy(*keys).agg(F.count(F.lit(1)).alias("_got"))
+    diff = (
+        wanted.join(got, keys, "full_outer")
+        .fillna({"_want": 0, "_got": 0})
+        .select((F.col("_got") - F.col("_want")).alias("_d"))
+    )
+    row = diff.agg(
+        F.sum(F.greatest(-F.col("_d"), F.lit(0))).alias("missing"),
+        F.sum(F.greatest(F.col("_d"), F.lit(0))).alias("extra"),
+    ).first()
+    return {"missing": int(row["missing"] or 0), "extra": int(row["extra"] or 0)}

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from movierec.data.rated import rated_by_user
-from movierec.evaluation.scoring import score_model
+from movierec.evaluation.scoring import score_model, scored_once
 from tests.tiny_models import random_ratings, tiny_model
 
 
@@ -38,3 +38,11 @@ def test_score_model_reports_liked_items_and_beyond_accuracy(spark):
     assert scored["lists"]["below_floor"] == 0 and scored["lists"]["test_only_users"] == 0
     chances = scored["calibration"]["chances"]
     assert chances and all(0 <= c <= 1 for c in chances) and chances == sorted(chances)
+
+
+def test_scored_once_counts_missing_and_repeated_predictions(spark):
+    test = spark.createDataFrame([(1, 10, 4.0), (1, 11, 3.0), (2, 10, 5.0)], "user_id int, movie_id int, rating double")
+    assert scored_once(test, test) == {"missing": 0, "extra": 0}
+    # User 1's movie 11 scored twice and user 2's rating left out: same row count, both caught.
+    doubled = spark.createDataFrame([(1, 10, 4.0), (1, 11, 3.0), (1, 11, 3.0)], test.schema)
+    assert scored_once(doubled, test) == {"missing": 1, "extra": 1}
