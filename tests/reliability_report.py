@@ -415,6 +415,27 @@ ROWS = [
         "fit, evaluate and publish succeed; no per-user file read on the driver; lists for every user",
     ),
     (
+        "hardening",
+        "#32.4a a user id of 2^31 (2147483648) or 20 digits in a ratings file",
+        "tests/movierec/data/test_ratings.py::test_a_user_id_above_what_als_accepts_is_named_so",
+        "quarantined: the id is above 2147483647 (2^31-1), the largest id Spark's ALS accepts (was: not a positive "
+        "integer); lost 0",
+    ),
+    (
+        "hardening",
+        "#32.4b ratings written 4.5e0, 4e0, +4, 4., .5 or 4.5d, in each layout (100k, 1m, 10m, csv)",
+        "tests/movierec/data/test_ratings.py::test_one_rating_grammar_in_every_layout",
+        "one grammar in every layout, digits with an optional point and digits (4, 4.0, 3.5): the others "
+        "quarantined naming it (csv read 4.5e0 and +4 as ratings); lost 0",
+    ),
+    (
+        "hardening",
+        "#32.4c a 10 kB ds in the plugin's API",
+        "tests/plugins/test_queries.py::test_a_long_ds_is_cut_in_the_422 "
+        "tests/plugins/test_queries.py::test_a_short_ds_is_shown_whole",
+        "the 422 quotes its first 32 characters and the length (it echoed all 10 kB); a short one whole",
+    ),
+    (
         "day-2",
         "#16 retention on 20 dated runs on real HDFS with _LATEST older than keep_days; a drop created on "
         "HDFS while the sensor waits",
@@ -477,12 +498,12 @@ def missing_tests(outcomes: dict) -> list[str]:
 
 
 def in_item_order(rows: list[tuple]) -> list[tuple]:
-    """The rows as listed, the hardening ones sorted by their item number (#18.2 before #18.10)."""
+    """The rows as listed, the hardening ones sorted by round and item number (#18.2 before #18.10 before #32.1)."""
 
-    def item(row: tuple) -> tuple[int, str]:
-        number = row[1].split()[0].removeprefix("#18.")
+    def item(row: tuple) -> tuple[int, int, str]:
+        round_, number = row[1].split()[0].removeprefix("#").split(".", 1)
         digits = "".join(c for c in number if c.isdigit())
-        return int(digits), number[len(digits) :]
+        return int(round_), int(digits), number[len(digits) :]
 
     hardening = [row for row in rows if row[0] == "hardening"]
     return [row for row in rows if row[0] != "hardening"] + sorted(hardening, key=item)
@@ -500,7 +521,7 @@ def render(results: dict) -> str:
         "provokes it, what the test asserts, the records it counted (kept / rejected / lost, "
         "summed over its cases; lost = records neither kept nor quarantined, or published rows "
         "that changed or vanished) and its outcome in that run. A dash: the input is refused "
-        "before any record is read, and nothing is written. The hardening rows (issue #18) each failed "
+        "before any record is read, and nothing is written. The hardening rows (issues #18 and #32) each failed "
         "on the code before their fix: the failures are quoted in [hardening.md](hardening.md).",
         "",
         "| group | scenario | test | asserted | records kept / rejected / lost | outcome |",

@@ -56,6 +56,7 @@ LIST_COLUMNS = (RANK, MOVIE_ID, TITLE, SCORE, PREDICTED_RATING, REASON, SOURCE)
 # also keeps ids past 64 bits away from pyarrow's filters (an OverflowError there was a 500).
 USER_ID_MIN, USER_ID_MAX = 1, 2**31 - 1
 DS_EXAMPLE = "2026-03-01"
+SHOWN_CHARS = 32  # of a refused value quoted in a message
 
 
 def check_user_id(user_id: int) -> int:
@@ -83,8 +84,10 @@ def check_ds(ds: str) -> str:
     except ValueError:
         real = False
     if not real:
+        # A 422 quotes what it refuses, cut: a request's value can be kilobytes long.
+        shown = repr(ds) if len(ds) <= SHOWN_CHARS else f"{ds[:SHOWN_CHARS]!r}... ({len(ds):,} characters)"
         raise InvalidRequestError(
-            f"ds={ds!r} is not a date: expected YYYY-MM-DD with a real month and day, e.g. {DS_EXAMPLE}"
+            f"ds={shown} is not a date: expected YYYY-MM-DD with a real month and day, e.g. {DS_EXAMPLE}"
         )
     return ds
 

@@ -35,6 +35,13 @@ if TYPE_CHECKING:
 
 _LOCAL_ID_BITS = 33  # monotonically_increasing_id: partition index << 33 | record number
 _INT_RE = r"^[0-9]{1,10}$"
+# The largest id Spark's ALS takes: its user and item columns are 32-bit integers.
+MAX_ID = 2**31 - 1
+# Ratings in every layout: digits, optionally a point and more digits (4, 4.0, 3.5). A minus sign is
+# read too, so that -1 is refused as outside the scale; a '+', an exponent (4.5e0), a bare point
+# (4., .5) or Java's type suffix (4.5d), which Spark's cast to double accepts, are refused.
+RATING_RE = r"^-?[0-9]+(\.[0-9]+)?$"
+RATING_GRAMMAR = "digits, optionally a point and digits: 4, 3.5"
 _UTF8_BOM = b"\xef\xbb\xbf"
 _IN_FILE_ORDER = (0, 1, 2, 3)  # user, movie, rating, timestamp: every layout's order without a header
 
@@ -108,8 +115,17 @@ def _source_line(value: Column) -> tuple[Column, Column]:
 
 
 def _positive_int(field: Column, name: str) -> tuple[Column, Column]:
-    ok = field.rlike(_INT_RE) & (field.try_cast("long") > 0) & (field.try_cast("long") <= 2**31 - 1)
-    reason = F.concat(F.lit(f"{name} '"), field, F.lit("' is not a positive integer"))
+    ok = field.rlike(_INT_RE) & (field.try_cast("long") > 0) & (field.try_cast("long") <= MAX_ID)
+    significant = F.regexp_replace(field, "^0+", "")
+    too_big = field.rlike("^[0-9]+$") & ((F.length(significant) > 10) | (significant.try_cast("long") > MAX_ID))
+    reason = F.when(
+        too_big,
+        F.concat(
+            F.lit(f"{name} '"),
+            field,
+            F.lit(f"' is above {MAX_ID} (2^31-1), the largest id Spark's ALS accepts; renumber the ids"),
+        ),
+    ).otherwise(F.concat(F.lit(f"{name} '"), field, F.lit("' is not a positive integer")))
     return ok, reason
 
 
@@ -136,6 +152,10 @@ def parse_ratings(
             (:func:`movierec.data.layouts.header_order`).
 
     Notes:
+        One grammar for ratings in every layout (:data:`RATING_RE`): digits,
+        optionally a point and digits, with spaces around them trimmed. Spark's
+        cast alone would also read ``+4``, ``4.5e0`` or ``4.5d``; no MovieLens
+        release writes them, so a line holding one is quarantined, whatever the layout.
         Tolerates what real drops contain: a UTF-8 BOM, CRLF endings and
         trailing empty columns. The csv header line is skipped, not rejected,
         and its columns are read by name in any order: picking other fields
@@ -161,18 +181,33 @@ def parse_ratings(
     scale = f"{spec.min_rating:g}..{spec.max_rating:g}"
     reason = (
         F.when(F.trim(F.col("_text")) == "", F.lit("empty line"))
-        .when((F.size(F.col("_f")) < 4) | ~extra_empty,
-              F.concat(F.lit("expected 4 fields separated by "), F.lit(repr(spec.ratings_sep)),
-                       F.lit(", found "), F.size(F.col("_f")).cast("string")))
+        .when(
+            (F.size(F.col("_f")) < 4) | ~extra_empty,
+            F.concat(
+                F.lit("expected 4 fields separated by "),
+                F.lit(repr(spec.ratings_sep)),
+                F.lit(", found "),
+                F.size(F.col("_f")).cast("string"),
+            ),
+        )
         .when(~u_ok, u_reason)
         .when(~m_ok, m_reason)
         .when(rating.isNull(), F.concat(F.lit("rating '"), r, F.lit("' is not a number")))
-        .when(F.isnan(rating) | (F.abs(rating) == float("inf")),
-              F.concat(F.lit("rating '"), r, F.lit("' is not finite")))
+        .when(
+            F.isnan(rating) | (F.abs(rating) == float("inf")), F.concat(F.lit("rating '"), r, F.lit("' is not finite"))
+        )
+        .when(
+            ~r.rlike(RATING_RE),
+            F.concat(F.lit("rating '"), r, F.lit(f"' is not a plain decimal number ({RATING_GRAMMAR})")),
+        )
         .when(~on_scale, F.concat(F.lit("rating "), r, F.lit(f" outside the {layout_name} scale {scale}")))
         .when(~on_step, F.concat(F.lit("rating "), r, F.lit(f" is not a multiple of {spec.rating_step:g}")))
-        .when(~ts_ok, F.concat(F.lit("timestamp '"), t,
-                               F.lit(f"' is not epoch seconds between {MIN_TIMESTAMP} and {MAX_TIMESTAMP}")))
+        .when(
+            ~ts_ok,
+            F.concat(
+                F.lit("timestamp '"), t, F.lit(f"' is not epoch seconds between {MIN_TIMESTAMP} and {MAX_TIMESTAMP}")
+            ),
+        )
     )
     df = df.withColumn(REASON, reason)
     ratings = df.where(F.col(REASON).isNull()).select(
@@ -183,9 +218,12 @@ def parse_ratings(
         F.col(LINE_NO),
     )
     rejected = df.where(F.col(REASON).isNotNull()).select(
-        F.lit(file_name).alias(SOURCE_FILE), F.col(LINE_NO), *_source_line(F.col("value")),
+        F.lit(file_name).alias(SOURCE_FILE),
+        F.col(LINE_NO),
+        *_source_line(F.col("value")),
         # The reason quotes the line's fields: made valid UTF-8 too.
-        F.make_valid_utf8(F.col(REASON)).alias(REASON), F.lit(MALFORMED).alias(KIND),
+        F.make_valid_utf8(F.col(REASON)).alias(REASON),
+        F.lit(MALFORMED).alias(KIND),
     )
     return ratings, rejected
 
@@ -198,9 +236,13 @@ def reject_unknown_movies(ratings: DataFrame, movie_ids: DataFrame, movies_file:
     """
     ids = movie_ids.select(MOVIE_ID).distinct()
     kept = ratings.join(ids, MOVIE_ID, "left_semi")
-    unknown = ratings.join(ids, MOVIE_ID, "left_anti").withColumn(
-        REASON, F.concat(F.lit("movie_id "), F.col(MOVIE_ID).cast("string"), F.lit(f" is not in {movies_file}"))
-    ).withColumn(KIND, F.lit(UNKNOWN_MOVIE))
+    unknown = (
+        ratings.join(ids, MOVIE_ID, "left_anti")
+        .withColumn(
+            REASON, F.concat(F.lit("movie_id "), F.col(MOVIE_ID).cast("string"), F.lit(f" is not in {movies_file}"))
+        )
+        .withColumn(KIND, F.lit(UNKNOWN_MOVIE))
+    )
     return kept, unknown
 
 
@@ -211,18 +253,25 @@ def deduplicate(ratings: DataFrame) -> tuple[DataFrame, DataFrame]:
     later edit. ``duplicates`` carries a reason naming the line that was kept.
     """
     w = Window.partitionBy(USER_ID, MOVIE_ID).orderBy(F.col(RATED_AT).desc(), F.col(LINE_NO).desc())
-    ranked = ratings.withColumn("_rn", F.row_number().over(w)).withColumn(
-        "_kept_line", F.first(LINE_NO).over(w)
-    )
+    ranked = ratings.withColumn("_rn", F.row_number().over(w)).withColumn("_kept_line", F.first(LINE_NO).over(w))
     kept = ranked.where(F.col("_rn") == 1).drop("_rn", "_kept_line")
-    dups = ranked.where(F.col("_rn") > 1).withColumn(
-        REASON,
-        F.concat(
-            F.lit("duplicate rating of user "), F.col(USER_ID).cast("string"), F.lit(" for movie "),
-            F.col(MOVIE_ID).cast("string"), F.lit("; the later one at line "),
-            F.col("_kept_line").cast("string"), F.lit(" is kept"),
-        ),
-    ).withColumn(KIND, F.lit(DUPLICATE)).drop("_rn", "_kept_line")
+    dups = (
+        ranked.where(F.col("_rn") > 1)
+        .withColumn(
+            REASON,
+            F.concat(
+                F.lit("duplicate rating of user "),
+                F.col(USER_ID).cast("string"),
+                F.lit(" for movie "),
+                F.col(MOVIE_ID).cast("string"),
+                F.lit("; the later one at line "),
+                F.col("_kept_line").cast("string"),
+                F.lit(" is kept"),
+            ),
+        )
+        .withColumn(KIND, F.lit(DUPLICATE))
+        .drop("_rn", "_kept_line")
+    )
     return kept, dups
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from movierec.core.errors import PipelineError
+from movierec.data.layouts import LAYOUTS, Layout
 from movierec.data.ratings import (
     deduplicate,
     first_line,
@@ -11,7 +12,6 @@ from movierec.data.ratings import (
     reject_unknown_movies,
     to_rejected,
 )
-from movierec.data.layouts import LAYOUTS, Layout
 
 
 def lines_df(spark, lines):
@@ -48,8 +48,11 @@ def test_csv_columns_are_read_by_header_name_in_any_order(spark, records):
 
 
 def test_csv_header_naming_other_columns_is_refused(spark):
-    with pytest.raises(PipelineError, match=r"^f: header 'user,item,rating,timestamp' does not name .*"
-                                            r"expected userId,movieId,rating,timestamp \(in any order\)"):
+    with pytest.raises(
+        PipelineError,
+        match=r"^f: header 'user,item,rating,timestamp' does not name .*"
+        r"expected userId,movieId,rating,timestamp \(in any order\)",
+    ):
         parse(spark, Layout.CSV, ["user,item,rating,timestamp", "1,31,2.5,1260759144"])
 
 
@@ -87,9 +90,39 @@ def test_rejects_malformed_csv_lines_with_reason(spark, line, reason, records):
     assert reason in rejected[2]
 
 
+@pytest.mark.parametrize("user_id", ["2147483648", "99999999999999999999"])
+def test_a_user_id_above_what_als_accepts_is_named_so(spark, user_id):
+    rows, rejected = parse(spark, Layout.CSV, ["userId,movieId,rating,timestamp", f"{user_id},2,3,1260759144"])
+    assert rows == []
+    assert rejected[2] == (
+        f"user_id '{user_id}' is above 2147483647 (2^31-1), the largest id Spark's ALS accepts; renumber the ids"
+    )
+
+
+# One grammar for ratings in every layout: digits, optionally a point and more digits.
+ODD_RATINGS = ["4.5e0", "4e0", "+4", "4.", ".5", "4.5d"]
+
+
+@pytest.mark.parametrize("layout", [Layout.ML_100K, Layout.ML_1M, Layout.ML_10M, Layout.CSV])
+def test_one_rating_grammar_in_every_layout(spark, layout, records):
+    spec, odd = LAYOUTS[layout], ODD_RATINGS
+    plain = ["4", "4.0", "04", "3.0000"]
+    header = ["userId,movieId,rating,timestamp"] if spec.header else []
+    lines = header + [spec.ratings_sep.join(["1", str(i + 2), r, "1260759144"]) for i, r in enumerate(plain + odd)]
+    rows, rejected = parse(spark, layout, lines)
+    first = len(header) + 1
+    records(kept=len(rows), rejected=len(rejected), lost=len(plain + odd) - len(rows) - len(rejected))
+    assert [r.rating for r in rows] == [4.0, 4.0, 4.0, 3.0]
+    assert {n - first - len(plain): reason for n, reason in rejected.items()} == {
+        i: f"rating '{r}' is not a plain decimal number (digits, optionally a point and digits: 4, 3.5)"
+        for i, r in enumerate(odd)
+    }
+
+
 def test_rejected_rows_keep_file_and_source_line(spark, records):
-    kept, rejected = parse_ratings(lines_df(spark, ["1::2::9::978300760"]), LAYOUTS[Layout.ML_1M], "ml-1m",
-                                   "ratings.dat")
+    kept, rejected = parse_ratings(
+        lines_df(spark, ["1::2::9::978300760"]), LAYOUTS[Layout.ML_1M], "ml-1m", "ratings.dat"
+    )
     counts = (kept.count(), rejected.count())
     records(kept=counts[0], rejected=counts[1], lost=1 - sum(counts))
     row = rejected.first()
