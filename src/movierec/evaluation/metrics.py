@@ -8,7 +8,10 @@ with at least one relevant movie. Relevance is binary.
 - Precision@K = hits / K; Recall@K = hits / |relevant|.
 - NDCG@K = DCG / IDCG with DCG = sum over hits of 1 / log2(rank + 1).
 - MAP@K = mean over users of sum over hits of precision@rank, divided by
-  min(K, |relevant|).
+  min(K, |relevant|): Recommenders' ``map_at_k``. Divided by |relevant|
+  instead it is Recommenders' ``map`` (returned as ``map``), the MAP of
+  their published benchmark tables: a different quantity, never compared with
+  ``map_at_k``.
 """
 
 from __future__ import annotations
@@ -53,7 +56,7 @@ def rating_errors(predictions: DataFrame, extra: dict[str, Column] | None = None
 
 
 def ranking_metrics(top_k: DataFrame, relevant: DataFrame, k: int) -> dict[str, float]:
-    """Precision@K, Recall@K, NDCG@K and MAP@K of ranked lists.
+    """Precision@K, Recall@K, NDCG@K, MAP@K and MAP (Recommenders' ``map``) of ranked lists.
 
     Args:
         top_k: user_id, movie_id, rank (1-based); ranks above ``k`` are ignored.
@@ -61,7 +64,7 @@ def ranking_metrics(top_k: DataFrame, relevant: DataFrame, k: int) -> dict[str, 
         k: the cut-off.
 
     Returns:
-        The four metrics averaged over users with relevant movies, plus
+        The five metrics averaged over users with relevant movies, plus
         ``users``: how many users were averaged.
     """
     rel = relevant.select(USER_ID, MOVIE_ID).distinct()
@@ -89,13 +92,15 @@ def ranking_metrics(top_k: DataFrame, relevant: DataFrame, k: int) -> dict[str, 
             (F.col("_hits") / F.lit(k)).alias("precision"),
             (F.col("_hits") / F.col("_n_rel")).alias("recall"),
             (F.col("_dcg") / F.element_at(idcg, F.least(F.col("_n_rel"), F.lit(k)).cast("int"))).alias("ndcg"),
-            (F.col("_ap_sum") / F.least(F.col("_n_rel"), F.lit(k))).alias("map"),
+            (F.col("_ap_sum") / F.least(F.col("_n_rel"), F.lit(k))).alias("map_at_k"),
+            (F.col("_ap_sum") / F.col("_n_rel")).alias("map"),
         )
     )
     row = per_user.agg(
         exact_avg(F.col("precision")).alias("precision"),
         exact_avg(F.col("recall")).alias("recall"),
         exact_avg(F.col("ndcg")).alias("ndcg"),
+        exact_avg(F.col("map_at_k")).alias("map_at_k"),
         exact_avg(F.col("map")).alias("map"),
         F.count(F.lit(1)).alias("users"),
     ).first()
@@ -103,6 +108,7 @@ def ranking_metrics(top_k: DataFrame, relevant: DataFrame, k: int) -> dict[str, 
         f"precision_at_{k}": float(row["precision"] or 0.0),
         f"recall_at_{k}": float(row["recall"] or 0.0),
         f"ndcg_at_{k}": float(row["ndcg"] or 0.0),
-        f"map_at_{k}": float(row["map"] or 0.0),
+        f"map_at_{k}": float(row["map_at_k"] or 0.0),
+        "map": float(row["map"] or 0.0),
         "ranking_users": int(row["users"]),
     }

@@ -53,6 +53,15 @@ def test_ranking_metrics_hand_computed(spark):
     assert out["ranking_users"] == 3
 
 
+def test_map_divides_by_every_relevant_movie_and_map_at_k_by_at_most_k(spark):
+    # One user, list [10, 11], relevant {10, 98, 99}: one hit at rank 1, three relevant, k = 2.
+    top = spark.createDataFrame([(1, 10, 1), (1, 11, 2)], "user_id int, movie_id int, rank int")
+    rel = spark.createDataFrame([(1, 10), (1, 98), (1, 99)], "user_id int, movie_id int")
+    out = ranking_metrics(top, rel, k=2)
+    assert out["map_at_2"] == pytest.approx(1 / 2)  # Recommenders' map_at_k: / min(k, 3)
+    assert out["map"] == pytest.approx(1 / 3)  # Recommenders' map: / 3
+
+
 def test_perfect_lists_score_one(spark):
     top = spark.createDataFrame([(1, 10, 1), (1, 11, 2)], "user_id int, movie_id int, rank int")
     rel = spark.createDataFrame([(1, 10), (1, 11)], "user_id int, movie_id int")
