@@ -7,14 +7,27 @@ ENV := source scripts/env.sh &&
 .PHONY: help venv system package demo test test-unit lint format reliability-report screenshots clean lineage-jar
 
 help:
-	@echo "make demo [DATA=<folder|zip|URL>]  set up, then run the whole DAG once and print the results"
-	@echo "make test                          set up, then run the whole test suite"
-	@echo "make lint                          ruff check and ruff format --check"
-	@echo "make format                        ruff format (rewrites files)"
-	@echo "make reliability-report            docs/reliability.md from the last full test run's results"
-	@echo "make screenshots                   docs/screenshots/ from the last test run's browser tests"
-	@echo "make lineage-jar                    fetch the OpenLineage Spark listener (optional; README, lineage)"
-	@echo "make clean                         remove the demo's Airflow home and warehouse"
+	@echo "Run it"
+	@echo "  make demo [DATA=<folder|zip|URL>]   set up, then run the whole DAG once on the embedded default and print the results"
+	@echo "  make clean                          remove the demo's Airflow home, warehouse and build/"
+	@echo "The local real stack (docs/stack.md; STACK_NODES=3 for the YARN cluster)"
+	@echo "  make stack-up                       start HDFS, Spark standalone (YARN too with STACK_NODES=3) and Airflow"
+	@echo "  make stack-status                   what runs, and where the DAG submits and writes"
+	@echo "  make stack-demo [DATA=...]          one DAG run on the stack's HDFS and Spark standalone, with its results"
+	@echo "  make stack-down                     stop everything the stack started"
+	@echo "                                      one service: scripts/stack.sh down|up hdfs|yarn|spark|airflow"
+	@echo "Test"
+	@echo "  make test                           set up, lint, then every test (what CI runs; 20-30 min)"
+	@echo "  make test-unit                      the tests without the integration marker (a few minutes)"
+	@echo "  make lint                           ruff check and ruff format --check"
+	@echo "  make format                         ruff format (rewrites files)"
+	@echo "  make reliability-report             docs/reliability.md from the last full test run's results"
+	@echo "  make screenshots                    docs/screenshots/ from the last test run's browser tests"
+	@echo "Set up (each target above does what it needs)"
+	@echo "  make venv                           .venv/ with the pinned requirements, in the order that works"
+	@echo "  make package                        build/movierec.zip, build/spark-home and the JVM start-up archive"
+	@echo "  make system                         the Debian packages the integration tests need (apt-get)"
+	@echo "  make lineage-jar                    fetch the OpenLineage Spark listener (optional; docs/operating.md)"
 
 venv:
 	@scripts/install.sh
@@ -50,7 +63,7 @@ system:
 	@scripts/install-system.sh
 
 # Two pytest-xdist workers: a run of the DAG leaves a core idle about half the time, so two
-# streams of tests finish in ~0.7 of one's time on 2 cores (26.7 against 37.5 min) (docs/scale.md); TEST_WORKERS=0 runs one.
+# streams of tests finish in ~0.7 of one's time on 2 cores (docs/performance.md); TEST_WORKERS=0 runs one.
 TEST_WORKERS ?= 2
 test: system package lint
 	@$(ENV) python -m pytest -ra --durations=40 -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
@@ -58,7 +71,7 @@ test: system package lint
 test-unit: package
 	@$(ENV) python -m pytest -ra -m "not integration" $(PYTEST_ARGS)
 
-# The OpenLineage Spark listener's jar into build/openlineage/ (Maven; optional: README "Running it every day").
+# The OpenLineage Spark listener's jar into build/openlineage/ (Maven; optional: docs/operating.md, lineage).
 lineage-jar:
 	@scripts/openlineage_jar.sh
 
@@ -66,7 +79,7 @@ clean:
 	rm -rf .airflow warehouse build data/synthetic-*
 
 .PHONY: stack-up stack-down stack-status stack-demo
-# The local real stack: HDFS, Spark standalone and Airflow's services on 127.0.0.1 (see README).
+# The local real stack: HDFS, Spark standalone and Airflow's services on 127.0.0.1 (docs/stack.md).
 stack-up: package
 	@$(ENV) scripts/stack.sh up
 

@@ -1,4 +1,4 @@
-"""Driver peak memory of fit, evaluate and publish as users grow with movies fixed (issue #15 item 1).
+"""Driver peak memory of fit, evaluate and publish as users grow with movies fixed: it should stay flat.
 
 Each job runs as Airflow runs it (``spark-submit spark_jobs/<job>.py``, ``local[2]``,
 the shipped zip) on a generated drop of ``--users`` users, ``--movies`` movies and
@@ -25,7 +25,7 @@ Usage::
 
 ``--repo``/``--py-files`` run another checkout's jobs (the code before a change).
 ``--drop DIR`` runs one existing drop instead (``--keep`` keeps its warehouse), which is how
-docs/scale.md compares the lists before and after (:mod:`benchmarks.compare_runs`).
+two revisions' lists are compared (:mod:`benchmarks.compare_runs`).
 """
 
 from __future__ import annotations

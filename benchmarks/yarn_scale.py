@@ -1,4 +1,4 @@
-"""The DAG's five jobs on the loopback YARN cluster, cluster deploy mode, at growing sizes (#15 item 5).
+"""The DAG's five jobs on the loopback YARN cluster, cluster deploy mode, at growing sizes.
 
 Each job runs as the DAG submits it on YARN (``spark-submit --master yarn --deploy-mode cluster``,
 the shipped zip, the DAG's defaults; a loose quality gate so every size publishes), one after
@@ -7,7 +7,7 @@ application) and the peak memory of each process the stage ran: the driver's JVM
 and resident peak, its Python child, the executor JVM and the executors' Python workers (resident
 peaks, ``VmHWM`` polled from ``/proc``: on loopback every container is a process here). The drops
 are benchmarks/pipeline.py's (``data/bench-<ratings>``, seed 7, MovieLens proportions), so
-docs/scale.md sets these runs beside the local ones in docs/benchmarks/generated-<size>.json.
+docs/performance.md sets these runs beside the local ones in docs/benchmarks/generated-<size>.json.
 
 Needs a running multi-node stack sized for the largest drop, and its client configuration::
 

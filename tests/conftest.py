@@ -41,7 +41,7 @@ DAG_RUNS = (  # the session's real DAG runs (dag_warehouse, tests/airflow_runs.p
     "tests/plugins/test_api.py",
     "tests/plugins/test_page_browser.py",
 )
-GROUPS = ("dag-runs", "stack", "yarn-cluster")  # handed out first, the longest first (docs/scale.md)
+GROUPS = ("dag-runs", "stack", "yarn-cluster")  # handed out first, the longest first (docs/performance.md)
 
 
 def group_of(nodeid: str) -> str:

@@ -521,8 +521,8 @@ def render(results: dict) -> str:
         "provokes it, what the test asserts, the records it counted (kept / rejected / lost, "
         "summed over its cases; lost = records neither kept nor quarantined, or published rows "
         "that changed or vanished) and its outcome in that run. A dash: the input is refused "
-        "before any record is read, and nothing is written. The hardening rows (issues #18 and #32) each failed "
-        "on the code before their fix: the failures are quoted in [hardening.md](hardening.md).",
+        "before any record is read, and nothing is written. Each hardening row's test failed on the code "
+        "before its fix.",
         "",
         "| group | scenario | test | asserted | records kept / rejected / lost | outcome |",
         "| --- | --- | --- | --- | --- | --- |",

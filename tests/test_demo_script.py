@@ -135,7 +135,7 @@ def test_a_failed_run_fails_the_demo_and_still_shows_its_metrics(tmp_path: Path)
 
 
 def test_an_unchanged_run_reports_the_published_lists_it_kept(tmp_path: Path) -> None:
-    # #16: a demo repeated on another day with the same drop skips fit..publish; the report shows what stays.
+    # A demo repeated on another day with the same drop skips fit..publish; the report shows what stays.
     warehouse = tmp_path / "warehouse"
     write_metrics(warehouse, passed=True)
     write_recommendations(warehouse)

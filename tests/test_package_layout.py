@@ -15,7 +15,8 @@ REPO = Path(__file__).resolve().parents[1]
 SRC = REPO / "src"
 # Each subpackage may import only those listed before it (and itself).
 ORDER = ["core", "io", "data", "models", "serving", "evaluation"]
-MAX_LINES = 300
+# A module longer than this is split: past it, a reader cannot hold the module in mind.
+MAX_LINES = 600
 
 
 def modules() -> dict[str, Path]:
@@ -89,12 +90,13 @@ def _all_imports(path: Path) -> set[str]:
     return found
 
 
-def test_long_modules_say_why_at_their_top():
-    for path in [*SRC.rglob("*.py"), *(REPO / "spark_jobs").glob("*.py")]:
-        lines = path.read_text().splitlines()
-        if len(lines) > MAX_LINES:
-            docstring = ast.get_docstring(ast.parse(path.read_text())) or ""
-            assert "Length:" in docstring, f"{path.relative_to(REPO)}: {len(lines)} lines and no reason at its top"
+def test_no_module_is_too_long_to_read():
+    long = {
+        str(path.relative_to(REPO)): n
+        for path in [*SRC.rglob("*.py"), *(REPO / "spark_jobs").glob("*.py")]
+        if (n := len(path.read_text().splitlines())) > MAX_LINES
+    }
+    assert not long, f"split these modules (over {MAX_LINES} lines): {long}"
 
 
 @pytest.mark.parametrize(

@@ -37,8 +37,8 @@ and appends each block to the file, so memory stays bounded at any size.
 Outputs: a folder ``dest`` holding the layout's files, or ``<dest>.zip`` whose
 entries sit under a top folder ``<dest name>/`` like the GroupLens zips.
 
-Length: about 570 lines on purpose: the planted model, the sampling and the per-layout
-writers are one reproducible pipeline keyed by one seed; a developer tool, never shipped to Spark.
+The planted model, the sampling and the per-layout writers are one reproducible pipeline
+keyed by one seed; a developer tool, never shipped to Spark.
 """
 
 from __future__ import annotations

@@ -71,7 +71,7 @@ def test_rerun_of_the_same_date_leaves_identical_output(dag_warehouse, records):
     recs_before = sorted(tuple(r.values()) for r in read(dag_warehouse, "recommendations", f"ds={D1}"))
     metrics_before = snapshot(wh / "metrics" / f"ds={D1}")
     raw_before = snapshot(wh / "raw" / "movielens" / f"ds={D1}")
-    # force: the same drop and settings would otherwise skip fit, evaluate and publish (#16).
+    # force: the same drop and settings would otherwise skip fit, evaluate and publish as unchanged.
     assert set(dag_warehouse.runner.run(D1, force=True).values()) == {"success"}
     assert snapshot(wh / "raw" / "movielens" / f"ds={D1}") == raw_before
     assert read_json(dag_warehouse, "recommendations", "_LATEST")["ds"] == D1
@@ -88,8 +88,8 @@ def test_rerun_of_the_same_date_leaves_identical_output(dag_warehouse, records):
 
 
 def test_a_run_without_a_source_is_skipped_with_the_reason(dag_warehouse):
-    # #18.15: a scheduled run created by "unpause on trigger" had no source, failed three times and
-    # held max_active_runs=1 against the manual run.
+    # The scheduled run that "unpause on trigger" creates has no source; failing it (three tries)
+    # would hold max_active_runs=1 against the manual run.
     states = dag_warehouse.runner.run("2026-03-05", source="")
     assert states == {
         "wait_for_earlier_runs": "success",
@@ -102,7 +102,7 @@ def test_a_run_without_a_source_is_skipped_with_the_reason(dag_warehouse):
 
 
 def test_a_missing_source_fails_at_once_without_retries(dag_warehouse):
-    # #18.10: a configuration error was retried twice with back-off before the run failed.
+    # A configuration error fails the same way on every try: retrying it only delays the message.
     missing = dag_warehouse.drop.parent / "no-such-drop"
     states = dag_warehouse.runner.run("2026-03-06", source=str(missing))
     assert states["ingest"] == "failed" and states["preprocess"] == "upstream_failed"

@@ -187,7 +187,7 @@ def submit_for(dw, ds: str, job: str, *args: str) -> subprocess.CompletedProcess
 
 
 def test_a_min_support_no_movie_reaches_publishes_nothing(dag_warehouse, tmp_path, records):
-    # #18.1: fit --min-support 100000, then evaluate (passed, NDCG 0) and publish replaced every list with none.
+    # Unchecked, fit --min-support 100000 gives empty lists that pass evaluate (NDCG 0) and replace every list.
     dw = copy_of(dag_warehouse, tmp_path)
     recs = dw.warehouse / "recommendations"
     before, latest = rows(recs / f"ds={D1}"), (recs / "_LATEST").read_bytes()
@@ -211,8 +211,8 @@ def test_a_min_support_no_movie_reaches_publishes_nothing(dag_warehouse, tmp_pat
 
 
 def test_a_failed_rerun_of_the_published_date_does_not_replace_the_champion(dag_warehouse, tmp_path):
-    # #18.2: fit and evaluate rewrote models/ds=D1 (gate failed) while _LATEST still named D1; the next
-    # date was then compared with the rejected model.
+    # A failed rerun of D1 rewrites models/ds=D1 while _LATEST still names D1: the next date must be
+    # compared with the published copy, not with the rejected model.
     dw = copy_of(dag_warehouse, tmp_path)
     metrics_d2 = dw.warehouse / "metrics" / f"ds={D2}" / "metrics.json"
     champion_before = json.loads(metrics_d2.read_text())["champion"]
@@ -233,7 +233,7 @@ def test_a_failed_rerun_of_the_published_date_does_not_replace_the_champion(dag_
 
 
 def test_a_far_future_date_is_refused_and_a_published_one_stays_the_champion(dag_warehouse, tmp_path):
-    # #18.4: ds 2999-12-31 was published, froze _LATEST and switched the champion comparison off.
+    # A published 2999-12-31 would freeze _LATEST (never moved back) and switch the champion comparison off.
     dw = copy_of(dag_warehouse, tmp_path)
     wh, future = dw.warehouse, "2999-12-31"
     refused = submit_for(dw, future, "ingest", "--source", str(dw.drop))

@@ -1,4 +1,4 @@
-"""The recommendations asset on the real stack (#16): publish -> asset event -> a consumer run made by the scheduler.
+"""The recommendations asset on the real stack: publish -> asset event -> a consumer run made by the scheduler.
 
 Two runs of ``movielens_recommendations`` on the stack's HDFS: the stack's ``form_run``
 (tests/integration/trigger_form.py, made with the example consumer switched on) publishes a

@@ -1,7 +1,7 @@
 """``airflow backfill create`` over two dated drops, run by the scheduler one date after another.
 
 The backfill keeps its own ``max_active_runs`` (10, the default): the DAG's first task,
-``wait_for_earlier_runs``, is what keeps the dates from overlapping (#18.5).
+``wait_for_earlier_runs``, is what keeps the dates from overlapping.
 
 Two generated drops that differ (seed and size) sit in folders named by date; the Variable
 ``movierec_source`` is ``<tmp>/drops/{ds}``, which the ingest job fills in per run. The backfill
@@ -80,7 +80,7 @@ def backfill(airflow_stack: AirflowStack, hdfs: HdfsCluster, tmp_path_factory: p
     drops = tmp_path_factory.mktemp("backfill") / "drops"
     for ds, (n_ratings, seed) in DROPS.items():
         generate_drop(drops / ds, Layout.ML_100K, n_ratings=n_ratings, seed=seed)
-        # Written last, as a producer should: wait_for_drop (#16) goes on at once instead of waiting
+        # Written last, as a producer should: wait_for_drop goes on at once instead of waiting
         # for the files to settle.
         (drops / ds / "_SUCCESS").touch()
     warehouse = f"{hdfs.uri}/backfill-warehouse"

@@ -1,4 +1,4 @@
-"""Run one job's ``main`` with the driver refusing to read any per-user file (issue #15 item 1).
+"""Run one job's ``main`` with the driver refusing to read any per-user file.
 
 ``spark-submit tests/jobs/guarded_driver.py <job> <job args...>``: every way the
 driver reads a file's content through the warehouse (``read_bytes``, ``copy``,

@@ -1,4 +1,4 @@
-"""Driver state is O(movies), never O(users) (issue #15 item 1), checked on the jobs as Airflow runs them.
+"""Driver state is O(movies), never O(users), checked on the jobs as Airflow runs them.
 
 A generated drop with many users and few movies, fit / evaluate / publish under a
 ``spark.driver.maxResultSize`` far below the per-user tables (about 2 MB of ALS user

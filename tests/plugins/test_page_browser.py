@@ -183,7 +183,7 @@ def test_the_page_in_the_ui_looks_a_user_up(api_server, browser):
     # The nav entry opens the page embedded in the UI. On a loaded machine the UI may still be
     # rendering (and swallow the click) right after login, so the click is retried. Only the
     # sidebar's entry: the dashboard's asset events and runs of movielens_recommendations are
-    # links whose names contain the word too, once they have loaded (a CI failed on that).
+    # links whose names contain the word too, once they have loaded.
     nav_entry = page.get_by_test_id("nav-sidebar").get_by_role("link", name="Recommendations", exact=True)
     for attempt in range(3):
         nav_entry.click()

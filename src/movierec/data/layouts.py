@@ -21,8 +21,8 @@ order) by :func:`header_order`.
 
 The functions here are pure: they look at names only and do no I/O.
 
-Length: about 330 lines on purpose: which files a layout has and how its csv header names its
-columns are the same table of layouts, read best side by side.
+Which files a layout has and how its csv header names its columns are the same table of
+layouts, kept side by side.
 """
 
 from __future__ import annotations

@@ -20,8 +20,8 @@ Notes:
       Latin-1 text byte 0x85 decodes to U+0085 (NEL), which ``splitlines``
       would treat as a line break in the middle of a title.
 
-Length: about 330 lines on purpose: the three catalogue formats share the decoding, year,
-genre and rejection rules, which read best side by side.
+The three catalogue formats share the decoding, year, genre and rejection rules, kept
+side by side.
 """
 
 from __future__ import annotations

@@ -15,9 +15,8 @@ paths (absolute, drive letters, ``..``), symlinks, too many entries and
 too many bytes are refused before or while writing, and a failed
 extraction leaves no partial folder behind.
 
-Length: about 490 lines on purpose: every kind of source ends in the same safe extraction,
-and the checks (and the listing of what a folder's links leave out) read best next to the code
-they guard.
+Every kind of source ends in the same safe extraction; the checks (and the listing of what
+a folder's links leave out) sit next to the code they guard.
 """
 
 from __future__ import annotations

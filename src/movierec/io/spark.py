@@ -105,7 +105,7 @@ def join_by_user(rows: DataFrame, users: DataFrame, how: str = "left") -> DataFr
 
     Spark broadcasts a join side it estimates below ``autoBroadcastJoinThreshold``
     (10 MB), and a broadcast is collected on the driver first: a per-user table
-    would then pass through the driver (issue #15). The ``merge`` hint keeps the
+    would then pass through the driver, which must stay O(movies). The ``merge`` hint keeps the
     join a shuffle (sort-merge) join, so each user's rows meet on an executor.
     """
     return rows.join(users.hint("merge"), USER_ID, how)

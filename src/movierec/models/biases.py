@@ -164,7 +164,7 @@ def alternate_distributed(data: DataFrame, passes: int, bias_reg: float) -> tupl
 
 
 # Up to this many training ratings the alternation runs in one task. Measured (`python -m benchmarks.biases`,
-# local[2], docs/performance.md "Session 8"): 0.24 s vs 1.92 s at 100k, 1.60 s vs 4.62 s at 1M, 3.66 s vs
+# local[2], docs/performance.md "The bias alternation"): 0.24 s vs 1.92 s at 100k, 1.60 s vs 4.62 s at 1M, 3.66 s vs
 # 8.53 s at 2M per call (fit makes two). The bound is for clusters: one task uses one core and holds every
 # rating in one Python worker (about 40 bytes each), while the distributed passes scale with the executors.
 ONE_TASK_MAX = 2_000_000

@@ -1,6 +1,6 @@
 """The fitted model as scoring reads it: movie tables in numpy, the users table in Spark.
 
-Driver state stays O(movies), never O(users) (issue #15): fit writes
+Driver state stays O(movies), never O(users), so the driver does not grow with the users: fit writes
 
 - ``models/ds=<ds>/movies.npz``: every movie-side piece (:class:`MovieTables`):
   biases, the factors of both models, support, the means, the blend weight and
@@ -14,9 +14,9 @@ Driver state stays O(movies), never O(users) (issue #15): fit writes
 
 The Parquet / ALSModel copies stay the model of record.
 
-Length: about 360 lines on purpose: the two parts' types, how fit builds them from the
-Spark models, and how they are written, read and hashed are one storage format; split
-over modules, a change to one column would have to be made in several places.
+The two parts' types, how fit builds them from the Spark models, and how they are
+written, read and hashed are one storage format, kept in one module so that a change
+to a column is made in one place.
 """
 
 from __future__ import annotations

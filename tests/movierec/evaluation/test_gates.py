@@ -49,7 +49,7 @@ def test_decide_at_the_threshold_passes():
 
 
 def test_empty_lists_fail_the_absolute_gate_even_without_a_champion():
-    # #18.1: min_support 100000 gave lists with NDCG@10 0 that passed (no champion yet) and were published.
+    # Without a champion (a first run) nothing else stops lists with NDCG@10 0 from being published.
     verdict = decide({"rmse": 0.9, "ndcg_at_10": 0.0}, None, TOLERANT)
     assert not verdict.passed and verdict.gate == "absolute gate"
     assert verdict.failures == ("NDCG@10 0.0000 < min_ndcg 0.0500 (lists empty or no better than chance?)",)

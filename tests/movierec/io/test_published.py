@@ -26,7 +26,7 @@ def test_a_swap_from_a_stale_generation_fails_and_changes_nothing(wh, tmp_path):
 
 
 def test_concurrent_publishes_leave_latest_at_the_newest_date(wh, tmp_path):
-    # #18.6: read, compare and write without a lock let an older date win a race; the path was absolute.
+    # Read, compare and write without a swap would let an older date win a race.
     dates = [f"2026-01-{day:02d}" for day in range(1, 9)]
     errors = []
 

@@ -110,7 +110,7 @@ def test_unreachable_namenode_is_named_with_what_to_do(spark):
 
 
 def test_a_read_only_warehouse_is_named_with_user_and_permission(spark, tmp_path):
-    # #18.9: it surfaced as Spark's "Mkdirs failed" from deep inside a write.
+    # Unchecked, it surfaces as Spark's "Mkdirs failed" from deep inside a write.
     root = tmp_path / "wh"
     root.mkdir()
     root.chmod(0o555)
@@ -127,7 +127,7 @@ def test_a_read_only_warehouse_is_named_with_user_and_permission(spark, tmp_path
 
 
 def test_stale_staging_and_checkpoints_are_removed_and_fresh_ones_kept(wh, tmp_path):
-    # #18.11: folders left by killed jobs were never cleaned.
+    # Folders left by killed jobs would otherwise stay forever.
     import os
     import time
 
@@ -155,7 +155,7 @@ def test_stale_staging_and_checkpoints_are_removed_and_fresh_ones_kept(wh, tmp_p
 
 def test_a_small_file_missing_for_an_instant_is_read_once_it_is_back(wh):
     # Hadoop's local filesystem replaces by delete + rename (+ the .crc): a reader in between (a
-    # publish reading _LATEST while another replaces it, #18.6) looks again instead of failing.
+    # publish reading _LATEST while another replaces it) looks again instead of failing.
     uri = wh.uri("recommendations", "_LATEST")
     back = threading.Timer(0.01, wh.write_json, args=(uri, {"n": 1}))
     back.start()
