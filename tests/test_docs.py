@@ -3,9 +3,10 @@
 README.md and ``docs/*.md`` are read by users, so they describe what the project is and does now.
 History (what was tried, in which order, under which ticket) belongs in CHANGELOG.md, the one file
 allowed to name it. Paths of one machine (its home, scratch or workspace folders) mean nothing on
-another; paths inside the project's containers (``/opt/airflow``) and example locations of the
-reader's own storage (``/data/ml-25m.zip``, ``hdfs://nn:8020/drops/{ds}/``) are fine. Every relative
-link, image included, must reach a file of the repository, and its ``#anchor`` a heading of it.
+another, and neither do paths that climb out of the checkout; paths inside the project's containers
+(``/opt/airflow``) and example locations of the reader's own storage (``/data/ml-25m.zip``,
+``hdfs://nn:8020/drops/{ds}/``) are fine. Every relative link, image included, must reach a file of
+the repository, and its ``#anchor`` a heading of it.
 """
 
 from __future__ import annotations
@@ -32,8 +33,9 @@ HISTORY = [
 # A finding's label in the generated reliability page's table ("| #18.14a a user id ..."): the
 # generator (tests/reliability_report.py) orders its hardening rows by it.
 ROW_LABEL = re.compile(r"^\| ([\w-]+) \| #\d+(?:\.\d+)?[a-z]? ")
-# Absolute paths into a machine's home, scratch or workspace folders.
-MACHINE_PATH = re.compile(r"(?<![\w.~-])/(?:work|home|root|Users|tmp|mnt|scratch)/")
+# Absolute paths into a machine's home, scratch or workspace folders, and paths that climb out of
+# the checkout (``../shared/...``: commands run from the repository root).
+MACHINE_PATH = re.compile(r"(?<![\w.~-])/(?:work|home|root|Users|tmp|mnt|scratch)/|(?<![\w./])\.\./")
 # Pages a script writes, whose template still breaks a rule: fix the script, then drop the entry.
 PENDING = {
     "docs/quality.md": "benchmarks/quality.py writes it: its section title names an issue and its commands /tmp",
@@ -88,7 +90,9 @@ def test_user_docs_tell_no_development_history(path):
 @pytest.mark.parametrize("path", _checked(ALL_MARKDOWN))
 def test_docs_name_no_path_of_one_machine(path):
     found = [
-        f"{_name(path)}:{number}: {line.strip()[:120]!r}" for number, line in _lines(path) if MACHINE_PATH.search(line)
+        f"{_name(path)}:{number}: {line.strip()[:120]!r}"
+        for number, line in _lines(path)
+        if MACHINE_PATH.search(LINK.sub("", line))
     ]
     assert not found, "use a path relative to the repository, or a placeholder such as <warehouse>:\n" + "\n".join(
         found
