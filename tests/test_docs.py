@@ -30,9 +30,6 @@ HISTORY = [
     re.compile(r"(?<![\w/&#])#\d+(?:\.\d+[a-z]?)?\b"),
     re.compile(r"\btmp-all\d"),
 ]
-# A finding's label in the generated reliability page's table ("| #18.14a a user id ..."): the
-# generator (tests/reliability_report.py) orders its hardening rows by it.
-ROW_LABEL = re.compile(r"^\| ([\w-]+) \| #\d+(?:\.\d+)?[a-z]? ")
 # Absolute paths into a machine's home, scratch or workspace folders, and paths that climb out of
 # the checkout (``../shared/...``: commands run from the repository root).
 MACHINE_PATH = re.compile(r"(?<![\w.~-])/(?:work|home|root|Users|tmp|mnt|scratch)/|(?<![\w./])\.\./")
@@ -59,10 +56,7 @@ def _checked(paths: list[Path]) -> list:
 
 
 def _lines(path: Path) -> list[tuple[int, str]]:
-    text = path.read_text(encoding="utf-8")
-    if path.name == "reliability.md":
-        return [(n, ROW_LABEL.sub(r"| \1 | ", line)) for n, line in enumerate(text.splitlines(), 1)]
-    return list(enumerate(text.splitlines(), 1))
+    return list(enumerate(path.read_text(encoding="utf-8").splitlines(), 1))
 
 
 def _slug(heading: str) -> str:
