@@ -4,7 +4,7 @@
 - a top-level nav entry "Recommendations" showing the page inside the UI (``/plugin/movierec``);
 - extra links on every SparkSubmitOperator task (and the DAG's JobOperator subclass): "Spark UI" and "Output folder".
 
-See docs/plugin.md.
+See docs/operating.md, "The Recommendations page in the Airflow UI".
 """
 
 from __future__ import annotations
