@@ -4,7 +4,7 @@ SHELL := /bin/bash
 DATA ?=
 ENV := source scripts/env.sh &&
 
-.PHONY: help venv system package demo test test-unit lint format reliability-report screenshots clean lineage-jar
+.PHONY: help venv system package demo test test-unit lint format docs reliability-report screenshots clean lineage-jar
 
 help:
 	@echo "Run it"
@@ -21,6 +21,7 @@ help:
 	@echo "  make test-unit                      the tests without the integration marker (a few minutes)"
 	@echo "  make lint                           ruff check and ruff format --check"
 	@echo "  make format                         ruff format (rewrites files)"
+	@echo "  make docs                           write the generated pages (docs/configuration.md from the settings models)"
 	@echo "  make reliability-report             docs/reliability.md from the last full test run's results"
 	@echo "  make screenshots                    docs/screenshots/ from the last test run's browser tests"
 	@echo "Set up (each target above does what it needs)"
@@ -49,6 +50,10 @@ lint: venv
 
 format: venv
 	@$(ENV) ruff format
+
+# The pages written from code and results: docs/configuration.md from the settings models.
+docs: venv
+	@$(ENV) python -m scripts.configuration_doc
 
 reliability-report:
 	@$(ENV) python -m tests.reliability_report

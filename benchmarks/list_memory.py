@@ -7,7 +7,7 @@ mostly predicted dislikes ranks every movie instead: one candidate row per
 warehouse a run left (``models/`` and ``curated/`` of ``--ds``), builds the
 batches publish builds (each user's rated lists joined with the users table),
 and makes their lists in this process, with the users who rank every movie
-finished all at once (``--whole``, the code before) or ``_CANDIDATE_ROWS``
+finished all at once (``--whole``, for comparison) or ``_CANDIDATE_ROWS``
 candidates at a time. It reports the growth of this process's peak resident
 memory over the loaded batches (``VmHWM``, reset through ``/proc/self/clear_refs``),
 the users who ranked every movie, and the time::
@@ -53,8 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     from movierec.io.warehouse import Warehouse
     from movierec.serving import topn
     from movierec.serving.calibration import Calibration
-    from movierec.serving.fallback import MIN_USER_RATINGS
-    from movierec.serving.listing import MIN_RATING, ListSettings
+    from movierec.serving.listing import ListSettings
+    from movierec.settings import ListingSettings
     from movierec.serving.tables import load_genres, load_serving, load_titles, with_users
 
     builder = SparkSession.builder.master("local[2]").config("spark.ui.enabled", "false")
@@ -66,8 +66,9 @@ def main(argv: list[str] | None = None) -> int:
     metrics = wh.read_json(f"{partition(wh.root, METRICS, args.ds)}/{METRICS_FILE}")
     model = load_serving(spark, wh, partition(wh.root, MODELS, args.ds))
     settings = ListSettings(
-        metrics.get("min_predicted_rating", MIN_RATING),  # what evaluate judged the lists with, as publish
-        metrics.get("min_user_ratings", MIN_USER_RATINGS),
+        # What evaluate judged the lists with, as publish.
+        metrics.get("min_predicted_rating", ListingSettings.default("min_predicted_rating")),
+        metrics.get("min_user_ratings", ListingSettings.default("min_user_ratings")),
         Calibration.from_json(metrics.get("calibration")),
         load_genres(wh, f"{curated}/{MOVIES}"),
     )

@@ -158,9 +158,9 @@ def run_ours(
     model = fit_model(train, AlsParams(), RankerParams(**RANKER))
     model.profiles.count()  # materialise inside the timed part
     fit_seconds = time.monotonic() - started
-    from movierec.serving.listing import MIN_RATING, ListSettings
+    from movierec.serving.listing import ListSettings
 
-    settings = ListSettings(MIN_RATING if min_rating is None else min_rating)
+    settings = ListSettings.default() if min_rating is None else ListSettings.default(min_rating=min_rating)
     served = serving(model, train)
     scored = score_model(served, test, rated_by_user(train, test), K, scale, movies, settings)
     check_scored_once(predict(served, test, *scale), test)

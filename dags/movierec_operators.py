@@ -1,5 +1,5 @@
-"""The DAG's operators: one spark-submit per job that knows the jobs' exit codes, the wait for earlier runs,
-the wait for the day's drop and the "anything changed?" decision.
+"""The DAG's operators: one spark-submit per job that knows the jobs' settings and exit codes, the wait for
+earlier runs, the wait for the day's drop and the "anything changed?" decision.
 
 Not a DAG file (``.airflowignore`` keeps the DAG processor off it); the DAG imports it.
 """
@@ -19,42 +19,68 @@ from airflow.providers.common.compat.sdk import conf
 from airflow.sdk import BaseSensorOperator
 from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSensorTimeout, AirflowSkipException
 
+from movierec.core.errors import EXIT_UNCHANGED, EXIT_USER_ERROR, PipelineError
+from movierec.core.paths import SUCCESS_MARKER
+from movierec.settings import JobSettings, WaitSettings, dag_form, lists_settings
+
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-# movierec.core.errors.EXIT_USER_ERROR (the DAG does not import the jobs' package): bad input, bad
-# settings, a failed gate. The job said what to fix; a retry would only repeat it.
 log = logging.getLogger(__name__)
-EXIT_USER_ERROR = 3
-# movierec.core.errors.EXIT_UNCHANGED: ingest found the drop and the settings equal to the published run's.
-EXIT_UNCHANGED = 4
 UNCHANGED, CHANGED = "unchanged", "changed"
 # The OpenLineage Spark listener (dev/openlineage/pom.xml fetches its jar into build/openlineage/).
 OPENLINEAGE_LISTENER = "io.openlineage.spark.agent.OpenLineageSparkListener"
 ACTIVE = ("queued", "running")
+# The provider's message when spark-submit (which ran the driver, in client mode) exits non-zero.
+SUBMIT_EXIT_STATUS = re.compile(r"Error code is: (\d+)")
 # In YARN cluster mode the job's exit code reaches Airflow only inside the application's
 # diagnostics, written by Spark's ApplicationMaster when the driver's Python process exits.
 YARN_EXIT_STATUS = re.compile(r"User application exited with status (\d+)")
 # Where the deployment says how the operators track a YARN cluster-mode application (the stack's
 # Airflow sets AIRFLOW__MOVIEREC__YARN_TRACK_VIA_RM_API=True beside a spark_default of host yarn).
 CONF_SECTION = "movierec"
+NO_SOURCE = (
+    "no source: the run's 'source' param and the Airflow Variable movierec_source are both empty; "
+    "set one (a folder, zip, URL or hdfs:// URI) and trigger again"
+)
+
+
+def job_exit_code(error: BaseException) -> int | None:
+    """The job's exit code behind the provider's error, or None when the error says none.
+
+    In client mode it is spark-submit's own (it ran the driver); in YARN cluster mode it is in the
+    application's diagnostics, which the provider puts in the message of the error it raises.
+    """
+    for pattern in (YARN_EXIT_STATUS, SUBMIT_EXIT_STATUS):
+        found = pattern.search(str(error))
+        if found:
+            return int(found.group(1))
+    return None
 
 
 class JobOperator(SparkSubmitOperator):
-    """``spark-submit`` of one job; its refusals fail the task at once, without retries.
+    """``spark-submit`` of one job with the run's settings; its refusals fail the task at once, without retries.
+
+    The job's command line is its settings model's (:class:`movierec.settings.JobSettings`): the run's
+    date and warehouse (template fields) and the model's form fields taken from the run's params,
+    validated before spark-submit starts.
 
     Args:
-        skip_unless: ``(flag, reason)``: when the rendered argument after ``flag`` is empty the
-            task is skipped with ``reason`` (and so is the rest of the run) instead of failing.
+        settings: the job's settings model.
+        ds: the run's date (templated).
+        warehouse: the warehouse root URI (templated).
+        source: ingest's drop (templated); when it renders empty the task is skipped, and so is the
+            rest of the run, instead of failing.
         reports_changes: the job may exit with ``EXIT_UNCHANGED`` (ingest): the task then succeeds and
             returns ``"unchanged"`` (else ``"changed"``) for :func:`drop_changed` to read.
-        dry_run_while_others_run: append ``--dry-run`` when another run of the DAG is queued or running
+        dry_run_while_others_run: a dry run when another run of the DAG is queued or running
             (cleanup: what that run uses is never removed; the next run's cleanup removes it).
         announce: after the job succeeded, fill its outlet assets' events with what it published
             (:func:`movierec_assets.published_extras`: date, path, model). Airflow emits outlet events only
             for a task that succeeds, so a skipped or refused publish emits none.
         **kwargs: :class:`SparkSubmitOperator`'s. ``yarn_track_via_rm_api`` defaults to the Airflow
-            setting ``[movierec] yarn_track_via_rm_api`` (False).
+            setting ``[movierec] yarn_track_via_rm_api`` (False); the OpenLineage injection switches to
+            ``[openlineage] spark_inject_parent_job_info`` and ``spark_inject_transport_info``.
 
     Notes:
         In YARN cluster deploy mode with ``durable`` (the provider's default) the provider needs
@@ -65,10 +91,15 @@ class JobOperator(SparkSubmitOperator):
         read from the application's diagnostics (``User application exited with status 3``).
     """
 
+    template_fields = (*SparkSubmitOperator.template_fields, "ds", "warehouse", "source")
+
     def __init__(
         self,
         *,
-        skip_unless: tuple[str, str] | None = None,
+        settings: type[JobSettings],
+        ds: str,
+        warehouse: str,
+        source: str | None = None,
         reports_changes: bool = False,
         dry_run_while_others_run: bool = False,
         announce: bool = False,
@@ -77,34 +108,62 @@ class JobOperator(SparkSubmitOperator):
         kwargs.setdefault(
             "yarn_track_via_rm_api", conf.getboolean(CONF_SECTION, "yarn_track_via_rm_api", fallback=False)
         )
+        # Read when the operator is made, not when the provider's module was imported.
+        for switch in ("parent_job_info", "transport_info"):
+            kwargs.setdefault(
+                f"openlineage_inject_{switch}", conf.getboolean("openlineage", f"spark_inject_{switch}", fallback=False)
+            )
+        self.lineage_listener = kwargs["openlineage_inject_transport_info"]
         super().__init__(**kwargs)
+        self.settings, self.ds, self.warehouse, self.source = settings, ds, warehouse, source
         self.announce = announce
-        self.skip_unless = skip_unless
         self.reports_changes = reports_changes
         self.dry_run_while_others_run = dry_run_while_others_run
 
+    def job_settings(self, context: Context) -> JobSettings:
+        """The job's settings for this run: its form fields from the run's params, validated."""
+        params = dict(context.get("params") or {})
+        unknown = sorted(set(params) - set(dag_form()))
+        if unknown:
+            raise AirflowFailException(
+                f"unknown setting(s) {', '.join(map(repr, unknown))} in the run's params; the known ones are "
+                "the trigger form's (docs/configuration.md)"
+            )
+        values: dict[str, Any] = {"ds": self.ds, "warehouse": self.warehouse}
+        if self.source is not None:
+            values["source"] = self.source
+        try:
+            if "settings" in self.settings.model_fields:  # ingest: what its fingerprint hashes
+                values["settings"] = lists_settings(params)
+            if self.dry_run_while_others_run and self.other_active_runs(context):
+                values["dry_run"] = True
+            return self.settings.from_params(params, **values)
+        except PipelineError as exc:
+            raise AirflowFailException(f"{self.task_id}: {exc}") from None
+
+    def other_active_runs(self, context: Context) -> int:
+        others = context["ti"].get_dr_count(dag_id=self.dag_id, states=list(ACTIVE)) - 1
+        if others > 0:
+            self.log.warning(
+                "%d other run(s) of %s queued or running: a dry run this time, so nothing they use is "
+                "removed; a later run's %s removes what is listed",
+                others,
+                self.dag_id,
+                self.task_id,
+            )
+        return max(others, 0)
+
     def execute(self, context: Context) -> str | None:
-        if self.skip_unless is not None:
-            flag, reason = self.skip_unless
-            args = [str(a) for a in self.application_args or []]
-            if flag in args and not args[args.index(flag) + 1].strip():
-                raise AirflowSkipException(reason)
-        if self.dry_run_while_others_run:
-            others = context["ti"].get_dr_count(dag_id=self.dag_id, states=list(ACTIVE)) - 1
-            if others > 0:
-                self.log.warning(
-                    "%d other run(s) of %s queued or running: a dry run this time, so nothing they use is "
-                    "removed; a later run's %s removes what is listed",
-                    others,
-                    self.dag_id,
-                    self.task_id,
-                )
-                self.application_args = [*self.application_args, "--dry-run"]
-        self.conf = lineage_conf(self.conf or {}, context)
+        if self.source is not None and not self.source.strip():
+            raise AirflowSkipException(NO_SOURCE)
+        settings = self.job_settings(context)
+        self.application_args = [*job_argv(settings), *(self.application_args or [])]
+        if self.lineage_listener:
+            self.conf = listener_conf(self.conf or {})
         try:
             super().execute(context)
         except (AirflowException, RuntimeError) as exc:
-            code = self._exit_code(exc)
+            code = job_exit_code(exc)
             if self.reports_changes and code == EXIT_UNCHANGED:
                 self.log.info("%s: unchanged since the published run (its log names the date)", self.task_id)
                 return UNCHANGED
@@ -115,33 +174,26 @@ class JobOperator(SparkSubmitOperator):
                 ) from exc
             raise
         if self.announce:
-            self.fill_outlet_events(context)
+            self.fill_outlet_events(context, settings)
         return CHANGED if self.reports_changes else None
 
-    def fill_outlet_events(self, context: Context) -> None:
+    def fill_outlet_events(self, context: Context, settings: JobSettings) -> None:
         """Set each outlet asset's event ``extra`` to where this run published (read after the job)."""
         from movierec_assets import published_extras, read_latest
 
-        args = [str(a) for a in self.application_args or []]
-        ds, warehouse = args[args.index("--ds") + 1], args[args.index("--warehouse") + 1]
-        extras = published_extras(ds, warehouse, read_latest(warehouse))
+        extras = published_extras(settings.ds, settings.warehouse, read_latest(settings.warehouse))
         for asset in self.outlets:
             if asset.name in extras:
                 context["outlet_events"][asset].extra = extras[asset.name]
                 self.log.info("asset event %s: %s", asset.name, extras[asset.name])
 
-    def _exit_code(self, exc: Exception) -> int | None:
-        """The job's exit code behind a failed task, or None when unknown.
 
-        The provider raises one exception type for every exit code. In client mode the code is
-        spark-submit's own (it ran the driver); in YARN cluster mode it is in the application's
-        diagnostics, which the provider puts in the message of the error it raises.
-        """
-        found = YARN_EXIT_STATUS.search(str(exc))
-        if found:
-            return int(found.group(1))
-        process = getattr(self._hook, "_submit_sp", None)
-        return None if process is None else process.returncode
+def job_argv(settings: JobSettings) -> list[str]:
+    """The job's command line: the run's date and warehouse, and the settings the run's params set.
+
+    Knobs outside the trigger form are left to the job, which takes its model's defaults.
+    """
+    return settings.to_argv({"ds", "warehouse", "settings", "dry_run", *settings.form_fields().values()})
 
 
 def openlineage_jar() -> str | None:
@@ -153,44 +205,23 @@ def openlineage_jar() -> str | None:
     return found[-1] if found else None
 
 
-def lineage_conf(conf: dict[str, Any], context: Context) -> dict[str, Any]:
-    """The job's Spark conf with OpenLineage's settings when Airflow's OpenLineage provider is on, else ``conf``.
+def listener_conf(spark_conf: dict[str, Any]) -> dict[str, Any]:
+    """The job's Spark conf plus the OpenLineage Spark listener, when its jar is here.
 
-    On is Airflow's own switch: an ``[openlineage] transport`` (or any other provider config, see its
-    ``is_disabled``). Then the provider's functions add the parent (this task's run, and the DAG run as
-    root: ``spark.openlineage.parent*``, ``rootParent*``) and its http transport
-    (``spark.openlineage.transport.*``), from which each job sends its own run events naming the final
-    warehouse paths (``movierec.io.lineage``); and, when its jar is here, the OpenLineage Spark listener,
-    which adds Spark-level events (staging paths, plans) under the same parent. Read at run time, in the
-    worker: nothing of it happens when the DAG file is parsed.
+    The provider injects the parent run and the transport (``spark.openlineage.*``), from which each
+    job sends its own run events naming the final warehouse paths (``movierec.io.lineage``); the
+    listener adds Spark-level events (staging paths, plans) under the same parent.
     """
-    try:
-        from airflow.providers.openlineage.conf import is_disabled
-        from airflow.providers.openlineage.utils.spark import (
-            inject_parent_job_information_into_spark_properties,
-            inject_transport_information_into_spark_properties,
-        )
-    except ImportError:  # the provider is not installed: no lineage
-        return conf
-    if is_disabled():
-        return conf
-    conf = inject_parent_job_information_into_spark_properties(dict(conf), context)
-    conf = inject_transport_information_into_spark_properties(conf, context)
-    if not any(key.startswith("spark.openlineage.transport.") for key in conf):
-        log.warning(
-            "OpenLineage is on but its transport is not http (the only kind the provider passes to Spark): "
-            "the jobs send no events of their own"
-        )
     jar = openlineage_jar()
     if jar is None:
         log.info(
             "OpenLineage Spark listener jar not found (MOVIEREC_OPENLINEAGE_JAR, build/openlineage/): only the "
             "jobs' own run events are sent; scripts/openlineage_jar.sh fetches it"
         )
-        return conf
-    jars = ",".join(filter(None, [conf.get("spark.jars"), jar]))
-    listeners = ",".join(filter(None, [conf.get("spark.extraListeners"), OPENLINEAGE_LISTENER]))
-    return {**conf, "spark.jars": jars, "spark.extraListeners": listeners}
+        return spark_conf
+    jars = ",".join(filter(None, [spark_conf.get("spark.jars"), jar]))
+    listeners = ",".join(filter(None, [spark_conf.get("spark.extraListeners"), OPENLINEAGE_LISTENER]))
+    return {**spark_conf, "spark.jars": jars, "spark.extraListeners": listeners}
 
 
 def drop_changed(ti: Any, **_: Any) -> bool:
@@ -211,8 +242,8 @@ class DropSensor(BaseSensorOperator):
     Complete means a ``_SUCCESS`` marker, or the layout's files present and left alone for
     ``settle_s`` seconds (:mod:`movierec.data.drops`). After ``timeout_s`` without a complete drop
     the task, and so the run, is skipped with a message naming the path: a missing drop is not
-    a failure to alert on. In reschedule mode the wait holds no worker slot. All four arguments
-    are templated (the DAG passes its params).
+    a failure to alert on. In reschedule mode the wait holds no worker slot. The three durations
+    default to the run's params (:class:`movierec.settings.WaitSettings`).
 
     Args:
         source: the run's source, ``{ds}`` not yet filled in (empty or undated: nothing to wait for).
@@ -225,7 +256,14 @@ class DropSensor(BaseSensorOperator):
     template_fields = ("source", "ds", "timeout_s", "poke_interval_s", "settle_s")
 
     def __init__(
-        self, *, source: str, ds: str, timeout_s: Any, poke_interval_s: Any, settle_s: Any, **kwargs: Any
+        self,
+        *,
+        source: str,
+        ds: str,
+        timeout_s: Any = None,
+        poke_interval_s: Any = None,
+        settle_s: Any = None,
+        **kwargs: Any,
     ) -> None:
         kwargs.setdefault("mode", "reschedule")
         kwargs.setdefault("retries", 0)
@@ -238,7 +276,13 @@ class DropSensor(BaseSensorOperator):
         return (self.source or "").strip().replace("{ds}", self.ds)
 
     def execute(self, context: Context) -> Any:
-        self.timeout, self.poke_interval = float(self.timeout_s), float(self.poke_interval_s)
+        try:
+            wait = WaitSettings.from_params(context.get("params") or {})
+        except PipelineError as exc:
+            raise AirflowFailException(f"{self.task_id}: {exc}") from None
+        self.timeout = float(wait.drop_timeout if self.timeout_s is None else self.timeout_s)
+        self.poke_interval = float(wait.drop_poke_interval if self.poke_interval_s is None else self.poke_interval_s)
+        self.settle_s = float(wait.drop_settle if self.settle_s is None else self.settle_s)
         try:
             return super().execute(context)
         except AirflowSensorTimeout:
@@ -258,9 +302,6 @@ class DropSensor(BaseSensorOperator):
         state = drop_state(self.path, float(self.settle_s))
         self.log.info("%s", state.reason)
         return state.complete
-
-
-SUCCESS_MARKER = "_SUCCESS"
 
 
 class EarlierRunsSensor(BaseSensorOperator):

@@ -11,48 +11,23 @@ logged with its path and size. Needs Hadoop's FileSystem through Spark's JVM, no
 
 from __future__ import annotations
 
-import argparse
 import logging
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from movierec import cli
-from movierec.core.errors import PipelineError
 from movierec.core.paths import AREAS, PUBLISHED
 from movierec.io.hadoop import get_hadoop
 from movierec.io.published import read_latest
 from movierec.io.retention import dates_of, oldest_kept, plan
 from movierec.io.warehouse import Warehouse
+from movierec.settings import CleanupSettings
 
 log = logging.getLogger(__name__)
 RETAINED_AREAS = (*AREAS, PUBLISHED)
 
 
-@dataclass(frozen=True)
-class CleanupConfig:
-    """The cleanup job's arguments, validated.
-
-    Attributes:
-        ds: the run's date; the ``keep_days`` dates ending at it are kept.
-        warehouse: the warehouse root URI.
-        keep_days: dates kept per area (the run's own included).
-        protect: dates never removed (DAG runs still running).
-        dry_run: list what would be removed, remove nothing.
-    """
-
-    ds: str
-    warehouse: str
-    keep_days: int = 14
-    protect: tuple[str, ...] = ()
-    dry_run: bool = False
-
-    def __post_init__(self) -> None:
-        if self.keep_days < 1:
-            raise PipelineError(f"keep_days must be >= 1 (the run's own date is always kept), got {self.keep_days}")
-
-
-def cleanup(config: CleanupConfig) -> None:
+def cleanup(config: CleanupSettings) -> None:
     wh = Warehouse(get_hadoop(), config.warehouse)
     latest = read_latest(wh)
     protected = dates_of(latest) | set(config.protect)
@@ -80,19 +55,7 @@ def cleanup(config: CleanupConfig) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = cli.base_parser(__doc__.splitlines()[0])
-    parser.add_argument("--keep-days", type=int, default=14, help="dates kept per area, ending at --ds")
-    parser.add_argument(
-        "--protect", action="append", type=cli.ds_type, default=[], help="a date never removed (repeatable)"
-    )
-    parser.add_argument(
-        "--dry-run", action=argparse.BooleanOptionalAction, default=False, help="list what would go, remove nothing"
-    )
-
-    def to_config(args: argparse.Namespace) -> CleanupConfig:
-        return CleanupConfig(args.ds, args.warehouse, args.keep_days, tuple(args.protect), args.dry_run)
-
-    return cli.run("cleanup", parser, to_config, cleanup, argv)
+    return cli.run("cleanup", CleanupSettings, cleanup, argv, description=__doc__.splitlines()[0])
 
 
 if __name__ == "__main__":

@@ -14,11 +14,9 @@ job exits 1 after writing the metrics, so Airflow never runs publish for that mo
 
 from __future__ import annotations
 
-import argparse
 import logging
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from movierec import cli
 from movierec.core.columns import MOVIE_ID, RATING, USER_ID
@@ -43,50 +41,16 @@ from movierec.evaluation.scoring import score_model
 from movierec.io.published import read_latest
 from movierec.io.spark import get_session, size_to_data
 from movierec.io.warehouse import Warehouse
-from movierec.serving.fallback import MIN_USER_RATINGS
-from movierec.serving.listing import MIN_RATING, ListSettings
+from movierec.serving.calibration import Calibration
+from movierec.serving.listing import ListSettings
 from movierec.serving.tables import load_genres, load_serving
+from movierec.settings import EvaluateSettings
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class EvaluateConfig:
-    """The evaluate job's arguments, validated.
-
-    Attributes:
-        ds: the run's date.
-        warehouse: the warehouse root URI.
-        gates: the thresholds of both gates and the ranking cut-off.
-        min_predicted_rating: the lists' floor on the predicted rating (publish must use the same).
-        min_user_ratings: users with fewer training ratings get the fallback list (publish: the same).
-    """
-
-    ds: str
-    warehouse: str
-    gates: GateSettings
-    min_predicted_rating: float = MIN_RATING
-    min_user_ratings: int = MIN_USER_RATINGS
-
-    def __post_init__(self) -> None:
-        g = self.gates
-        if g.max_rmse <= 0:
-            raise PipelineError(f"max_rmse must be positive, got {g.max_rmse}")
-        if not 0 <= g.min_ndcg <= 1:
-            raise PipelineError(f"min_ndcg must be in [0, 1], got {g.min_ndcg}")
-        if g.max_rmse_regression < 0 or g.max_ndcg_drop < 0:
-            raise PipelineError(
-                f"tolerances must be >= 0, got max_rmse_regression {g.max_rmse_regression}, "
-                f"max_ndcg_drop {g.max_ndcg_drop}"
-            )
-        if g.max_coverage_drop is not None and not 0 <= g.max_coverage_drop <= 1:
-            raise PipelineError(f"max_coverage_drop must be in [0, 1] (or unset), got {g.max_coverage_drop}")
-        if g.k < 1:
-            raise PipelineError(f"k must be >= 1, got {g.k}")
-
-
-def evaluate(config: EvaluateConfig) -> None:
-    gates, ds = config.gates, config.ds
+def evaluate(config: EvaluateSettings) -> None:
+    gates, ds = GateSettings.of(config), config.ds
     spark = get_session("movierec-evaluate")
     wh = Warehouse(spark, config.warehouse)
     curated = partition(wh.root, CURATED, ds)
@@ -137,6 +101,9 @@ def evaluate(config: EvaluateConfig) -> None:
         "failures": list(verdict.failures),
         "model": fitted["params"],
         "ranker": fitted["ranker"],
+        # What publish maps ranker scores through: fit's, from a hold-out of the training ratings,
+        # never the one score_model measures on this test set (that would fit the model to the test).
+        "calibration": Calibration.from_json(fitted.get("calibration")).to_json(),
     }
     out = partition(wh.root, METRICS, ds)
     wh.mkdirs(out)
@@ -160,40 +127,13 @@ def evaluate(config: EvaluateConfig) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = cli.base_parser(__doc__.splitlines()[0])
-    parser.add_argument("--max-rmse", type=float, required=True, help="the gate: fail when RMSE is above this")
-    parser.add_argument(
-        "--min-ndcg", type=float, default=0.05, help="the gate: fail when NDCG@K of the lists is below this"
-    )
-    parser.add_argument(
-        "--max-rmse-regression",
-        type=float,
-        default=0.02,
-        help="fail when RMSE is this much above the published model's on the same test set",
-    )
-    parser.add_argument(
-        "--max-ndcg-drop",
-        type=float,
-        default=0.02,
-        help="fail when NDCG@K is this much below the published model's on the same test set",
-    )
-    parser.add_argument(
-        "--max-coverage-drop",
-        type=float,
-        default=None,
-        help="fail when the lists' catalogue coverage is this much below the published model's (unset: not checked)",
-    )
-    parser.add_argument("--k", type=int, default=10, help="cut-off of the ranking metrics")
-    cli.add_listing_arguments(parser)
-
-    def to_config(args: argparse.Namespace) -> EvaluateConfig:
-        gates = GateSettings(
-            args.max_rmse, args.min_ndcg, args.max_rmse_regression, args.max_ndcg_drop, args.k, args.max_coverage_drop
-        )
-        return EvaluateConfig(args.ds, args.warehouse, gates, args.min_predicted_rating, args.min_user_ratings)
-
     return cli.run(
-        "evaluate", parser, to_config, evaluate, argv, datasets=lambda c: job_datasets("evaluate", c.warehouse, c.ds)
+        "evaluate",
+        EvaluateSettings,
+        evaluate,
+        argv,
+        lambda c: job_datasets("evaluate", c.warehouse, c.ds),
+        __doc__.splitlines()[0],
     )
 
 

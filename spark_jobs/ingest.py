@@ -7,7 +7,8 @@ is replaced by the run date, so a daily schedule can point at dated drops.
 Output: ``<warehouse>/raw/movielens/ds=<ds>/`` holding the layout's ratings
 and movies files and ``_manifest.json`` (source, layout, and per file: role,
 bytes, sha256), and ``_fingerprint.json``: a hash of the drop's files and of the run's settings
-(``--settings``, :mod:`movierec.data.fingerprint`). Written to a staging folder, then renamed into place.
+(``--settings``: every setting the lists depend on, :class:`movierec.settings.ListsSettings`;
+:mod:`movierec.data.fingerprint`). Written to a staging folder, then renamed into place.
 When that fingerprint equals the one of the published model (``_LATEST`` -> ``published/.../fingerprint.json``)
 and ``--force`` is off, the rest of the run would recompute the same lists: ingest writes
 ``metrics/ds=<ds>/metrics.json`` saying "unchanged since <date>" (unless ``ds`` is that date) and exits
@@ -19,13 +20,10 @@ Copying needs Hadoop's FileSystem through Spark's JVM, not a SparkContext: none 
 
 from __future__ import annotations
 
-import argparse
-import json
 import logging
 import sys
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from movierec import cli
@@ -38,48 +36,17 @@ from movierec.io.hadoop import get_hadoop
 from movierec.io.published import read_latest
 from movierec.io.sources import hadoop_uri, is_local_or_http, materialize, scan_folder
 from movierec.io.warehouse import Warehouse
+from movierec.settings import IngestSettings
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class IngestConfig:
-    """The ingest job's arguments, validated.
-
-    Attributes:
-        ds: the run's date.
-        warehouse: the warehouse root URI.
-        source: where the drop is (``{ds}`` not yet filled in).
-        sha256: the expected SHA-256 of a zip or download, if known.
-        max_bytes: limit on a download's or an archive's unpacked size.
-        stale_after_hours: staging and checkpoints older than this were left by killed jobs and are removed;
-            more than the longest job runs (the DAG's execution_timeout is 6 h).
-        settings: every setting the run's output depends on (the DAG's params but the source), hashed
-            into the fingerprint: a change of any of them recomputes.
-        force: recompute even when the drop and the settings equal the published run's.
-    """
-
-    ds: str
-    warehouse: str
-    source: str
-    sha256: str | None = None
-    max_bytes: int = 4 * 1024**3
-    stale_after_hours: float = 24.0
-    settings: dict = field(default_factory=dict)
-    force: bool = False
-
-    def __post_init__(self) -> None:
-        if not self.source.strip():
-            raise PipelineError("no source given: set the DAG param 'source' or the Airflow Variable movierec_source")
-        if self.max_bytes <= 0:
-            raise PipelineError(f"max_bytes must be positive, got {self.max_bytes}")
-        if self.stale_after_hours <= 0:
-            raise PipelineError(f"stale_after_hours must be positive, got {self.stale_after_hours}")
-
-    @property
-    def resolved_source(self) -> str:
-        """The source with the ``{ds}`` placeholder of a dated drop filled in."""
-        return resolve_source(self.source.strip(), self.ds)
+def resolved_source(config: IngestSettings) -> str:
+    """The source with the ``{ds}`` placeholder of a dated drop filled in; refused when empty."""
+    source = (config.source or "").strip()
+    if not source:
+        raise PipelineError("no source given: set the DAG param 'source' or the Airflow Variable movierec_source")
+    return resolve_source(source, config.ds)
 
 
 def resolve_source(source: str, ds: str) -> str:
@@ -90,17 +57,6 @@ def resolve_source(source: str, ds: str) -> str:
 def build_manifest(source: str, layout: str, files: list[dict]) -> dict:
     """The ingest manifest; no wall-clock fields, so a rerun writes the same bytes."""
     return {"source": source, "layout": layout, "files": sorted(files, key=lambda f: f["name"])}
-
-
-def parse_settings(text: str) -> dict:
-    """``--settings``: a JSON object of setting names to values."""
-    try:
-        settings = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise PipelineError(f"--settings must be a JSON object, got {text!r} ({exc})") from None
-    if not isinstance(settings, dict):
-        raise PipelineError(f"--settings must be a JSON object of setting names to values, got {text!r}")
-    return settings
 
 
 def unchanged_since(wh: Warehouse, ds: str, fingerprint: Fingerprint) -> str | None:
@@ -144,8 +100,8 @@ def write_unchanged_note(wh: Warehouse, ds: str, since: str, fingerprint: Finger
     wh.commit(staged, final)
 
 
-def ingest(config: IngestConfig) -> int | None:
-    source = config.resolved_source
+def ingest(config: IngestSettings) -> int | None:
+    source = resolved_source(config)
     wh = Warehouse(get_hadoop(), config.warehouse)
     wh.remove_stale(config.stale_after_hours * 3600)
     with tempfile.TemporaryDirectory(prefix="movierec-ingest-") as tmp:
@@ -169,7 +125,7 @@ def ingest(config: IngestConfig) -> int | None:
             files.append(facts)
             log.info("copied %s (%s): %d bytes, sha256 %s", rel, role, facts["bytes"], facts["sha256"])
         wh.write_json(f"{staged}/{MANIFEST}", build_manifest(source, layout.value, files))
-        fingerprint = Fingerprint.of(files, config.settings)
+        fingerprint = Fingerprint.of(files, config.settings.model_dump())
         wh.write_json(f"{staged}/{FINGERPRINT}", fingerprint.to_json())
         wh.commit(staged, final)
     log.info("ingested %s into %s", source, final)
@@ -190,42 +146,13 @@ def ingest(config: IngestConfig) -> int | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = cli.base_parser(__doc__.splitlines()[0])
-    parser.add_argument("--source", required=True, help="folder, zip, http(s) URL or Hadoop URI; {ds} is filled in")
-    parser.add_argument("--sha256", default=None, help="expected SHA-256 of a zip or download")
-    parser.add_argument("--max-bytes", type=int, default=4 * 1024**3, help="limit on download / unpacked size")
-    parser.add_argument(
-        "--stale-after-hours", type=float, default=24.0, help="remove staging left by killed jobs older than this"
-    )
-    parser.add_argument(
-        "--settings", default="{}", help="JSON object of the run's settings, hashed into the fingerprint"
-    )
-    parser.add_argument(
-        "--force",
-        action=argparse.BooleanOptionalAction,
-        default=False,
-        help="recompute even when the drop and the settings equal the published run's",
-    )
-
-    def to_config(args: argparse.Namespace) -> IngestConfig:
-        return IngestConfig(
-            args.ds,
-            args.warehouse,
-            args.source,
-            args.sha256,
-            args.max_bytes,
-            args.stale_after_hours,
-            parse_settings(args.settings),
-            args.force,
-        )
-
     return cli.run(
         "ingest",
-        parser,
-        to_config,
+        IngestSettings,
         ingest,
         argv,
-        datasets=lambda c: job_datasets("ingest", c.warehouse, c.ds, c.resolved_source),
+        lambda c: job_datasets("ingest", c.warehouse, c.ds, resolved_source(c)),
+        __doc__.splitlines()[0],
     )
 
 

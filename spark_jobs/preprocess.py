@@ -21,11 +21,9 @@ Fails (exit 1) when the rejected share of rating lines exceeds
 
 from __future__ import annotations
 
-import argparse
 import logging
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
@@ -40,37 +38,12 @@ from movierec.data.curate import SplitSpec, curate
 from movierec.data.layouts import LAYOUTS, Layout
 from movierec.data.movies import parse_movies
 from movierec.data.ratings import first_line, read_lines
-from movierec.data.split import SPLIT_METHODS
 from movierec.io.hadoop import Hadoop, read_head
 from movierec.io.spark import get_session, run_side_by_side, size_to_data
 from movierec.io.warehouse import Warehouse
+from movierec.settings import PreprocessSettings
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class PreprocessConfig:
-    """The preprocess job's arguments, validated.
-
-    Attributes:
-        ds: the run's date.
-        warehouse: the warehouse root URI.
-        split: how kept ratings are split into train and test.
-        max_rejected_fraction: fail when more than this share of rating lines is rejected.
-    """
-
-    ds: str
-    warehouse: str
-    split: SplitSpec = field(default_factory=SplitSpec)
-    max_rejected_fraction: float = 0.1
-
-    def __post_init__(self) -> None:
-        if not 0.0 < self.split.test_fraction < 1.0:
-            raise PipelineError(f"test_fraction must be between 0 and 1 (exclusive), got {self.split.test_fraction}")
-        if self.split.method not in SPLIT_METHODS:
-            raise PipelineError(f"unknown split method {self.split.method!r}; expected one of {SPLIT_METHODS}")
-        if not 0.0 <= self.max_rejected_fraction <= 1.0:
-            raise PipelineError(f"max_rejected_fraction must be between 0 and 1, got {self.max_rejected_fraction}")
 
 
 def check_rejected_share(rejected: int, lines: int, limit: float, where: str) -> None:
@@ -92,7 +65,7 @@ def by_user(ratings: DataFrame) -> DataFrame:
     return ratings.repartition(USER_ID).sortWithinPartitions(USER_ID, MOVIE_ID)
 
 
-def preprocess(config: PreprocessConfig) -> None:
+def preprocess(config: PreprocessSettings) -> None:
     spark = get_session("movierec-preprocess")
     wh = Warehouse(spark, config.warehouse)
     raw = partition(wh.root, RAW, config.ds)
@@ -107,7 +80,7 @@ def preprocess(config: PreprocessConfig) -> None:
     header = first_line(read_head(Hadoop.of(spark), ratings_uri), spec.ratings_file)
     lines, n_lines = read_lines(spark, ratings_uri)
     size_to_data(spark, n_lines)
-    curated = curate(lines.cache(), movies, movie_rejected, layout, config.split, header=header)
+    curated = curate(lines.cache(), movies, movie_rejected, layout, split_spec(config), header=header)
 
     rejected_final, final = partition(wh.root, REJECTED, config.ds), partition(wh.root, CURATED, config.ds)
     rejected_staged, staged = wh.staging_dir(rejected_final), wh.staging_dir(final, create=True)
@@ -124,7 +97,7 @@ def preprocess(config: PreprocessConfig) -> None:
         lambda: rated.agg(F.sum(F.size(TRAIN_MOVIES)), F.sum(F.size(TEST_MOVIES)), F.count(F.lit(1))).first(),
     ]
     # Independent writes and counts, side by side: their tasks share the cores instead of queueing
-    # (measured at 100k and 1M ratings: docs/performance.md, "Session 8").
+    # (measured at 100k and 1M ratings; docs/architecture.md, "Why it is built this way").
     *_, by_kind, (n_train, n_test, n_users) = run_side_by_side(actions, len(actions))
     wh.commit(rejected_staged, rejected_final)
     try:
@@ -142,7 +115,7 @@ def preprocess(config: PreprocessConfig) -> None:
         "rejected": {kind: by_kind.get(kind, 0) for kind in REJECTION_KINDS},
         "movie_lines_rejected": len(movie_rejects),
     }
-    split = config.split
+    split = split_spec(config)
     wh.write_json(
         f"{staged}/{MANIFEST}",
         {
@@ -157,36 +130,18 @@ def preprocess(config: PreprocessConfig) -> None:
     log.info("preprocessed %s: %s", config.ds, counts)
 
 
+def split_spec(config: PreprocessSettings) -> SplitSpec:
+    return SplitSpec(config.split, config.test_fraction, config.seed)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = cli.base_parser(__doc__.splitlines()[0])
-    parser.add_argument("--test-fraction", type=float, default=0.2, help="share of ratings held out for the gate")
-    parser.add_argument(
-        "--split",
-        choices=SPLIT_METHODS,
-        default="random",
-        help="random: seeded per rating; stratified: the same share of each user's ratings, "
-        "seeded; time: each user's latest ratings",
-    )
-    parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument(
-        "--max-rejected-fraction",
-        type=float,
-        default=0.1,
-        help="fail when more than this share of rating lines is rejected",
-    )
-
-    def to_config(args: argparse.Namespace) -> PreprocessConfig:
-        return PreprocessConfig(
-            args.ds, args.warehouse, SplitSpec(args.split, args.test_fraction, args.seed), args.max_rejected_fraction
-        )
-
     return cli.run(
         "preprocess",
-        parser,
-        to_config,
+        PreprocessSettings,
         preprocess,
         argv,
-        datasets=lambda c: job_datasets("preprocess", c.warehouse, c.ds),
+        lambda c: job_datasets("preprocess", c.warehouse, c.ds),
+        __doc__.splitlines()[0],
     )
 
 

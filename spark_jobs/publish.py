@@ -21,12 +21,11 @@ training ratings (:func:`movierec.serving.topn.recommend`, the lists evaluate sc
 
 from __future__ import annotations
 
-import argparse
 import logging
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from movierec import cli
 from movierec.core.columns import RANK, USER_ID
@@ -51,44 +50,22 @@ from movierec.core.paths import (
     partition,
 )
 from movierec.core.schemas import RATED_SCHEMA
+from movierec.data.fingerprint import Fingerprint
 from movierec.data.rated import seen_anywhere
 from movierec.io.published import advance_latest, copy_champion, read_latest
+from movierec.io.serving import write_serving
 from movierec.io.spark import get_session, size_to_data
 from movierec.io.warehouse import Warehouse
 from movierec.serving.calibration import Calibration
-from movierec.serving.fallback import MIN_USER_RATINGS
-from movierec.serving.listing import MIN_RATING, ListSettings
+from movierec.serving.listing import ListSettings
 from movierec.serving.tables import load_genres, load_serving, load_titles
 from movierec.serving.topn import recommend
+from movierec.settings import ListsSettings, PublishSettings
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class PublishConfig:
-    """The publish job's arguments, validated.
-
-    Attributes:
-        ds: the run's date.
-        warehouse: the warehouse root URI.
-        top_n: movies per user.
-        min_coverage: the share of the drop's users that must get a list, else nothing is published.
-        min_predicted_rating: never list a movie predicted below this (the gate judged lists made with it).
-        min_user_ratings: users with fewer training ratings get the fallback list (as the gate's).
-    """
-
-    ds: str
-    warehouse: str
-    top_n: int = 10
-    min_coverage: float = 0.95
-    min_predicted_rating: float = MIN_RATING
-    min_user_ratings: int = MIN_USER_RATINGS
-
-    def __post_init__(self) -> None:
-        if self.top_n < 1:
-            raise PipelineError(f"top_n must be >= 1, got {self.top_n}")
-        if not 0 <= self.min_coverage <= 1:
-            raise PipelineError(f"min_coverage must be in [0, 1], got {self.min_coverage}")
 
 
 def check_coverage(users_with_lists: int, users: int, min_coverage: float, ds: str) -> None:
@@ -102,7 +79,7 @@ def check_coverage(users_with_lists: int, users: int, min_coverage: float, ds: s
         )
 
 
-def check_same_lists(metrics: dict, config: PublishConfig) -> None:
+def check_same_lists(metrics: dict, config: PublishSettings) -> None:
     """Refuse list settings other than the ones the gate judged the lists with."""
     for name in ("min_predicted_rating", "min_user_ratings"):
         judged, mine = metrics.get(name, getattr(config, name)), getattr(config, name)
@@ -127,10 +104,52 @@ def same_model(wh: Warehouse, models: str, published: str) -> bool:
     return mine is not None and mine == wh.read_json(theirs).get(SERVING_DIGEST)
 
 
-def publish(config: PublishConfig) -> None:
-    ds = config.ds
+def published_fingerprint(wh: Warehouse, ds: str, config: PublishSettings) -> Fingerprint | None:
+    """Ingest's fingerprint of the drop and settings, with publish's own list settings as it used them.
+
+    A publish run by hand with another ``top_n`` than the run's ingest hashed records what it really
+    published, so the next run's "unchanged?" check compares with the lists as they are.
+    """
+    path = f"{partition(wh.root, RAW, ds)}/{FINGERPRINT}"
+    if not wh.exists(path):
+        return None
+    ingested = Fingerprint.from_json(wh.read_json(path))
+    own = {name: getattr(config, name) for name in ListsSettings.model_fields if name in PublishSettings.model_fields}
+    return ingested.with_settings({**ingested.settings, **own})
+
+
+def same_fingerprint(wh: Warehouse, fingerprint: Fingerprint | None, published: str) -> bool:
+    """Whether the published copy records ``fingerprint`` (the drop and the settings)."""
+    theirs = f"{published}/{PUBLISHED_FINGERPRINT}"
+    if not wh.exists(theirs):
+        return fingerprint is None
+    return fingerprint is not None and not fingerprint.differences(Fingerprint.from_json(wh.read_json(theirs)))
+
+
+def publish(config: PublishSettings) -> None:
+    """Publish the lists of ``config.ds``; a failure part-way leaves nothing of this run behind.
+
+    The lists are committed last, after their champion copy: a failure before (a full disk while
+    copying the champion) shows no list partition of a date that was not published, and the
+    folders this run staged are removed, so a rerun finds no partial copy.
+    """
     spark = get_session("movierec-publish")
     wh = Warehouse(spark, config.warehouse)
+    final = partition(wh.root, RECOMMENDATIONS, config.ds)
+    existed = wh.exists(final)
+    try:
+        publish_lists(config, spark, wh)
+    except BaseException:
+        wh.discard_staged()
+        latest = read_latest(wh)
+        if not existed and wh.exists(final) and (latest is None or latest.ds != config.ds):
+            wh.delete(final)  # committed, but _LATEST could not be moved to it
+            log.warning("removed %s: its date was not published", final)
+        raise
+
+
+def publish_lists(config: PublishSettings, spark: SparkSession, wh: Warehouse) -> None:
+    ds = config.ds
     metrics = wh.read_json(f"{partition(wh.root, METRICS, ds)}/{METRICS_FILE}")
     if not metrics.get("passed"):
         raise PipelineError(
@@ -171,7 +190,8 @@ def publish(config: PublishConfig) -> None:
     except PipelineError:
         wh.delete(staged)
         raise
-    wh.commit(staged, final)
+    # The API's lookup table, inside the staged lists: committed with them, never without them.
+    write_serving(spark, wh, curated, staged)
 
     models = partition(wh.root, MODELS, ds)
     shipped = {
@@ -180,16 +200,22 @@ def publish(config: PublishConfig) -> None:
         METRICS_FILE: f"{partition(wh.root, METRICS, ds)}/{METRICS_FILE}",
     }
     # What the lists were made from: the next run with the same drop and settings skips (ingest).
-    fingerprint = f"{partition(wh.root, RAW, ds)}/{FINGERPRINT}"
-    if wh.exists(fingerprint):
-        shipped[PUBLISHED_FINGERPRINT] = fingerprint
+    fingerprint = published_fingerprint(wh, ds, config)
+    records = {} if fingerprint is None else {PUBLISHED_FINGERPRINT: fingerprint.to_json()}
     latest = read_latest(wh)
     if latest is not None and latest.ds == ds and same_model(wh, models, wh.uri(latest.model)):
-        log.info("published %s; _LATEST already names this date and model (a rerun): unchanged", final)
-        return
+        if same_fingerprint(wh, fingerprint, wh.uri(latest.model)):
+            wh.commit(staged, final)
+            log.info("published %s; _LATEST already names this date, model and settings (a rerun): unchanged", final)
+            return
+        # Same model, other list settings (top_n...): a new copy records the settings these lists were made with.
+        log.info("published %s with other list settings than the champion copy records: a new copy", final)
     if latest is None or latest.moves_to(ds):  # an older date's backfill ships no champion
-        champion = copy_champion(wh, ds, shipped, {USERS_TABLE: model.users})
+        champion = copy_champion(wh, ds, shipped, {USERS_TABLE: model.users}, records)
+        wh.commit(staged, final)  # the lists last, once their champion copy is whole
         latest = advance_latest(wh, ds, champion)
+    else:
+        wh.commit(staged, final)
     if latest.ds == ds:
         log.info("published %s; _LATEST -> %s (champion %s)", final, ds, latest.model)
     else:
@@ -197,20 +223,13 @@ def publish(config: PublishConfig) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = cli.base_parser(__doc__.splitlines()[0])
-    parser.add_argument("--top-n", type=int, default=10, help="movies per user")
-    parser.add_argument(
-        "--min-coverage", type=float, default=0.95, help="share of the drop's users that must get a list"
-    )
-    cli.add_listing_arguments(parser)
-
-    def to_config(args: argparse.Namespace) -> PublishConfig:
-        return PublishConfig(
-            args.ds, args.warehouse, args.top_n, args.min_coverage, args.min_predicted_rating, args.min_user_ratings
-        )
-
     return cli.run(
-        "publish", parser, to_config, publish, argv, datasets=lambda c: job_datasets("publish", c.warehouse, c.ds)
+        "publish",
+        PublishSettings,
+        publish,
+        argv,
+        lambda c: job_datasets("publish", c.warehouse, c.ds),
+        __doc__.splitlines()[0],
     )
 
 

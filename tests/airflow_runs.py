@@ -4,7 +4,8 @@ One session fixture (``dag_warehouse`` in tests/conftest.py) runs the DAG on a g
 for two dates: ``D1`` passes the gate and is published; ``D2`` (``max_rmse=0.01``) is stopped by
 the gate. DAG runs cost minutes on two cores, so every test that needs a warehouse written by
 the real DAG reads this one. ``D1`` runs with OpenLineage on, as a user switches it on (Airflow's
-``[openlineage] transport`` naming an http endpoint, here a collector on 127.0.0.1): its events are
+``[openlineage] transport`` naming an http endpoint, here a collector on 127.0.0.1, and the Spark
+provider's ``spark_inject_*`` switches): its events are
 kept for tests/dags/test_lineage.py.
 """
 
@@ -125,13 +126,21 @@ def run_with_lineage(runner: AirflowRunner, ds: str, **conf) -> tuple[dict[str, 
     server.events = []
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    runner.env["AIRFLOW__OPENLINEAGE__TRANSPORT"] = json.dumps(
-        {"type": "http", "url": f"http://127.0.0.1:{server.server_address[1]}"}
-    )
+    # Airflow's transport, and the Spark provider's two switches that pass the parent run and the
+    # transport on to each job.
+    lineage = {
+        "AIRFLOW__OPENLINEAGE__TRANSPORT": json.dumps(
+            {"type": "http", "url": f"http://127.0.0.1:{server.server_address[1]}"}
+        ),
+        "AIRFLOW__OPENLINEAGE__SPARK_INJECT_PARENT_JOB_INFO": "True",
+        "AIRFLOW__OPENLINEAGE__SPARK_INJECT_TRANSPORT_INFO": "True",
+    }
+    runner.env.update(lineage)
     try:
         states = runner.run(ds, **conf)
     finally:
-        del runner.env["AIRFLOW__OPENLINEAGE__TRANSPORT"]
+        for name in lineage:
+            del runner.env[name]
         server.shutdown()
         server.server_close()
     return states, list(server.events)

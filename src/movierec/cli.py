@@ -1,8 +1,7 @@
-"""What every job's thin ``main()`` shares: common arguments, logging and error handling."""
+"""What every job's thin ``main()`` shares: its settings from the command line, logging and error handling."""
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
@@ -10,57 +9,11 @@ from typing import TypeVar
 
 from movierec.core.datasets import Datasets
 from movierec.core.errors import EXIT_OK, EXIT_UNCHANGED, PipelineError
-from movierec.io import lineage
+from movierec.io import lineage, space
+from movierec.settings import JobSettings
 
 log = logging.getLogger(__name__)
-Config = TypeVar("Config")
-MAX_FUTURE_DAYS = 2
-
-
-def ds_type(value: str) -> str:
-    """argparse type for the run date: exactly YYYY-MM-DD."""
-    try:
-        dt.date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--ds must be a date YYYY-MM-DD, got {value!r}") from None
-    if len(value) != 10:
-        raise argparse.ArgumentTypeError(f"--ds must be a date YYYY-MM-DD, got {value!r}")
-    return value
-
-
-def base_parser(description: str) -> argparse.ArgumentParser:
-    """A parser with the arguments every job takes: the run date and the warehouse."""
-    parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--ds", required=True, type=ds_type, help="the run's date, YYYY-MM-DD")
-    parser.add_argument(
-        "--warehouse", required=True, help="warehouse root URI, e.g. file:///data/wh or hdfs://namenode:8020/wh"
-    )
-    parser.add_argument(
-        "--max-future-days",
-        type=int,
-        default=MAX_FUTURE_DAYS,
-        help="refuse run dates more than this many days after today (UTC)",
-    )
-    return parser
-
-
-def add_listing_arguments(parser: argparse.ArgumentParser) -> None:
-    """How lists are made beyond the model: evaluate and publish must make the same lists."""
-    from movierec.serving.fallback import MIN_USER_RATINGS
-    from movierec.serving.listing import MIN_RATING
-
-    parser.add_argument(
-        "--min-predicted-rating",
-        type=float,
-        default=MIN_RATING,
-        help="never list a movie the rating model predicts below this many stars",
-    )
-    parser.add_argument(
-        "--min-user-ratings",
-        type=int,
-        default=MIN_USER_RATINGS,
-        help="users with fewer training ratings get the fallback list (best-rated in their genres)",
-    )
+Config = TypeVar("Config", bound=JobSettings)
 
 
 def check_not_far_future(ds: str, max_future_days: int, today: dt.date | None = None) -> None:
@@ -84,15 +37,15 @@ def setup_logging() -> None:
 
 def run(
     job: str,
-    parser: argparse.ArgumentParser,
-    to_config: Callable[[argparse.Namespace], Config],
+    settings: type[Config],
     body: Callable[[Config], int | None],
     argv: Sequence[str] | None,
     datasets: Callable[[Config], Datasets] | None = None,
+    description: str = "",
 ) -> int:
-    """Parse arguments into the job's config, run ``body`` and turn project errors into exit codes.
+    """Parse the command line into the job's settings model, run ``body`` and turn project errors into exit codes.
 
-    A :class:`PipelineError` (from the config's validation or the job) is
+    An unknown flag exits 2 (argparse). A :class:`PipelineError` (a setting the model refuses, or the job) is
     logged as one clear line (no traceback: the message says what to do), so
     the Airflow task fails with it visible at the end of the log; the exit code
     says whether a retry could help (:mod:`movierec.core.errors`). ``body`` may
@@ -104,10 +57,10 @@ def run(
     (:mod:`movierec.io.lineage`): START, then COMPLETE, or FAIL with any other exit code.
     """
     setup_logging()
-    args = parser.parse_args(argv)
+    config = None
     try:
-        check_not_far_future(args.ds, args.max_future_days)
-        config = to_config(args)
+        config = settings.from_argv(argv, description)
+        check_not_far_future(config.ds, config.max_future_days)
         if datasets is None:
             code = body(config)
         else:
@@ -118,4 +71,11 @@ def run(
     except PipelineError as exc:
         log.error("%s failed: %s", job, exc)
         return exc.exit_code
+    except Exception as exc:
+        # A full disk or quota surfaces from Spark or Hadoop anywhere in a job: told in one line here.
+        full = space.no_space_error(exc, getattr(config, "warehouse", ""))
+        if full is None:
+            raise
+        log.error("%s failed: %s", job, full)
+        return full.exit_code
     return EXIT_OK if code is None else code

@@ -124,23 +124,43 @@ class _Vars:
         self.value = SimpleNamespace(get=lambda key, default=None: values.get(key, default))
 
 
+def job_settings(dag, task_id: str, context: dict):
+    """The settings the task passes to its job for ``context``, its template fields rendered first."""
+    task = copy.copy(dag.get_task(task_id))
+    env = dag.get_template_env()
+    for name in ("ds", "warehouse", "source"):
+        if getattr(task, name) is not None:
+            setattr(task, name, env.from_string(getattr(task, name)).render(**context))
+    return task.job_settings(context)
+
+
+def job_argv(dag, task_id: str, context: dict) -> list[str]:
+    """What the task passes to spark-submit for ``context``."""
+    from movierec_operators import job_argv
+
+    return job_argv(job_settings(dag, task_id, context))
+
+
+def run_context(dag, logical=dt.datetime(2026, 3, 4), **params) -> dict:
+    run = SimpleNamespace(logical_date=logical, run_after=dt.datetime(2026, 3, 5, 1))
+    return {
+        "dag_run": run,
+        "params": {**dag.params.dump(), "source": "/drops/{ds}", **params},
+        "var": _Vars({"movierec_warehouse": "hdfs://nn:8020/wh"}),
+        "ti": SimpleNamespace(get_dr_count=lambda **_: 1),
+    }
+
+
 @pytest.mark.parametrize(("logical", "expected"), [(dt.datetime(2026, 3, 4), "2026-03-04"), (None, "2026-03-05")])
 def test_arguments_render(dag, logical, expected):
-    env = dag.get_template_env()
-    run = SimpleNamespace(logical_date=logical, run_after=dt.datetime(2026, 3, 5, 1))
-    context = {
-        "dag_run": run,
-        "params": {**dag.params.dump(), "source": "/drops/{ds}"},
-        "var": _Vars({"movierec_warehouse": "hdfs://nn:8020/wh"}),
-    }
-    for task in map(dag.get_task, JOBS):
-        rendered = [env.from_string(str(a)).render(**context) for a in task.application_args]
-        assert rendered[:4] == ["--ds", expected, "--warehouse", "hdfs://nn:8020/wh"], task.task_id
-        assert not any("{{" in a for a in rendered)
-    ingest = [env.from_string(str(a)).render(**context) for a in dag.get_task("ingest").application_args]
-    assert ingest[-2:] == ["--source", "/drops/{ds}"]
-    assert ingest[4] == "--settings" and ingest[6] == "--no-force"
-    assert json.loads(ingest[5]) == {
+    context = run_context(dag, logical)
+    argv = {task: job_argv(dag, task, context) for task in JOBS}
+    for task, args in argv.items():
+        assert args[:4] == ["--ds", expected, "--warehouse", "hdfs://nn:8020/wh"], task
+        assert not any("{{" in a for a in args)
+    ingest = argv["ingest"]
+    assert ingest[4:8] == ["--source", "/drops/{ds}", "--no-force", "--settings"]
+    assert json.loads(ingest[8]) == {
         "max_rejected_fraction": 0.1,
         "rank": 50,
         "reg_param": 0.12,
@@ -157,20 +177,24 @@ def test_arguments_render(dag, logical, expected):
         "min_predicted_rating": 3.0,
         "min_user_ratings": 5,
     }
-    cleanup = [env.from_string(str(a)).render(**context) for a in dag.get_task("cleanup").application_args]
-    assert cleanup[4:] == ["--keep-days", "14", "--no-dry-run"]
-    sensor = dag.get_task("wait_for_drop")
-    assert [env.from_string(getattr(sensor, f)).render(**context) for f in sensor.template_fields] == [
-        "/drops/{ds}",
-        expected,
-        "43200",
-        "300",
-        "60",
+    assert argv["cleanup"][4:] == ["--keep-days", "14", "--no-dry-run"]
+    assert argv["preprocess"][4:] == ["--max-rejected-fraction", "0.1"]
+    assert argv["fit"][4:] == [
+        "--rank",
+        "50",
+        "--reg-param",
+        "0.12",
+        "--max-iter",
+        "10",
+        "--no-tune",
+        "--min-support",
+        "5",
     ]
-    fit = [env.from_string(str(a)).render(**context) for a in dag.get_task("fit").application_args]
-    assert fit[4:] == ["--rank", "50", "--reg-param", "0.12", "--max-iter", "10", "--min-support", "5", "--no-tune"]
-    evaluate = [env.from_string(str(a)).render(**context) for a in dag.get_task("evaluate").application_args]
-    assert evaluate[4:] == [
+    assert argv["evaluate"][4:] == [
+        "--min-predicted-rating",
+        "3.0",
+        "--min-user-ratings",
+        "5",
         "--max-rmse",
         "1.0",
         "--min-ndcg",
@@ -181,30 +205,44 @@ def test_arguments_render(dag, logical, expected):
         "0.02",
         "--max-coverage-drop",
         "1.0",
+    ]
+    assert argv["publish"][4:] == [
         "--min-predicted-rating",
         "3.0",
         "--min-user-ratings",
         "5",
-    ]
-    publish = [env.from_string(str(a)).render(**context) for a in dag.get_task("publish").application_args]
-    assert publish[4:] == [
         "--top-n",
         "10",
         "--min-coverage",
         "0.95",
-        "--min-predicted-rating",
-        "3.0",
-        "--min-user-ratings",
-        "5",
+    ]
+    sensor = dag.get_task("wait_for_drop")
+    env = dag.get_template_env()
+    assert [env.from_string(getattr(sensor, f)).render(**context) for f in ("source", "ds")] == [
+        "/drops/{ds}",
+        expected,
     ]
 
 
-def test_tune_switch_renders_to_the_flag(dag):
-    env = dag.get_template_env()
-    run = SimpleNamespace(logical_date=dt.datetime(2026, 3, 4), run_after=dt.datetime(2026, 3, 5))
-    context = {"dag_run": run, "params": {**dag.params.dump(), "tune": True, "min_support": 20}, "var": _Vars({})}
-    fit = [env.from_string(str(a)).render(**context) for a in dag.get_task("fit").application_args]
-    assert fit[-3:] == ["--min-support", "20", "--tune"]
+def test_every_job_parses_back_what_the_operator_passes(dag):
+    context = run_context(dag, tune=True, min_support=20, top_n=7, cleanup_dry_run=True)
+    for task in JOBS:
+        settings = job_settings(dag, task, context)
+        assert type(settings).from_argv(job_argv(dag, task, context)) == settings, task
+    assert job_argv(dag, "fit", context)[-3:] == ["--tune", "--min-support", "20"]
+    assert job_settings(dag, "publish", context).top_n == 7
+    assert job_settings(dag, "cleanup", context).dry_run is True
+
+
+def test_an_unknown_or_bad_param_fails_the_task_naming_it(dag):
+    from airflow.sdk.exceptions import AirflowFailException
+
+    with pytest.raises(AirflowFailException, match="unknown setting.*'rnak'"):
+        job_argv(dag, "fit", run_context(dag, rnak=64))
+    with pytest.raises(AirflowFailException, match=r"top_n=0: Input should be greater than or equal to 1"):
+        job_argv(dag, "publish", run_context(dag, top_n=0))
+    with pytest.raises(AirflowFailException, match=r"rank='fifty': Input should be a valid integer"):
+        job_argv(dag, "fit", run_context(dag, rank="fifty"))
 
 
 @pytest.mark.parametrize(
@@ -215,6 +253,7 @@ def test_tune_switch_renders_to_the_flag(dag):
         ({"max_iter": 0}, "max_iter"),
         ({"max_rmse": 0}, "max_rmse"),
         ({"top_n": 0}, "top_n"),
+        ({"rank": "fifty"}, "rank"),
         ({"source": "ftp://example.invalid/ml.zip"}, "source"),
         ({"source": "relative/folder"}, "source"),
         ({"max_rejected_fraction": 1.5}, "max_rejected_fraction"),

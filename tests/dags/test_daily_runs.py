@@ -1,4 +1,4 @@
-"""Day-2 operation through real Airflow (#16): waiting for the day's drop, skipping what did not change, retention.
+"""Day-2 operation through real Airflow: waiting for the day's drop, skipping what did not change, retention.
 
 On a copy of the warehouse the ``dag_warehouse`` runs wrote (D1 published from the generated drop with the
 default settings), in a private Airflow home, so the other tests' warehouse and run history are untouched.
@@ -125,6 +125,21 @@ def test_a_dated_drop_arriving_while_the_sensor_waits_is_picked_up(daily, tmp_pa
     assert manifest["source"] == f"{drops}/{ARRIVES}"
     # The same content as the published drop: picked up, then found unchanged.
     assert metrics_of(daily, ARRIVES)["unchanged_since"] == D1
+
+
+def test_a_rerun_with_other_list_settings_records_them_and_then_skips(daily):
+    """Only top_n changes on a rerun of the published date: the model is the same, the lists are not."""
+    longer = TOP_N + 3
+    states = daily.run(D1, top_n=longer)
+    assert states["publish"] == "success", states
+    assert "settings top_n; the run recomputes" in daily.last_output(D1)
+    latest = json.loads((daily.warehouse / "recommendations" / "_LATEST").read_text())
+    fingerprint = json.loads((daily.warehouse / latest["model"] / "fingerprint.json").read_text())
+    assert latest["ds"] == D1 and fingerprint["settings"]["top_n"] == longer
+    before = published(daily)
+    states = daily.run(D1, top_n=longer)
+    assert {t: states[t] for t in SKIPPABLE[1:]} == dict.fromkeys(SKIPPABLE[1:], "skipped"), states
+    assert published(daily) == before
 
 
 def test_a_changed_rank_recomputes(daily):

@@ -12,14 +12,16 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException, Airfl
 # dags/ is on pytest's pythonpath (pyproject.toml), as Airflow puts it on the DAG processor's.
 from movierec_operators import (
     CHANGED,
-    EXIT_USER_ERROR,
     OPENLINEAGE_LISTENER,
     UNCHANGED,
     DropSensor,
     JobOperator,
     drop_changed,
-    lineage_conf,
+    listener_conf,
 )
+
+from movierec.core.errors import EXIT_USER_ERROR
+from movierec.settings import CleanupSettings, PublishSettings
 
 
 class FakeTI:
@@ -34,7 +36,14 @@ class FakeTI:
 
 
 def job(**kwargs) -> JobOperator:
-    return JobOperator(task_id="cleanup", application="cleanup.py", application_args=["--ds", "2026-03-01"], **kwargs)
+    return JobOperator(
+        task_id="cleanup",
+        application="cleanup.py",
+        settings=CleanupSettings,
+        ds="2026-03-01",
+        warehouse="file:///wh",
+        **kwargs,
+    )
 
 
 def test_cleanup_is_a_dry_run_while_another_run_is_active(monkeypatch):
@@ -42,14 +51,19 @@ def test_cleanup_is_a_dry_run_while_another_run_is_active(monkeypatch):
     monkeypatch.setattr(SparkSubmitOperator, "execute", lambda self, context: seen.append(list(self.application_args)))
     job(dry_run_while_others_run=True).execute({"ti": FakeTI(active_runs=2)})
     job(dry_run_while_others_run=True).execute({"ti": FakeTI(active_runs=1)})
-    assert seen == [["--ds", "2026-03-01", "--dry-run"], ["--ds", "2026-03-01"]]
+    common = ["--ds", "2026-03-01", "--warehouse", "file:///wh", "--keep-days", "14"]
+    assert seen == [[*common, "--dry-run"], [*common, "--no-dry-run"]]
+
+
+def submit_failure(returncode: int) -> AirflowException:
+    # What the provider raises when spark-submit (which ran the driver) exits non-zero.
+    return AirflowException(f"Cannot execute: spark-submit --master local[2] fit.py. Error code is: {returncode}.")
 
 
 @pytest.mark.parametrize(("returncode", "reports", "outcome"), [(4, True, UNCHANGED), (4, False, AirflowException)])
 def test_exit_code_4_is_the_unchanged_verdict_only_for_ingest(monkeypatch, returncode, reports, outcome):
     def fail(self, context):
-        self._hook = SimpleNamespace(_submit_sp=SimpleNamespace(returncode=returncode))
-        raise AirflowException("spark-submit failed")
+        raise submit_failure(returncode)
 
     monkeypatch.setattr(SparkSubmitOperator, "execute", fail)
     operator = job(reports_changes=reports)
@@ -80,7 +94,6 @@ def yarn_failure(status: int) -> RuntimeError:
 def test_yarn_cluster_mode_reads_the_exit_code_from_the_diagnostics(monkeypatch, error, reports, outcome):
     def fail(self, context):
         # spark-submit itself exited 0: it only submitted the application.
-        self._hook = SimpleNamespace(_submit_sp=SimpleNamespace(returncode=0))
         raise error
 
     monkeypatch.setattr(SparkSubmitOperator, "execute", fail)
@@ -132,65 +145,26 @@ def test_undated_or_empty_sources_are_not_waited_for(tmp_path):
     assert sensor(f"{tmp_path}/{{ds}}").poke({}) is True
 
 
-@pytest.fixture
-def openlineage_transport(monkeypatch):
-    """Airflow's one lineage setting, as the environment gives it; the provider caches its config reads."""
-    from airflow.providers.openlineage import conf
-
-    def clear() -> None:
-        # Cached in production, not under Airflow's unit-test mode.
-        for read in (conf.is_disabled, conf.transport):
-            getattr(read, "cache_clear", lambda: None)()
-
-    def configure(transport: dict | None) -> None:
-        if transport is None:
-            monkeypatch.delenv("AIRFLOW__OPENLINEAGE__TRANSPORT", raising=False)
-        else:
-            monkeypatch.setenv("AIRFLOW__OPENLINEAGE__TRANSPORT", json.dumps(transport))
-        clear()
-
-    yield configure
-    clear()
+def test_lineage_uses_the_providers_switches_read_when_the_operator_is_made(monkeypatch):
+    assert job()._openlineage_inject_transport_info is False and job().lineage_listener is False
+    monkeypatch.setenv("AIRFLOW__OPENLINEAGE__SPARK_INJECT_PARENT_JOB_INFO", "True")
+    monkeypatch.setenv("AIRFLOW__OPENLINEAGE__SPARK_INJECT_TRANSPORT_INFO", "True")
+    operator = job()
+    assert operator._openlineage_inject_parent_job_info is True and operator.lineage_listener is True
 
 
-def test_lineage_is_off_by_default_and_the_conf_is_untouched(openlineage_transport, monkeypatch):
-    openlineage_transport(None)
-    monkeypatch.delenv("OPENLINEAGE_URL", raising=False)
-    assert lineage_conf({"spark.x": "1"}, {"ti": FakeTI()}) == {"spark.x": "1"}
-
-
-def test_lineage_on_adds_the_providers_parent_and_transport_and_the_listener(
-    openlineage_transport, monkeypatch, tmp_path
-):
-    from airflow.providers.openlineage.utils import spark
-
-    openlineage_transport({"type": "http", "url": "http://127.0.0.1:5000"})
-    # The parent's run ids come from a real task instance (the DAG-level test, tests/dags/test_lineage.py).
-    monkeypatch.setattr(
-        spark,
-        "inject_parent_job_information_into_spark_properties",
-        lambda props, context: {**props, "spark.openlineage.parentRunId": "r1"},
-    )
+def test_the_listener_joins_the_jobs_conf_when_its_jar_is_here(monkeypatch, tmp_path):
     jar = tmp_path / "openlineage-spark_2.13-1.54.0.jar"
     monkeypatch.setenv("MOVIEREC_OPENLINEAGE_JAR", str(jar))
-    conf = lineage_conf({"spark.jars": "a.jar"}, {"ti": FakeTI()})
-    assert conf["spark.openlineage.parentRunId"] == "r1"
-    assert conf["spark.openlineage.transport.type"] == "http"
-    assert conf["spark.openlineage.transport.url"] == "http://127.0.0.1:5000"
+    conf = listener_conf({"spark.jars": "a.jar"})
     assert conf["spark.jars"] == f"a.jar,{jar}"
     assert conf["spark.extraListeners"] == OPENLINEAGE_LISTENER
 
 
-def test_without_the_listener_jar_only_the_jobs_events_are_sent(openlineage_transport, monkeypatch, tmp_path):
-    from airflow.providers.openlineage.utils import spark
-
-    openlineage_transport({"type": "http", "url": "http://127.0.0.1:5000"})
-    monkeypatch.setattr(spark, "inject_parent_job_information_into_spark_properties", lambda props, context: props)
+def test_without_the_listener_jar_the_conf_is_untouched(monkeypatch, tmp_path):
     monkeypatch.delenv("MOVIEREC_OPENLINEAGE_JAR", raising=False)
     monkeypatch.setenv("MOVIEREC_HOME", str(tmp_path))
-    conf = lineage_conf({}, {"ti": FakeTI()})
-    assert conf["spark.openlineage.transport.url"] == "http://127.0.0.1:5000"
-    assert "spark.extraListeners" not in conf and "spark.jars" not in conf
+    assert listener_conf({"spark.x": "1"}) == {"spark.x": "1"}
 
 
 class OutletEvents(dict):
@@ -213,12 +187,14 @@ def test_publish_fills_its_outlet_events_with_what_it_published(monkeypatch, tmp
     operator = JobOperator(
         task_id="publish",
         application="publish.py",
-        application_args=["--ds", "2026-03-01", "--warehouse", f"file://{tmp_path}", "--top-n", "5"],
+        settings=PublishSettings,
+        ds="2026-03-01",
+        warehouse=f"file://{tmp_path}",
         outlets=list(PUBLISHED),
         announce=True,
     )
     events = OutletEvents()
-    operator.execute({"ti": FakeTI(), "outlet_events": events})
+    operator.execute({"ti": FakeTI(), "outlet_events": events, "params": {"top_n": 5}})
     recs, metrics = events["movierec_recommendations"].extra, events["movierec_metrics"].extra
     assert recs["path"] == f"file://{tmp_path}/recommendations/ds=2026-03-01"
     assert metrics["path"] == f"file://{tmp_path}/metrics/ds=2026-03-01/metrics.json"
@@ -227,8 +203,7 @@ def test_publish_fills_its_outlet_events_with_what_it_published(monkeypatch, tmp
 
 def test_a_failed_publish_fills_no_event(monkeypatch):
     def fail(self, context):
-        self._hook = SimpleNamespace(_submit_sp=SimpleNamespace(returncode=EXIT_USER_ERROR))
-        raise AirflowException("spark-submit failed")
+        raise submit_failure(EXIT_USER_ERROR)
 
     from movierec_assets import PUBLISHED
 
@@ -236,11 +211,13 @@ def test_a_failed_publish_fills_no_event(monkeypatch):
     operator = JobOperator(
         task_id="publish",
         application="publish.py",
-        application_args=["--ds", "2026-03-01", "--warehouse", "file:///nowhere"],
+        settings=PublishSettings,
+        ds="2026-03-01",
+        warehouse="file:///nowhere",
         outlets=list(PUBLISHED),
         announce=True,
     )
     events = OutletEvents()
-    with pytest.raises(AirflowException):
+    with pytest.raises(AirflowFailException):
         operator.execute({"ti": FakeTI(), "outlet_events": events})
     assert events == {}

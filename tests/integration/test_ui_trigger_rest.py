@@ -51,6 +51,20 @@ def test_api_refuses_a_request_without_token(airflow_stack: AirflowStack) -> Non
     assert err.value.status == 401
 
 
+@pytest.mark.parametrize(("conf", "field"), [({"rank": "fifty"}, "rank"), ({"top_n": 0}, "top_n")])
+def test_a_trigger_with_a_bad_setting_is_refused_naming_it_and_runs_nothing(
+    airflow_stack: AirflowStack,  # noqa: F811
+    conf: dict,
+    field: str,
+) -> None:
+    runs_before = len(airflow_stack.dag_runs(DAG_ID))
+    with pytest.raises(AirflowApiError) as err:
+        airflow_stack.trigger(DAG_ID, logical_date="2026-02-01T00:00:00Z", conf=conf)
+
+    assert err.value.status == 400 and field in str(err.value), err.value
+    assert len(airflow_stack.dag_runs(DAG_ID)) == runs_before  # no run, so no Spark job
+
+
 def test_the_run_keeps_the_form_conf_and_succeeds(form_run: FormRun, airflow_stack: AirflowStack) -> None:  # noqa: F811
     run = form_run.run
 
@@ -86,7 +100,7 @@ def test_the_gate_passed(form_run: FormRun, airflow_stack: AirflowStack, hdfs: H
     assert 0 < metrics["rmse"] <= metrics["max_rmse"] == form_run.posted["conf"]["max_rmse"]
 
 
-# ---- the stack's Airflow uses the stack's HDFS and Spark (hardening #18.12) -------------------
+# ---- the stack's Airflow uses the stack's HDFS and Spark ---------------------------------------
 
 
 def test_make_stack_up_wires_airflow_to_the_stack_hdfs_and_spark(
@@ -144,7 +158,7 @@ def test_the_plugin_serves_the_run_from_the_stack_hdfs(
     assert [row["movie_id"] for row in served["recommendations"]] == expected
 
 
-# ---- the demo's report reads the stack's HDFS (hardening #18.13) ------------------------------
+# ---- the demo's report reads the stack's HDFS --------------------------------------------------
 
 
 def test_the_report_prints_the_rmse_and_lists_from_the_stack_hdfs(

@@ -15,6 +15,7 @@ import pytest
 
 from movierec.core.errors import PipelineError
 from movierec.data.layouts import Layout
+from movierec.settings import IngestSettings, PreprocessSettings
 from movierec_dev.generate import generate_drop
 
 DS = "2026-03-01"
@@ -39,8 +40,8 @@ def run_both(jobs, source: str, warehouse: Path) -> dict:
     """Ingest ``source`` and preprocess it; return the curated manifest."""
     ingest, preprocess = jobs
     root = "file://" + warehouse.as_posix()  # a warehouse URI as Hadoop reads it: unescaped
-    ingest.ingest(ingest.IngestConfig(DS, root, source))
-    preprocess.preprocess(preprocess.PreprocessConfig(DS, root))
+    ingest.ingest(IngestSettings(ds=DS, warehouse=root, source=source))
+    preprocess.preprocess(PreprocessSettings(ds=DS, warehouse=root))
     return json.loads((warehouse / "curated" / f"ds={DS}" / "_manifest.json").read_text())
 
 
@@ -72,7 +73,7 @@ def test_ingest_names_the_symlinks_it_did_not_follow(jobs, tmp_path):
     warehouse = "file://" + (tmp_path / "warehouse").as_posix()
 
     with pytest.raises(PipelineError) as err:
-        ingest.ingest(ingest.IngestConfig(DS, warehouse, str(drop)))
+        ingest.ingest(IngestSettings(ds=DS, warehouse=warehouse, source=str(drop)))
 
     message = str(err.value)
     assert f"skipped: u.data -> {elsewhere / 'u.data'} (points outside the drop)" in message

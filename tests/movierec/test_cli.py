@@ -1,31 +1,28 @@
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 
 import pytest
 
 from movierec import cli
 from movierec.core.errors import EXIT_RETRYABLE, EXIT_UNCHANGED, EXIT_USER_ERROR, PipelineError, RetryableError
+from movierec.settings import JobSettings
 
 
-def test_ds_must_be_a_whole_date():
-    assert cli.ds_type("2026-12-01") == "2026-12-01"
+def test_ds_must_be_a_whole_date(caplog):
     for bad in ("2026-13-01", "2026-1-1", "yesterday"):
-        with pytest.raises(argparse.ArgumentTypeError, match="YYYY-MM-DD"):
-            cli.ds_type(bad)
+        assert cli.run("job", JobSettings, lambda c: None, ["--ds", bad, "--warehouse", "w"]) == EXIT_USER_ERROR
+        assert "YYYY-MM-DD" in caplog.text
 
 
-def test_a_pipeline_error_in_the_config_or_the_job_exits_non_retryable_with_the_message(caplog):
-    parser = cli.base_parser("test")
+def test_a_pipeline_error_in_the_job_exits_non_retryable_with_the_message(caplog):
+    def refuse(config):
+        raise PipelineError(f"bad value for {config.ds}")
 
-    def refuse(args):
-        raise PipelineError(f"bad value for {args.ds}")
-
-    code = cli.run("job", parser, refuse, lambda config: None, ["--ds", "2026-01-01", "--warehouse", "file:///x"])
+    code = cli.run("job", JobSettings, refuse, ["--ds", "2026-01-01", "--warehouse", "file:///x"])
     assert code == EXIT_USER_ERROR and "job failed: bad value for 2026-01-01" in caplog.text
     ran = []
-    assert cli.run("job", parser, lambda a: a.ds, ran.append, ["--ds", "2026-01-01", "--warehouse", "w"]) == 0
+    assert cli.run("job", JobSettings, lambda c: ran.append(c.ds), ["--ds", "2026-01-01", "--warehouse", "w"]) == 0
     assert ran == ["2026-01-01"]
 
 
@@ -34,7 +31,7 @@ def test_a_retryable_error_exits_with_the_code_airflow_retries():
         raise RetryableError("the NameNode is down")
 
     args = ["--ds", "2026-01-01", "--warehouse", "w"]
-    assert cli.run("job", cli.base_parser("test"), lambda a: a, flaky, args) == EXIT_RETRYABLE
+    assert cli.run("job", JobSettings, flaky, args) == EXIT_RETRYABLE
 
 
 def test_a_run_date_far_in_the_future_is_refused(caplog):
@@ -44,7 +41,7 @@ def test_a_run_date_far_in_the_future_is_refused(caplog):
         cli.check_not_far_future("2999-12-31", 2, today)
     ran = []
     args = ["--ds", "2999-12-31", "--warehouse", "w"]
-    assert cli.run("job", cli.base_parser("test"), lambda a: a.ds, ran.append, args) == EXIT_USER_ERROR
+    assert cli.run("job", JobSettings, lambda c: ran.append(c.ds), args) == EXIT_USER_ERROR
     assert ran == [] and "2999-12-31 is more than" in caplog.text
 
 
@@ -73,7 +70,7 @@ def test_with_lineage_on_a_job_sends_start_then_complete_or_fail(monkeypatch, tm
     monkeypatch.setattr(lineage, "submitted_conf", lambda: conf)
     datasets = Datasets(("file:///wh/in",), ("file:///wh/out",))
     argv = ["--ds", "2026-01-01", "--warehouse", "file:///wh"]
-    assert cli.run("fit", cli.base_parser("t"), lambda a: a, lambda c: outcome(), argv, lambda c: datasets) == code
+    assert cli.run("fit", JobSettings, lambda c: outcome(), argv, lambda c: datasets) == code
     sent = [json.loads(line) for line in events.read_text().splitlines()]
     assert [e["eventType"] for e in sent] == states
     assert {e["outputs"][0]["name"] for e in sent} == {"/wh/out"}

@@ -33,6 +33,8 @@ STAGING = "_staging"
 CHECKPOINTS = "_checkpoints"
 MANIFEST = "_manifest.json"
 LATEST = "_LATEST"
+# A drop (or any Hadoop job's output) is complete when this marker is in its folder.
+SUCCESS_MARKER = "_SUCCESS"
 METRICS_FILE = "metrics.json"
 PARAMS_FILE = "params.json"
 # The model as scoring reads it (movierec.serving.tables): movie-side numpy tables, shipped to tasks,

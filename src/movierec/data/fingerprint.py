@@ -60,6 +60,10 @@ class Fingerprint:
     def from_json(cls, record: Mapping[str, Any]) -> Fingerprint:
         return cls(record["drop_sha256"], record["settings_sha256"], dict(record.get("settings", {})))
 
+    def with_settings(self, settings: Mapping[str, Any]) -> Fingerprint:
+        """The same drop with other settings (hash recomputed)."""
+        return Fingerprint(self.drop_sha256, settings_digest(settings), dict(sorted(settings.items())))
+
     def to_json(self) -> dict:
         return asdict(self)
 

@@ -17,7 +17,11 @@ Two gates, both must pass:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+
+from movierec.settings import EvaluateSettings
+
+_EVALUATE = EvaluateSettings.default
 
 NO_CHAMPION = "no model was published yet"
 
@@ -35,12 +39,17 @@ class GateSettings:
         max_coverage_drop: how much lower the challenger's catalogue coverage may be (None: not checked).
     """
 
-    max_rmse: float
-    min_ndcg: float = 0.05
-    max_rmse_regression: float = 0.02
-    max_ndcg_drop: float = 0.02
-    k: int = 10
+    max_rmse: float = _EVALUATE("max_rmse")
+    min_ndcg: float = _EVALUATE("min_ndcg")
+    max_rmse_regression: float = _EVALUATE("max_rmse_regression")
+    max_ndcg_drop: float = _EVALUATE("max_ndcg_drop")
+    k: int = _EVALUATE("k")
     max_coverage_drop: float | None = None
+
+    @classmethod
+    def of(cls, settings: EvaluateSettings) -> GateSettings:
+        """The gates' thresholds of the evaluate job's settings (same names)."""
+        return cls(**{f.name: getattr(settings, f.name) for f in fields(cls)})
 
 
 @dataclass(frozen=True)

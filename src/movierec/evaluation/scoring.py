@@ -85,7 +85,7 @@ def score_model(
         with a fallback list, users known only from the test set), ``calibration``
         (the score's points, :mod:`movierec.serving.calibration`) and ``beyond_accuracy``.
     """
-    settings = settings or ListSettings()
+    settings = settings or ListSettings.default()
     # Errors and cold-start counts in one aggregation: one pass over the predictions.
     cold_start = cold_start_sums()
     errors = rating_errors(predict(model, test, scale[0], scale[1]), cold_start)

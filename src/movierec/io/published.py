@@ -31,7 +31,13 @@ def read_latest(wh: Warehouse) -> Latest | None:
     return Latest.from_json(wh.read_json(marker)) if wh.exists(marker) else None
 
 
-def copy_champion(wh: Warehouse, ds: str, files: dict[str, str], tables: dict[str, DataFrame] | None = None) -> str:
+def copy_champion(
+    wh: Warehouse,
+    ds: str,
+    files: dict[str, str],
+    tables: dict[str, DataFrame] | None = None,
+    records: dict[str, dict] | None = None,
+) -> str:
     """Copy the shipped model into a new ``published/ds=<ds>/<id>/``; return it relative to the root.
 
     Args:
@@ -40,6 +46,7 @@ def copy_champion(wh: Warehouse, ds: str, files: dict[str, str], tables: dict[st
         files: {name: source URI} of small files, copied by the driver.
         tables: {name: DataFrame} of tables (the users table), written as Parquet by the
             executors: their rows never pass through the driver.
+        records: {name: JSON object} written as files (the fingerprint of what was published).
     """
     relative = f"{partition('', PUBLISHED, ds)}/{uuid.uuid4().hex[:12]}"
     final = wh.uri(relative)
@@ -48,6 +55,8 @@ def copy_champion(wh: Warehouse, ds: str, files: dict[str, str], tables: dict[st
         wh.copy(source, f"{staged}/{name}")
     for name, table in (tables or {}).items():
         table.write.parquet(f"{staged}/{name}")
+    for name, record in (records or {}).items():
+        wh.write_json(f"{staged}/{name}", record)
     wh.commit(staged, final)
     return relative
 

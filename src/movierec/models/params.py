@@ -1,10 +1,14 @@
-"""Every knob of the two models, validated once."""
+"""The knobs of the two models, as the model code takes them; defaults and bounds are the fit job's settings."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
+from typing import Any
 
 from movierec.core.errors import PipelineError
+from movierec.settings import FitSettings
+
+_FIT = FitSettings.default
 
 
 def _check(kind: str, checks: list[tuple[bool, str]]) -> None:
@@ -17,8 +21,7 @@ def _check(kind: str, checks: list[tuple[bool, str]]) -> None:
 class AlsParams:
     """Every knob of the rating model.
 
-    The defaults are the pipeline's: chosen once on MovieLens 100k's five
-    folds (see docs/quality.md), not per drop.
+    The defaults are :class:`movierec.settings.FitSettings`'s (the knob of the same name).
 
     Attributes:
         rank: number of latent factors of the explicit ALS.
@@ -34,17 +37,17 @@ class AlsParams:
         checkpoint_interval: iterations between lineage checkpoints.
     """
 
-    rank: int = 50
-    max_iter: int = 10
-    reg_param: float = 0.12
-    nonnegative: bool = False
-    seed: int = 42
-    bias_reg: float = 5.0
-    bias_passes: int = 3
-    backfit: int = 1
-    profile_reg: float = 0.05
-    profile_weight: float = 0.65
-    checkpoint_interval: int = 5
+    rank: int = _FIT("rank")
+    max_iter: int = _FIT("max_iter")
+    reg_param: float = _FIT("reg_param")
+    nonnegative: bool = _FIT("nonnegative")
+    seed: int = _FIT("seed")
+    bias_reg: float = _FIT("bias_reg")
+    bias_passes: int = _FIT("bias_passes")
+    backfit: int = _FIT("backfit")
+    profile_reg: float = _FIT("profile_reg")
+    profile_weight: float = _FIT("profile_weight")
+    checkpoint_interval: int = _FIT("checkpoint_interval")
 
     def __post_init__(self) -> None:
         _check(
@@ -67,6 +70,9 @@ class AlsParams:
 class RankerParams:
     """Knobs of the ranking model (implicit-feedback ALS) and of the lists.
 
+    The defaults are :class:`movierec.settings.FitSettings`'s (``ranker_rank``... for the ALS knobs
+    the rating model shares a name with).
+
     Attributes:
         rank: number of latent factors.
         max_iter: ALS iterations.
@@ -76,14 +82,12 @@ class RankerParams:
         min_support: movies with fewer training ratings are never recommended.
     """
 
-    rank: int = 20
-    max_iter: int = 10
-    reg_param: float = 0.1
-    # 0.25 (was 1): with a gentler confidence the lists find more of what people go on to watch
-    # (NDCG@10 0.4568 -> 0.4771 on ML-100k's stratified split, docs/quality.md).
-    alpha: float = 0.25
-    seed: int = 42
-    min_support: int = 5
+    rank: int = _FIT("ranker_rank")
+    max_iter: int = _FIT("ranker_max_iter")
+    reg_param: float = _FIT("ranker_reg_param")
+    alpha: float = _FIT("alpha")
+    seed: int = _FIT("seed")
+    min_support: int = _FIT("min_support")
 
     def __post_init__(self) -> None:
         _check(
@@ -101,3 +105,19 @@ class RankerParams:
 def params_dict(params: AlsParams | RankerParams) -> dict:
     """The parameters as a JSON-ready dict (for params.json and metrics.json)."""
     return asdict(params)
+
+
+def _picked(settings: FitSettings, names: dict[str, str]) -> dict[str, Any]:
+    return {name: getattr(settings, source) for name, source in names.items()}
+
+
+def als_params(settings: FitSettings) -> AlsParams:
+    """The rating model's knobs of the fit job's settings (same names)."""
+    return AlsParams(**_picked(settings, {f.name: f.name for f in fields(AlsParams)}))
+
+
+def ranker_params(settings: FitSettings) -> RankerParams:
+    """The ranking model's knobs: ``ranker_<name>`` where the rating model has a knob of that name."""
+    shared = {f.name: f"ranker_{f.name}" for f in fields(RankerParams)}
+    own = {name: prefixed if prefixed in FitSettings.model_fields else name for name, prefixed in shared.items()}
+    return RankerParams(**_picked(settings, own))

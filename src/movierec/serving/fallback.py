@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 
     from movierec.models.lookup import Table
 
-MIN_USER_RATINGS = 5  # the default: fewer training ratings than this gets the fallback list
 MODEL, FALLBACK = "model", "fallback"  # the lists' ``source`` values
 
 

@@ -20,13 +20,12 @@ movies people go on to watch.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from movierec.core.columns import PREDICTED_RATING, RANK, USER_ID
 from movierec.serving.calibration import Calibration
-from movierec.serving.fallback import MIN_USER_RATINGS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -34,7 +33,6 @@ if TYPE_CHECKING:
     from movierec.models.lookup import Table
 
 CANDIDATES_PER_SLOT = 3  # ranking-model candidates scored per list slot, so dislikes can be replaced
-MIN_RATING = 3.0  # the default: no listed movie is predicted below this many stars
 
 
 @dataclass(frozen=True)
@@ -48,10 +46,24 @@ class ListSettings:
         genres: movie_id -> genres, for the fallback (None: the best-rated overall).
     """
 
-    min_rating: float = MIN_RATING
-    min_user_ratings: int = MIN_USER_RATINGS
+    min_rating: float
+    min_user_ratings: int
     calibration: Calibration = field(default_factory=lambda: Calibration((), ()))
     genres: Table | None = None
+
+    @classmethod
+    def default(cls, **changes: Any) -> ListSettings:
+        """The settings publish uses by default (:class:`movierec.settings.ListingSettings`), with ``changes``.
+
+        Imported here, on the driver: executors unpickle this class without the settings models.
+        """
+        from movierec.settings import ListingSettings
+
+        values = {
+            "min_rating": ListingSettings.default("min_predicted_rating"),
+            "min_user_ratings": ListingSettings.default("min_user_ratings"),
+        }
+        return cls(**{**values, **changes})
 
 
 def liked_first_n(candidates: pd.DataFrame, n: int, min_rating: float) -> pd.DataFrame:

@@ -198,7 +198,7 @@ def list_maker(
     The batch holds :func:`_list_rows`'s columns joined with the users table; the function
     returns those users' list rows (:data:`_RECS_COLUMNS`).
     """
-    settings = settings or ListSettings()
+    settings = settings or ListSettings.default()
     # Only movie-side tables in the closures below (the users table is a DataFrame: never shipped).
     ranking, rating, rank_movies = movies.ranking(), movies.rating, movies.rank_movies
     lo, hi = scale
@@ -229,7 +229,7 @@ def list_maker(
         everything = len(ranking.movie_ids)
         if len(short) and n * CANDIDATES_PER_SLOT < everything:
             # Every movie is a candidate row carrying its user's model row (about 1.4 KB): a slice of users
-            # at a time (all of a 25M-rating batch's such users at once took 7.7 GB; docs/scale.md).
+            # at a time (all of a 25M-rating batch's such users at once take 7.7 GB; docs/performance.md).
             again = pd.concat(
                 [
                     finish(_score_batch(some, ranking, everything), some)
