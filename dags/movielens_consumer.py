@@ -36,7 +36,7 @@ with DAG(
 
         from movierec_assets import newest_published, published_extras, read_latest, summarize_lists
 
-        from movierec_ui.warehouse import WarehouseReader
+        from movierec.io.reader import WarehouseReader
 
         events = triggering_asset_events[RECOMMENDATIONS] if triggering_asset_events else []
         extra = newest_published([dict(event.extra) for event in events])

@@ -69,12 +69,12 @@ def published_extras(ds: str, warehouse: str, latest: dict[str, Any] | None) -> 
 def read_latest(warehouse: str) -> dict[str, Any] | None:
     """``recommendations/_LATEST`` of ``warehouse`` from the Airflow worker (local disk or WebHDFS), or None.
 
-    Uses the plugin's reader (``plugins/`` is on the workers' ``sys.path``): ``file://`` from the disk,
-    ``hdfs://`` through WebHDFS at ``MOVIEREC_WEBHDFS_URL``. A failure is logged, not raised: the lists
-    are published by then, and the event still names them.
+    Uses the Airflow side's warehouse reader (:class:`movierec.io.reader.WarehouseReader`: ``hdfs://``
+    through WebHDFS at the ``webhdfs_default`` connection's address). A failure is logged, not raised:
+    the lists are published by then, and the event still names them.
     """
     try:
-        from movierec_ui.warehouse import NotFoundError, WarehouseReader
+        from movierec.io.reader import NotFoundError, WarehouseReader
 
         try:
             return WarehouseReader(warehouse).read_json("recommendations/_LATEST")

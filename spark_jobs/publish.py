@@ -1,14 +1,14 @@
 """Publish: top-N recommendations per user, then move the ``_LATEST`` pointer.
 
-Input: ``curated/ds=<ds>/{rated,movies}``, ``models/ds=<ds>/{movies.npz,users/}`` and
+Input: ``curated/ds=<ds>/{rated,movies,train,test}``, ``models/ds=<ds>/{movies.npz,users/}`` and
 ``metrics/ds=<ds>/metrics.json`` (publish refuses a model that did not pass
 the gates, even if run by hand).
 Output: ``recommendations/ds=<ds>/`` Parquet (user_id, rank, movie_id, title,
 score = the calibrated chance the user watches it, what each list is ordered
 by; predicted_rating, never below ``--min-predicted-rating``; ranker_score;
 reason; because_movie_id; source: ``model``, or ``fallback`` for users with fewer
-than ``--min-user-ratings`` training ratings),
-staged, checked (lists for at least ``--min-coverage`` of the drop's users,
+than ``--min-user-ratings`` training ratings), with the API's lookup table in its ``_serving/``
+(:mod:`movierec.serving.layout`), staged, checked (lists for at least ``--min-coverage`` of the drop's users,
 else refused and nothing changes), then renamed; a copy of the model and
 metrics it shipped, with ingest's fingerprint of the drop and settings, in
 ``published/ds=<ds>/<id>/`` (the next gate's champion; the next run's "unchanged?" check);

@@ -12,7 +12,8 @@ is shown, with the serialized operator (no live Spark job, no hook). So:
 - **Output folder** comes from the task's rendered ``application_args``
   (``--ds`` and ``--warehouse``, as the task ran them): ``file://`` warehouses link to
   the folder's URI, ``hdfs://`` ones to the NameNode's file browser
-  (``<MOVIEREC_WEBHDFS_URL>/explorer.html#<path>``). Publish links to
+  (``http://<namenode>:<port>/explorer.html#<path>``, the address the warehouse reader uses:
+  :func:`movierec.io.reader.webhdfs_address`). Publish links to
   ``recommendations/ds=<ds>``; the other tasks to their own output area.
 """
 
@@ -28,7 +29,7 @@ from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOpe
 from airflow.sdk import BaseOperatorLink
 
 from movierec.core.paths import CURATED, METRICS, MODELS, RAW, RECOMMENDATIONS, partition
-from movierec_ui.warehouse import WEBHDFS_URL_ENV, webhdfs_base
+from movierec.io.reader import webhdfs_address
 
 if TYPE_CHECKING:
     from airflow.sdk.types import TaskInstanceKey
@@ -92,14 +93,14 @@ def job_args(application_args: Sequence[str] | None) -> dict[str, str]:
     }
 
 
-def output_folder_url(warehouse: str, task_id: str, ds: str, env: Mapping[str, str] = os.environ) -> str:
+def output_folder_url(warehouse: str, task_id: str, ds: str, env: Mapping[str, str] | None = None) -> str:
     """Where to browse the folder ``task_id`` wrote for ``ds``, or "" when there is none.
 
     Args:
         warehouse: the warehouse URI the task was given (``file://`` or ``hdfs://``).
         task_id: a task of the DAG (its job's name).
         ds: the run date.
-        env: where ``MOVIEREC_WEBHDFS_URL`` is read (for ``hdfs://``).
+        env: where the WebHDFS address's fallback is read (for ``hdfs://``; default ``os.environ``).
     """
     area = OUTPUT_AREAS.get(task_id)
     if area is None or not warehouse or not ds:
@@ -107,8 +108,8 @@ def output_folder_url(warehouse: str, task_id: str, ds: str, env: Mapping[str, s
     folder = partition(warehouse, area, ds)
     parsed = urlparse(folder)
     if parsed.scheme == "hdfs":
-        base = env.get(WEBHDFS_URL_ENV)
-        return f"{webhdfs_base(base)}/explorer.html#{parsed.path}" if base else ""
+        address = webhdfs_address(env=env)
+        return f"{address.http_url}/explorer.html#{parsed.path}" if address else ""
     return folder
 
 

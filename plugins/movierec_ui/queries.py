@@ -2,7 +2,10 @@
 
 - ``user_recommendations``: a user's published top-N with titles, scores, predicted
   ratings and reasons, next to the movies that user rated highest (train and test
-  ratings of the same date), so a person can judge the list;
+  ratings of the same date), so a person can judge the list. Read from the date's serving
+  table (:mod:`movierec.serving.layout`: one row group of one file); a date published before
+  that layout existed is answered the old way, from the whole lists partition and the curated
+  ratings (:func:`legacy_user_recommendations`);
 - ``metrics_history``: per date, the gate's metrics (RMSE, MAE, NDCG@10, verdict, the
   lists' coverage, novelty and diversity) and the rows preprocess kept and rejected.
 """
@@ -22,9 +25,7 @@ from movierec.core.columns import (
     RANK,
     RATED_AT,
     RATING,
-    REASON,
     SCORE,
-    SOURCE,
     TITLE,
     USER_ID,
 )
@@ -41,7 +42,10 @@ from movierec.core.paths import (
     latest_marker,
     partition,
 )
-from movierec_ui.warehouse import InvalidRequestError, NotFoundError, WarehouseReader
+from movierec.io.reader import InvalidRequestError, NotFoundError, WarehouseReader
+from movierec.serving.layout import LAYOUT_FILE, LIST_COLUMNS, bucket_dir, serving_dir
+from movierec.serving.layout import RECOMMENDATIONS as LISTED
+from movierec.serving.layout import TOP_RATED as HIGHEST
 
 log = logging.getLogger(__name__)
 TOP_RATED = 10
@@ -49,8 +53,6 @@ TOP_RATED = 10
 METRIC_FIELDS = ("rmse", "mae", "ndcg_at_10", "precision_at_10", "recall_at_10", "map_at_10", "k", "test_ratings")
 # The lists' beyond-accuracy metrics (metrics.json "beyond_accuracy"), flattened per date for the page's chart.
 BEYOND_FIELDS = ("catalogue_coverage", "distributional_coverage", "novelty", "intra_list_diversity", "popular_share")
-# Columns of a published list; those after SCORE are absent from lists published before they existed.
-LIST_COLUMNS = (RANK, MOVIE_ID, TITLE, SCORE, PREDICTED_RATING, REASON, SOURCE)
 # The user ids preprocess keeps (src/movierec/data/ratings.py: positive, and Spark IntegerType
 # columns, as ALS needs): no other id can be in the warehouse. Checked before any read, which
 # also keeps ids past 64 bits away from pyarrow's filters (an OverflowError there was a 500).
@@ -178,15 +180,66 @@ def user_recommendations(reader: WarehouseReader, user_id: int, ds: str | None =
     """
     check_user_id(user_id)
     ds = resolve_ds(reader, ds)
+    served = served_user(reader, ds, user_id)
+    return legacy_user_recommendations(reader, user_id, ds) if served is None else served
+
+
+def _unknown_user(user_id: int, ds: str, users: int, low: int, high: int) -> NotFoundError:
+    return NotFoundError(
+        f"user {user_id} has no recommendations for ds={ds}: unknown user (the {users} "
+        f"users of that date have ids between {low} and {high})"
+    )
+
+
+def served_user(reader: WarehouseReader, ds: str, user_id: int) -> dict[str, Any] | None:
+    """The answer from the date's serving table, or None when the date predates the layout.
+
+    Reads the user's bucket folder listing, the footer of its file (cached) and one row group.
+
+    Raises:
+        NotFoundError: the user has no list on that date.
+    """
+    lists = partition("", RECOMMENDATIONS, ds)
+    folder = bucket_dir(lists, user_id)
+    parts = reader.parquet_parts(folder)
+    rows = [
+        row for part in parts for row in reader.read_row_groups_with(f"{folder}/{part}", USER_ID, user_id).to_pylist()
+    ]
+    if not rows:
+        try:
+            layout = reader.read_json(f"{serving_dir(lists)}/{LAYOUT_FILE}")
+        except NotFoundError:
+            log.info("ds=%s predates the serving layout: user %s read from the whole partition", ds, user_id)
+            return None
+        raise _unknown_user(user_id, ds, layout["users"], layout["min_user_id"], layout["max_user_id"])
+    (row,) = rows
+    return {
+        USER_ID: user_id,
+        "ds": ds,
+        "recommendations": [_rounded(item) for item in row[LISTED]],
+        "top_rated": [
+            {
+                MOVIE_ID: item[MOVIE_ID],
+                TITLE: item[TITLE],
+                RATING: item[RATING],
+                RATED_AT: item[RATED_AT].isoformat() if item[RATED_AT] else None,
+            }
+            for item in row[HIGHEST]
+        ],
+    }
+
+
+def legacy_user_recommendations(reader: WarehouseReader, user_id: int, ds: str) -> dict[str, Any]:
+    """The answer read the way it was before the serving layout: the whole lists partition and curated ratings.
+
+    For dates published before publish wrote the serving table; its bytes grow with the data.
+    """
     recs = reader.read_parquet(partition("", RECOMMENDATIONS, ds), filters=[(USER_ID, "=", user_id)]).sort_by(RANK)
     recs = recs.select([name for name in LIST_COLUMNS if name in recs.column_names])
     if recs.num_rows == 0:
         users = reader.read_parquet(partition("", RECOMMENDATIONS, ds), columns=[USER_ID])[USER_ID]
         low, high = pc.min(users).as_py(), pc.max(users).as_py()
-        raise NotFoundError(
-            f"user {user_id} has no recommendations for ds={ds}: unknown user (the {pc.count_distinct(users).as_py()} "
-            f"users of that date have ids between {low} and {high})"
-        )
+        raise _unknown_user(user_id, ds, pc.count_distinct(users).as_py(), low, high)
     return {
         USER_ID: user_id,
         "ds": ds,

@@ -46,7 +46,7 @@ def expected_datasets(wh: str, drop: str) -> dict[str, tuple[list[str], list[str
             [part["metrics"]],
         ),
         "publish": (
-            [curated["rated"], curated["movies"], part["models"], part["metrics"]],
+            [curated["rated"], curated["movies"], curated["train"], curated["test"], part["models"], part["metrics"]],
             [part["recommendations"], f"{wh}/published/ds={D1}", latest],
         ),
     }

@@ -1,4 +1,4 @@
-"""Day-2 operation on the real HDFS of the integration stack (#16): retention and the wait for an hdfs:// drop.
+"""Day-2 operation on the real HDFS of the integration stack: retention and the wait for an hdfs:// drop.
 
 The embedded-default variants go through ``airflow dags test`` (tests/dags/test_daily_runs.py); here the
 same code runs against the session's NameNode and DataNode: cleanup is the real job (``spark-submit
@@ -16,11 +16,10 @@ import time
 from typing import TYPE_CHECKING
 
 import pytest
-from hdfs import InsecureClient
 from movierec_operators import DropSensor
 
-from movierec.data.drops import WEBHDFS_URL_ENV, WEBHDFS_USER_ENV
 from movierec.data.layouts import Layout
+from movierec.io.reader import WEBHDFS_URL_ENV, WEBHDFS_USER_ENV, WebHdfsAddress, filesystem
 from movierec_dev.generate import generate_drop
 from tests.conftest import project_env
 from tests.integration.conftest import REPO
@@ -39,8 +38,12 @@ RUN_DS, KEEP_DAYS, LATEST_DS, MODEL_ID = "2026-04-20", 14, "2026-04-02", "012345
 KEPT = {LATEST_DS, *DATES[6:]}
 
 
-def client(hdfs: HdfsCluster) -> InsecureClient:
-    return InsecureClient(hdfs.webhdfs_url.removesuffix("/webhdfs/v1"), user=hdfs.user)
+class client:  # noqa: N801 - a writer for the test's own files, through the project's WebHDFS filesystem
+    def __init__(self, hdfs: HdfsCluster) -> None:
+        self.fs, _ = filesystem(hdfs.uri, WebHdfsAddress.from_url(hdfs.webhdfs_url, hdfs.user))
+
+    def write(self, path: str, data: bytes, overwrite: bool = True) -> None:
+        self.fs.pipe_file(path, data)
 
 
 def build_dated_runs(hdfs: HdfsCluster, root: str) -> None:

@@ -9,10 +9,14 @@ from ``/auth/token`` are tested against the running api-server in test_page_brow
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from fastapi.testclient import TestClient
 
-from movierec_ui import api
+from movierec.io.reader import WarehouseReader
+from movierec.serving.layout import ROW_GROUP_BYTES, bucket_dir
+from movierec_ui import api, queries
 from tests.plugins.conftest import D1, D2, TOP_N, DagWarehouse
 
 pytestmark = pytest.mark.integration
@@ -158,3 +162,50 @@ def test_the_page_is_self_contained(client):
     assert "fetch(url" in html and '"api/metrics"' in html and "api/recommendations/" in html
     assert "http://" not in html.replace("http://www.w3.org/2000/svg", "")  # no CDN, no external resource
     assert "https://" not in html
+
+
+# ---- the serving layout: what a lookup reads ------------------------------------------------------
+
+
+def test_the_serving_table_answers_as_the_whole_partition_did(client, dag_warehouse):
+    # Contract: for every user, the same JSON (fields and values) as when the API read the whole lists
+    # partition and the curated ratings of the date (the way a date published before the layout is read).
+    reader = WarehouseReader(dag_warehouse.warehouse.as_uri())
+    users = sorted(dag_warehouse.rated())
+    assert (dag_warehouse.warehouse / bucket_dir(f"recommendations/ds={D1}", users[0])).is_dir()
+    for user in users:
+        served = client.get(f"/api/recommendations/{user}")
+        assert served.status_code == 200, served.text
+        before = json.loads(json.dumps(queries.legacy_user_recommendations(reader, user, D1)))
+        assert served.json() == before, f"user {user}"
+
+
+class Recording(WarehouseReader):
+    """A reader that keeps the paths whose content it fetched."""
+
+    def __init__(self, uri: str) -> None:
+        super().__init__(uri)
+        self.fetched: list[str] = []
+
+    def read_bytes(self, path: str) -> bytes:
+        self.fetched.append(path)
+        return super().read_bytes(path)
+
+    def open(self, path: str, size: int | None = None):
+        self.fetched.append(path)
+        return super().open(path, size)
+
+
+def test_one_lookup_reads_one_row_group_and_never_the_curated_data(dag_warehouse):
+    uri = dag_warehouse.warehouse.as_uri()
+    first = Recording(uri)
+    queries.user_recommendations(first, USER)
+    assert first.bytes_read < 1024 * 1024, "a first lookup (footer included) over 1 MiB"
+    assert not [path for path in first.fetched if path.startswith("curated/")]
+    then = Recording(uri)  # the footer is cached now, as in a running api-server
+    queries.user_recommendations(then, USER + 1)
+    bound = 2 * ROW_GROUP_BYTES + 4096  # one row group, and _LATEST
+    assert then.bytes_read < bound, f"one lookup read {then.bytes_read:,} bytes, over {bound:,}"
+    legacy = WarehouseReader(uri)
+    queries.legacy_user_recommendations(legacy, USER, D1)
+    assert then.bytes_read < legacy.bytes_read

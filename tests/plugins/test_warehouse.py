@@ -1,4 +1,7 @@
-"""The warehouse reader and the queries on a tiny hand-written warehouse (no Spark, no Airflow)."""
+"""The warehouse reader and the queries on a tiny hand-written warehouse (no Spark, no Airflow).
+
+The warehouse has no serving table: it is a date published before that layout, answered the old way.
+"""
 
 from __future__ import annotations
 
@@ -11,14 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from movierec_ui import queries
-from movierec_ui.warehouse import (
-    NotFoundError,
-    WarehouseError,
-    WarehouseReader,
-    storage_for,
-    warehouse_uri,
-    webhdfs_base,
-)
+from movierec_ui.warehouse import NotFoundError, WarehouseError, WarehouseReader, warehouse_uri
 
 DS = "2026-01-02"
 
@@ -116,6 +112,24 @@ def test_user_recommendations_in_rank_order_with_top_rated(reader):
     assert [(r["title"], r["rating"]) for r in got["top_rated"]] == [("A", 5.0), ("E", 4.0), ("D", 2.0)]
 
 
+def test_a_date_published_before_the_serving_layout_answers_as_before(reader):
+    # The answer the API gave before the serving layout existed, captured on this warehouse.
+    t = "2020-01-01T00:00:00"
+    assert queries.user_recommendations(reader, 1) == {
+        "user_id": 1,
+        "ds": DS,
+        "recommendations": [
+            {"rank": 1, "movie_id": 20, "title": "B", "score": 4.5},
+            {"rank": 2, "movie_id": 30, "title": "C", "score": 4.25},
+        ],
+        "top_rated": [
+            {"movie_id": 10, "title": "A", "rating": 5.0, "rated_at": t},
+            {"movie_id": 50, "title": "E", "rating": 4.0, "rated_at": t},
+            {"movie_id": 40, "title": "D", "rating": 2.0, "rated_at": t},
+        ],
+    }
+
+
 def test_unknown_user_and_date_are_not_found_with_a_message(reader):
     with pytest.raises(NotFoundError, match=r"user 99 has no recommendations for ds=2026-01-02.*between 1 and 2"):
         queries.user_recommendations(reader, 99)
@@ -177,24 +191,8 @@ def test_warehouse_uri_from_variable_then_environment(monkeypatch):
         warehouse_uri()
 
 
-def test_storage_for_schemes(monkeypatch, tmp_path):
-    assert storage_for(tmp_path.as_uri()).root == tmp_path
-    monkeypatch.delenv("MOVIEREC_WEBHDFS_URL", raising=False)
-    with pytest.raises(WarehouseError, match="MOVIEREC_WEBHDFS_URL is not set"):
-        storage_for("hdfs://nn:8020/wh")
-    monkeypatch.setenv("MOVIEREC_WEBHDFS_URL", "http://nn:9870/webhdfs/v1")
-    hdfs = storage_for("hdfs://nn:8020/wh")
-    assert (hdfs.root, hdfs.url) == ("/wh", "http://nn:9870")
-    with pytest.raises(WarehouseError, match="unsupported warehouse URI 's3://b/wh'"):
-        storage_for("s3://b/wh")
-
-
-def test_webhdfs_base():
-    assert webhdfs_base("http://nn:9870/") == webhdfs_base("http://nn:9870/webhdfs/v1") == "http://nn:9870"
-
-
 def test_an_unchanged_run_is_in_the_history_without_figures(warehouse, reader):
-    # #16: ingest's note for a run that recomputed nothing; the page shows "unchanged since <date>".
+    # Ingest's note for a run that recomputed nothing; the page shows "unchanged since <date>".
     folder = warehouse / "metrics" / "ds=2026-01-04"
     folder.mkdir(parents=True)
     note = {"ds": "2026-01-04", "unchanged_since": DS, "note": f"unchanged since {DS}"}
@@ -202,20 +200,3 @@ def test_an_unchanged_run_is_in_the_history_without_figures(warehouse, reader):
     last = queries.metrics_history(reader)[-1]
     assert (last["ds"], last["rmse"], last["passed"], last["published"]) == ("2026-01-04", None, None, False)
     assert last["extra"]["unchanged_since"] == DS
-
-
-def test_a_file_webhdfs_does_not_find_is_not_found_whatever_the_message(monkeypatch):
-    # Hadoop 3.5's WebHDFS answers "File /x not found." (class FileNotFoundException), older ones
-    # "File does not exist: /x"; an unchanged run's date has metrics but no curated manifest.
-    # A stub client (no NameNode here); tests/integration/test_ui_trigger_rest.py reads a real one.
-    from hdfs.util import HdfsError
-
-    class StubClient:
-        def read(self, path: str):
-            raise HdfsError("File %s not found.", path, exception="FileNotFoundException")
-
-    monkeypatch.setenv("MOVIEREC_WEBHDFS_URL", "http://nn:9870")
-    storage = storage_for("hdfs://nn:8020/wh")
-    storage.client = StubClient()
-    with pytest.raises(NotFoundError, match="hdfs:///wh/curated/ds=2026-01-04/_manifest.json does not exist"):
-        storage.read_bytes("curated/ds=2026-01-04/_manifest.json")

@@ -70,7 +70,8 @@ def job_datasets(job: str, root: str, ds: str, source: str | None = None) -> Dat
         return Datasets((*curated(TEST, RATED, MOVIES), part(MODELS), latest_marker(root)), (part(METRICS),))
     if job == "publish":
         return Datasets(
-            (*curated(RATED, MOVIES), part(MODELS), part(METRICS)),
+            # train and test: the serving table's highest-rated movies per user (movierec.io.serving).
+            (*curated(RATED, MOVIES, TRAIN, TEST), part(MODELS), part(METRICS)),
             (part(RECOMMENDATIONS), part(PUBLISHED), latest_marker(root)),
         )
     raise ValueError(f"unknown job {job!r}; expected one of {JOBS}")

@@ -7,27 +7,22 @@ modified for ``settle_s`` seconds (a copy still being written keeps touching its
 Reading the modification times is stateless, so the check works in reschedule mode (each poke a
 new process) and a drop that has long been there passes at the first poke.
 
-Local paths and ``file://`` URIs are read with :mod:`os`; ``hdfs://`` through WebHDFS with HdfsCLI
-(the ``hdfs`` package, the same client the Airflow plugin and the HDFS provider's hook use), when
-``MOVIEREC_WEBHDFS_URL`` is set; without it an ``hdfs://`` drop is not waited for.
+Local paths, ``file://`` and ``hdfs://`` URIs are listed through the Airflow side's one warehouse
+reader (:class:`movierec.io.reader.WarehouseReader`: WebHDFS at the ``webhdfs_default`` connection's
+address); an ``hdfs://`` drop is not waited for when no WebHDFS address is configured.
 """
 
 from __future__ import annotations
 
-import getpass
-import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
-from urllib.parse import unquote, urlparse
+from urllib.parse import urlparse
 
 from movierec.core.errors import PipelineError
+from movierec.core.paths import SUCCESS_MARKER
+from movierec.io.reader import WarehouseError, WarehouseReader
 
-SUCCESS_MARKER = "_SUCCESS"
-WEBHDFS_URL_ENV = "MOVIEREC_WEBHDFS_URL"
-WEBHDFS_USER_ENV = "MOVIEREC_WEBHDFS_USER"
 # relative path -> (bytes, modification time in seconds since the epoch)
 Entries = Mapping[str, tuple[int, float]]
 
@@ -72,74 +67,41 @@ def judge(entries: Entries | None, where: str, settle_s: float, now: float, *, s
     youngest = max(entries[name][1] for name in wanted)
     age = now - youngest
     if age < settle_s:
-        return DropState(False, f"{where}: {', '.join(wanted)} modified {age:.0f} s ago (< {settle_s:.0f} s): still arriving?")
+        return DropState(
+            False, f"{where}: {', '.join(wanted)} modified {age:.0f} s ago (< {settle_s:.0f} s): still arriving?"
+        )
     return DropState(True, f"{where}: {', '.join(wanted)} present, unchanged for {age:.0f} s")
 
 
-def local_entries(path: Path) -> tuple[Entries | None, bool]:
-    """The files below a local path (and whether it is a single file); None when it does not exist."""
-    if path.is_file():
-        st = path.stat()
-        return {path.name: (st.st_size, st.st_mtime)}, True
-    if not path.is_dir():
+def reader_entries(reader: WarehouseReader) -> tuple[Entries | None, bool]:
+    """The files below the reader's root (and whether the root is a single file); None when it does not exist."""
+    info = reader.info("")
+    if info is None:
         return None, False
-    found = {}
-    for file in path.rglob("*"):
-        if file.is_file():
-            st = file.stat()
-            found[file.relative_to(path).as_posix()] = (st.st_size, st.st_mtime)
-    return found, False
-
-
-def hdfs_entries(client: Any, path: str) -> tuple[Entries | None, bool]:
-    """The same through an HdfsCLI client (``status``/``walk``; times in milliseconds)."""
-    status = client.status(path, strict=False)
-    if status is None:
-        return None, False
-    if status["type"] == "FILE":
-        return {path.rsplit("/", 1)[-1]: (status["length"], status["modificationTime"] / 1000)}, True
-    found = {}
-    base = path.rstrip("/")
-    for folder, _, files in client.walk(base, depth=3, status=True):
-        relative = folder[0].rstrip("/")[len(base) :].strip("/")
-        for name, st in files:
-            key = f"{relative}/{name}" if relative else name
-            found[key] = (st["length"], st["modificationTime"] / 1000)
-    return found, False
-
-
-def webhdfs_client(env: Mapping[str, str] = os.environ) -> Any | None:
-    """An HdfsCLI client on ``MOVIEREC_WEBHDFS_URL`` (as ``MOVIEREC_WEBHDFS_USER``), or None when unset."""
-    url = env.get(WEBHDFS_URL_ENV)
-    if not url:
-        return None
-    from hdfs import InsecureClient
-
-    url = url.rstrip("/").removesuffix("/webhdfs/v1")
-    return InsecureClient(url, user=env.get(WEBHDFS_USER_ENV) or getpass.getuser())
+    if info["type"] == "file":
+        return {reader.root.rstrip("/").rsplit("/", 1)[-1]: (info["size"], info["mtime"])}, True
+    return {path: (size, mtime) for path, size, mtime in reader.walk("", depth=3)}, False
 
 
 def drop_state(
-    source: str, settle_s: float, *, now: float | None = None, client_factory: Callable[[], Any] = webhdfs_client
+    source: str,
+    settle_s: float,
+    *,
+    now: float | None = None,
+    reader_factory: Callable[[str], WarehouseReader] = WarehouseReader,
 ) -> DropState:
     """Whether the drop at ``source`` (``{ds}`` already filled in) has arrived.
 
-    Sources that cannot be watched (http(s) URLs, other filesystems, ``hdfs://`` without
-    ``MOVIEREC_WEBHDFS_URL``) count as complete: ingest reads them as they are, and says so when they are missing.
+    Sources that cannot be watched (http(s) URLs, other filesystems, ``hdfs://`` with no WebHDFS
+    address configured) count as complete: ingest reads them as they are, and says so when they are missing.
     """
     now = time.time() if now is None else now
-    parsed = urlparse(source)
-    if parsed.scheme in ("", "file"):
-        entries, single = local_entries(Path(unquote(parsed.path) if parsed.scheme else source))
-        return judge(entries, source, settle_s, now, single_file=single)
-    if parsed.scheme == "hdfs":
-        client = client_factory()
-        if client is None:
-            return DropState(
-                True,
-                f"{source} is on HDFS but {WEBHDFS_URL_ENV} is not set: not waiting for it "
-                "(set it to the NameNode's HTTP address to wait for hdfs:// drops)",
-            )
-        entries, single = hdfs_entries(client, parsed.path or "/")
-        return judge(entries, source, settle_s, now, single_file=single)
-    return DropState(True, f"{source}: a {parsed.scheme}:// source cannot be watched; not waiting for it")
+    scheme = urlparse(source).scheme
+    if scheme not in ("", "file", "hdfs"):
+        return DropState(True, f"{source}: a {scheme}:// source cannot be watched; not waiting for it")
+    try:
+        reader = reader_factory(source)
+    except WarehouseError as exc:
+        return DropState(True, f"not waiting for it: {exc}")
+    entries, single = reader_entries(reader)
+    return judge(entries, source, settle_s, now, single_file=single)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import time
 
-from movierec.data.drops import DropState, drop_state, hdfs_entries, judge
+from movierec.data.drops import DropState, drop_state, judge, reader_entries
+from movierec.io import reader
+from movierec.io.reader import WarehouseReader
 
 NOW = 1_000_000.0
 
@@ -20,7 +22,9 @@ def test_missing_incomplete_and_settling_drops_are_not_complete():
 
 def test_settled_layout_files_or_a_marker_are_complete():
     assert judge({"ml-100k/u.data": (10, NOW - 61), "ml-100k/u.item": (5, NOW - 70)}, "/d", 60, NOW).complete
-    assert judge({"_SUCCESS": (0, NOW), "u.data": (1, NOW)}, "/d", 60, NOW) == DropState(True, "/d has its _SUCCESS marker")
+    assert judge({"_SUCCESS": (0, NOW), "u.data": (1, NOW)}, "/d", 60, NOW) == DropState(
+        True, "/d has its _SUCCESS marker"
+    )
 
 
 def test_local_folder_file_uri_and_zip(tmp_path):
@@ -39,32 +43,38 @@ def test_local_folder_file_uri_and_zip(tmp_path):
     assert not drop_state(str(zipped), 60, now=NOW + 1).complete
 
 
-class FakeHdfs:
-    """HdfsCLI's status/walk on a dict of {absolute path: (bytes, mtime ms)}."""
+class FakeWebHdfs:
+    """The fsspec calls the reader lists a drop with, answered as WebHDFS does (times in milliseconds)."""
 
     def __init__(self, files):
         self.files = files
 
-    def status(self, path, strict=True):
+    def info(self, path):
         if path in self.files:
-            return {"type": "FILE", "length": self.files[path][0], "modificationTime": self.files[path][1]}
+            return {"type": "file", "size": self.files[path][0], "modificationTime": self.files[path][1]}
         if any(p.startswith(path.rstrip("/") + "/") for p in self.files):
-            return {"type": "DIRECTORY", "length": 0, "modificationTime": 0}
-        return None
+            return {"type": "directory", "size": 0, "modificationTime": 0}
+        raise FileNotFoundError(path)
 
-    def walk(self, path, depth=0, status=False):
-        folders = sorted({p.rsplit("/", 1)[0] for p in self.files if p.startswith(path + "/")})
-        for folder in folders:
-            files = [(p.rsplit("/", 1)[1], {"length": b, "modificationTime": m}) for p, (b, m) in self.files.items()]
-            yield (folder, {}), [], [(n, s) for (n, s), p in zip(files, self.files, strict=True) if p.rsplit("/", 1)[0] == folder]
+    def find(self, path, maxdepth=None, detail=False):
+        return {p: self.info(p) for p in self.files if p.startswith(path.rstrip("/") + "/")}
 
 
-def test_hdfs_through_webhdfs_and_without_it():
+def test_hdfs_through_webhdfs_and_without_it(monkeypatch):
     files = {"/drops/d/ml-100k/u.data": (10, (NOW - 120) * 1000), "/drops/d/ml-100k/u.item": (5, (NOW - 90) * 1000)}
-    entries, single = hdfs_entries(FakeHdfs(files), "/drops/d")
+    entries, single = reader_entries(WarehouseReader("hdfs://nn:8020/drops/d", fs=FakeWebHdfs(files)))
     assert entries == {"ml-100k/u.data": (10, NOW - 120), "ml-100k/u.item": (5, NOW - 90)} and not single
-    assert drop_state("hdfs://nn:8020/drops/d", 60, now=NOW, client_factory=lambda: FakeHdfs(files)).complete
-    assert not drop_state("hdfs://nn:8020/drops/e", 60, now=NOW, client_factory=lambda: FakeHdfs(files)).complete
-    unwatched = drop_state("hdfs://nn:8020/drops/e", 60, now=NOW, client_factory=lambda: None)
-    assert unwatched.complete and "MOVIEREC_WEBHDFS_URL is not set" in unwatched.reason
+
+    def fake(uri):
+        return WarehouseReader(uri, fs=FakeWebHdfs(files))
+
+    assert drop_state("hdfs://nn:8020/drops/d", 60, now=NOW, reader_factory=fake).complete
+    assert not drop_state("hdfs://nn:8020/drops/e", 60, now=NOW, reader_factory=fake).complete
+    monkeypatch.setattr(reader, "_ADDRESSES", {})  # no address kept from an earlier test
+    monkeypatch.delenv("AIRFLOW_CONN_WEBHDFS_DEFAULT", raising=False)
+    monkeypatch.delenv("MOVIEREC_WEBHDFS_URL", raising=False)
+    unwatched = drop_state(
+        "hdfs://nn:8020/drops/e", 60, now=NOW, reader_factory=lambda uri: WarehouseReader(uri, address=None)
+    )
+    assert unwatched.complete and "no WebHDFS address is configured" in unwatched.reason
     assert drop_state("https://example.invalid/{x}.zip", 60).complete
