@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from movierec.core.errors import PipelineError, RetryableError
 from movierec.core.paths import AREAS, CHECKPOINTS, PUBLISHED, STAGING
+from movierec.io import space
 from movierec.io.hadoop import Hadoop
 
 if TYPE_CHECKING:
@@ -48,6 +49,7 @@ class Warehouse:
         self._context = self._jvm.org.apache.hadoop.fs.FileContext.getFileContext(self._fs.getUri(), self._conf)
         # Only Hadoop's local filesystem replaces a file non-atomically (see read_bytes).
         self._read_attempts = READ_ATTEMPTS if self._fs.getUri().getScheme() == "file" else 1
+        self._staged: list[str] = []  # staging folders handed out (discard_staged)
         self._check_reachable()
         if writable:
             self._check_writable()
@@ -139,9 +141,26 @@ class Warehouse:
         """
         parent, name = final.rsplit("/", 1)
         staged = f"{parent}/{STAGING}/{name}-{uuid.uuid4().hex[:12]}"
+        self._staged.append(staged)
         if create:
             self.mkdirs(staged)
         return staged
+
+    def discard_staged(self) -> list[str]:
+        """Delete the staging folders this object handed out that were not committed (a failed job's own).
+
+        A job that fails half-way (a full disk) calls it so that its rerun finds no partial copy; what a
+        killed job left is swept by :meth:`remove_stale`. Committed folders were renamed away already.
+
+        Returns:
+            The deleted URIs.
+        """
+        left = [staged for staged in self._staged if self.exists(staged)]
+        for staged in left:
+            self.delete(staged)
+            log.info("removed %s, staged by this job before it failed", staged)
+        self._staged.clear()
+        return left
 
     def _rename(self, src: str, dst: str, *, overwrite: bool, missing_ok: bool = False) -> bool:
         """Rename through FileContext: never into an existing folder (FileSystem.rename would nest it).
@@ -231,15 +250,20 @@ class Warehouse:
     def remove_stale(self, older_than_s: float) -> list[str]:
         """Delete what killed jobs left behind: staging folders and fit checkpoints older than ``older_than_s``.
 
-        Staging lives in ``<area>/_staging/``, checkpoints in ``_checkpoints/fit-*``. A copy a
-        commit moved aside (``*.old``) is not deleted blindly: :meth:`recover` puts it back if its
-        partition is missing. The bound must exceed the longest job (its own staging is in use).
+        Staging lives in ``<area>/_staging/`` and ``published/ds=<ds>/_staging/``, checkpoints in
+        ``_checkpoints/fit-*``. A copy a commit moved aside (``*.old``) is not deleted blindly:
+        :meth:`recover` puts it back if its partition is missing. The bound must exceed the longest job
+        (its own staging is in use).
 
         Returns:
             The removed URIs.
         """
         cutoff_ms = (time.time() - older_than_s) * 1000
         folders = [self.uri(area, STAGING) for area in (*AREAS, PUBLISHED)] + [self.uri(CHECKPOINTS)]
+        # Each date's champion copies are staged beside them (published/ds=<ds>/_staging/).
+        folders += [
+            self.uri(PUBLISHED, n, STAGING) for n in self.list_names(self.uri(PUBLISHED)) if n.startswith("ds=")
+        ]
         removed = []
         for folder in folders:
             if not self.exists(folder):
@@ -356,30 +380,50 @@ class Warehouse:
     def copy(self, src: str, dst: str) -> None:
         """Copy a file between any two Hadoop filesystems (local path, file://, hdfs://)."""
         # Each side gets its own FileSystem: the warehouse's would reject the other's scheme.
+        from py4j.protocol import Py4JJavaError
+
         src_path, dst_path = self._path(src), self._path(dst)
-        ok = self._jvm.org.apache.hadoop.fs.FileUtil.copy(
-            src_path.getFileSystem(self._conf),
-            src_path,
-            dst_path.getFileSystem(self._conf),
-            dst_path,
-            False,
-            True,
-            self._conf,
-        )
+        try:
+            ok = self._jvm.org.apache.hadoop.fs.FileUtil.copy(
+                src_path.getFileSystem(self._conf),
+                src_path,
+                dst_path.getFileSystem(self._conf),
+                dst_path,
+                False,
+                True,
+                self._conf,
+            )
+        except Py4JJavaError as exc:
+            size = src_path.getFileSystem(self._conf).getContentSummary(src_path).getLength()
+            self._raise_if_full(exc, dst, int(size))
+            raise
         if not ok:
             raise PipelineError(f"could not copy {src} to {dst}")
+
+    def _raise_if_full(self, exc: Exception, uri: str, needed: int) -> None:
+        """Raise a one-line error naming ``uri`` and the space if ``exc`` is a full disk or quota."""
+        full = space.no_space_error(exc, self.root, uri, needed, Hadoop(self._jvm, self._gateway, self._conf))
+        if full is not None:
+            raise full from None
 
     def read_text(self, uri: str) -> str:
         return self.read_bytes(uri).decode("utf-8")
 
     def write_bytes(self, uri: str, data: bytes) -> None:
         """Write a small file atomically (write a temporary file, then rename over)."""
+        from py4j.protocol import Py4JJavaError
+
         tmp = f"{uri}.{uuid.uuid4().hex[:8]}.tmp"
-        out = self._fs.create(self._path(tmp), True)
         try:
-            out.write(bytearray(data))
-        finally:
-            out.close()
+            out = self._fs.create(self._path(tmp), True)
+            try:
+                out.write(bytearray(data))
+            finally:
+                out.close()
+        except Py4JJavaError as exc:
+            self.delete(tmp)
+            self._raise_if_full(exc, uri, len(data))
+            raise
         # One replace: atomic on HDFS; on the local filesystem a reader may find the file missing for
         # an instant (read_bytes looks again), a crash never leaves it half-written.
         self._rename(tmp, uri, overwrite=True)
