@@ -64,7 +64,9 @@ def fitted(spark):
         RankerParams(rank=8, max_iter=8, min_support=1),
     )
     # No floor on the predicted rating: the ranker's order alone is compared with popularity's.
-    scored = score_model(serving(model, train), test, rated_by_user(train, test), K, SCALE, None, ListSettings(1.0))
+    scored = score_model(
+        serving(model, train), test, rated_by_user(train, test), K, SCALE, None, ListSettings.default(min_rating=1.0)
+    )
     return train, test, model, scored
 
 
