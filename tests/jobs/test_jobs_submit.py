@@ -162,6 +162,11 @@ def test_evaluate_records_ranking_metrics_and_no_champion_on_first_publish(pipel
     assert metrics["passed"] is True and metrics["failures"] == []
     assert metrics["champion"] == {"ds": None, "reason": "no model was published yet"}
     assert 0 < metrics["ndcg_at_10"] <= 1 and metrics["ranking_users"] > 0
+    # The score publish writes is calibrated on fit's hold-out of the training ratings, not on this test set
+    # (a time split keeps no timestamps in train: a random hold-out of the same share).
+    fitted = json.loads((pipeline / "models" / f"ds={DS}" / "params.json").read_text())["calibration"]
+    assert fitted["holdout"].startswith("random 20%") and fitted["chances"]
+    assert metrics["calibration"] == {"scores": fitted["scores"], "chances": fitted["chances"]}
 
 
 def test_search_records_grid_and_choice(tmp_path, pipeline):
