@@ -160,6 +160,9 @@ def test_through_webhdfs_a_lookup_fetches_byte_ranges(webhdfs):
     opens = [call for call in calls if call["op"] == "OPEN"]
     assert opens and all("length" in call and call["user.name"] == "alice" for call in opens)
     assert sum(int(call["length"]) for call in opens) == reader.bytes_read < size / 4
+    calls.clear()  # the footer is cached: the next lookup is one ranged OPEN
+    assert reader.read_row_groups_with("t/part-0.parquet", "user_id", 15_000)["user_id"].to_pylist() == [15_000]
+    assert [call["op"] for call in calls] == ["OPEN"]
     assert [(path, n) for path, n, _ in reader.walk("")] == [("t/_SUCCESS", 0), ("t/part-0.parquet", size)]
     with pytest.raises(NotFoundError, match="^hdfs://namenode:8020/wh/t/missing.json does not exist$"):
         reader.read_json("t/missing.json")
