@@ -29,10 +29,11 @@ TOP_N = "3"
 def published(tmp_path_factory, py_files) -> Path:
     """A warehouse with D1 published, and D2 evaluated (D1's inputs under D2's date), ready to publish."""
     root = tmp_path_factory.mktemp("full-disk")
-    drop = generate_drop(root / "ml-100k", Layout.ML_100K, n_ratings=3_000, seed=7)
+    # The drop and settings of test_jobs_submit's pipeline.
+    drop = generate_drop(root / "ml-latest-small", Layout.CSV, n_ratings=8_000, seed=11, zip_output=True)
     wh = root / "warehouse"
     ok(submit("ingest", wh, "--source", str(drop), ds=D1))
-    ok(submit("preprocess", wh, ds=D1))
+    ok(submit("preprocess", wh, "--split", "time", ds=D1))
     ok(submit("fit", wh, "--rank", "4", "--max-iter", "4", "--min-support", "2", ds=D1))
     ok(submit("evaluate", wh, "--max-rmse", "5", ds=D1))
     ok(submit("publish", wh, "--top-n", TOP_N, ds=D1))
