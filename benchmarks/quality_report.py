@@ -45,11 +45,15 @@ TOPN_LABELS = {
 
 
 def pm(block: dict, digits: int = 4) -> str:
+    if block["n"] < 2:
+        return f"{block['mean']:.{digits}f} (one split)"
     return f"{block['mean']:.{digits}f} ± {block['std']:.{digits}f}"
 
 
 def compare(diff: float, se: float, higher: str, lower: str) -> str:
     """Words for a difference: a claim only beyond two standard errors."""
+    if se == 0:
+        return f"{diff:+.4f} on one split, no standard error: no claim"
     if se > 0 and abs(diff) > 2 * se:
         return f"{higher if diff > 0 else lower} ({diff:+.4f}, {abs(diff) / se:.1f} standard errors)"
     return f"within two standard errors ({diff:+.4f}, standard error {se:.4f}): no claim"
@@ -85,9 +89,15 @@ def rating_section(results: dict) -> list[str]:
     summary = results["summary"]["rating"]
     algos = sorted(summary["surprise"])
     head = ["fold", "rank", "reg_param", "RMSE", "MAE", *[f"{a} RMSE" for a in algos], "NDCG@10", "fit s"]
+    missing = [f"u{i}" for i in range(1, 6) if f"u{i}" not in {s["split"] for s in splits}]
     lines = [
         "## Rating accuracy: ML-100k's five folds",
         "",
+        *(
+            [f"**Not run yet: {', '.join(missing)}** (`--resume` runs them): the figures are over the folds below.", ""]
+            if missing
+            else []
+        ),
         "u1..u5 as ML-100k's `mku.sh` makes them from `u.data` (test fold i is the i-th block of 20,000",
         "ratings). Each fold's `rank` and `reg_param` are that fold's choice on its inner hold-out; the",
         "other knobs are the defaults. scikit-surprise's SVD and SVD++ (default parameters, `random_state`",
@@ -124,6 +134,7 @@ def topn_section(results: dict) -> list[str]:
     if not splits:
         return []
     summary = results["summary"]["topn"]
+    missing = [f"seed {seed}" for seed in results["seeds"] if f"seed {seed}" not in {s["split"] for s in splits}]
     head = ["split", "alpha", "reg_param", *[TOPN_LABELS[m] for m in TOPN], "RMSE", "lowest predicted"]
     lines = [
         "## Top-N: Microsoft Recommenders' protocol",
@@ -136,6 +147,7 @@ def topn_section(results: dict) -> list[str]:
         "and their published table's MAP column is `map`. Each seed's `alpha` and `reg_param` are its own",
         "choice on its inner hold-out.",
         "",
+        *([f"**Not run yet: {', '.join(missing)}** (`--resume` runs them).", ""] if missing else []),
         "| " + " | ".join(head) + " |",
         "|" + "---|" * len(head),
     ]
@@ -191,9 +203,18 @@ def choice_section(results: dict) -> list[str]:
         lines += [f"**{label}** ({', '.join(sorted(choice['chosen']))}), splits' own choices: {votes}.", ""]
         lines += grid_table(choice, current) + [""]
         same = choice["chosen"] == current
+        metric = choice["metric"]
+        score = {tuple(p[n] for n in names): p[metric] for p in choice["mean_inner"]}
+        gap = score[tuple(choice["chosen"][n] for n in names)] - score.get(
+            tuple(current[n] for n in names), float("nan")
+        )
         lines.append(
             f"Proposed: {json.dumps(choice['chosen'])}"
-            + (" (the current default)." if same else f"; the code's default is {json.dumps(current)}.")
+            + (
+                " (the current default)."
+                if same
+                else f"; the code's default is {json.dumps(current)} ({gap:+.5f} {metric} from it, inner hold-outs)."
+            )
         )
         lines.append("")
     return lines

@@ -30,6 +30,10 @@ Usage::
 
     python -m benchmarks.select --ml-100k ../shared/movielens/ml-100k --out docs/benchmarks/quality.json
 
+``--protocols topn`` (or ``rating``) runs one kind of split; ``--resume`` keeps
+the splits already in ``--out`` and runs the rest, so a long run can be done in
+parts (the grids and defaults must be the same).
+
 scikit-surprise is a benchmark extra: ``pip install -r benchmarks/requirements.txt``.
 """
 
@@ -185,6 +189,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--surprise", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--parallelism", type=int, default=2, help="grid points fitted at a time")
     parser.add_argument("--master", default="local[2]")
+    parser.add_argument(
+        "--resume", action="store_true", help="keep the splits already in --out and run only the others"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     logging.getLogger("py4j").setLevel(logging.WARNING)
@@ -202,7 +209,10 @@ def main(argv: list[str] | None = None) -> int:
     u_data = args.ml_100k / "u.data"
     commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=False).stdout.strip()
     results: dict = {
-        "command": "python -m benchmarks.select " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "command": f"python -m benchmarks.select --ml-100k {args.ml_100k} --out {args.out}"
+        + ("" if args.seeds == list(SEEDS) else " --seeds " + " ".join(map(str, args.seeds)))
+        + ("" if args.surprise else " --no-surprise"),
+        "invocations": [],
         "commit": commit,
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {platform.python_version()}, Spark {args.master}",
@@ -216,8 +226,17 @@ def main(argv: list[str] | None = None) -> int:
         "seeds": args.seeds,
         "splits": [],
     }
+    before = 0.0
+    if args.resume and args.out.exists():
+        kept = json.loads(args.out.read_text(encoding="utf-8"))
+        if kept["grids"] != results["grids"] or kept["base_params"] != results["base_params"]:
+            raise SystemExit(f"{args.out} was made with other grids or defaults: rerun without --resume")
+        results.update({k: kept[k] for k in ("splits", "started", "invocations", "commit") if k in kept})
+        before = kept.get("seconds", 0.0)
+    results["invocations"].append(" ".join(argv if argv is not None else sys.argv[1:]))
+    done = {(s["protocol"], s["split"]) for s in results["splits"]}
     spark = session(args.master)
-    began = time.monotonic()
+    began = time.monotonic() - before
     jobs = []
     if "rating" in args.protocols:
         for i, (name, base, test) in enumerate(mku_folds(u_data, Path(tempfile.mkdtemp(prefix="movierec-mku-")))):
@@ -237,6 +256,8 @@ def main(argv: list[str] | None = None) -> int:
     rating_jobs, topn_jobs = [j for j in jobs if j[0] == "rating"], [j for j in jobs if j[0] == "topn"]
     jobs = [j for pair in zip_longest(rating_jobs, topn_jobs) for j in pair if j is not None]
     for protocol, name, load, number in jobs:
+        if (protocol, name) in done:
+            continue
         train, scale, test = load()
         split = run_split(spark, protocol, name, train, test, scale, INNER_SEED + number, args)
         train.unpersist()
