@@ -191,20 +191,45 @@ def _unknown_user(user_id: int, ds: str, users: int, low: int, high: int) -> Not
     )
 
 
+# A serving bucket's part files, by warehouse and folder. A partition is replaced whole, with new part file
+# names, so a listing holds until the date is published again (then the read fails and lists again).
+_PARTS: dict[tuple[str, str], list[str]] = {}
+PARTS_CACHE_SIZE = 4096
+
+
+def _bucket_parts(reader: WarehouseReader, folder: str, *, fresh: bool = False) -> list[str]:
+    key = (reader.uri, folder)
+    if fresh or key not in _PARTS:
+        parts = reader.parquet_parts(folder)
+        if not parts:  # no bucket (yet): not kept, a later publish may add it
+            return parts
+        if len(_PARTS) >= PARTS_CACHE_SIZE:
+            _PARTS.clear()
+        _PARTS[key] = parts
+    return _PARTS[key]
+
+
+def _rows_of(reader: WarehouseReader, folder: str, user_id: int, parts: list[str]) -> list[dict[str, Any]]:
+    return [
+        row for part in parts for row in reader.read_row_groups_with(f"{folder}/{part}", USER_ID, user_id).to_pylist()
+    ]
+
+
 def served_user(reader: WarehouseReader, ds: str, user_id: int) -> dict[str, Any] | None:
     """The answer from the date's serving table, or None when the date predates the layout.
 
-    Reads the user's bucket folder listing, the footer of its file (cached) and one row group.
+    Reads the user's bucket folder listing and the footer of its file (both kept after the first lookup)
+    and one row group.
 
     Raises:
         NotFoundError: the user has no list on that date.
     """
     lists = partition("", RECOMMENDATIONS, ds)
     folder = bucket_dir(lists, user_id)
-    parts = reader.parquet_parts(folder)
-    rows = [
-        row for part in parts for row in reader.read_row_groups_with(f"{folder}/{part}", USER_ID, user_id).to_pylist()
-    ]
+    try:
+        rows = _rows_of(reader, folder, user_id, _bucket_parts(reader, folder))
+    except NotFoundError:  # the date was published again since the listing: its part files have new names
+        rows = _rows_of(reader, folder, user_id, _bucket_parts(reader, folder, fresh=True))
     if not rows:
         try:
             layout = reader.read_json(f"{serving_dir(lists)}/{LAYOUT_FILE}")
@@ -294,6 +319,9 @@ def metrics_history(reader: WarehouseReader) -> list[dict[str, Any]]:
                 "model": metrics.get("model"),
                 "cold_start": metrics.get("cold_start"),
                 **{name: (metrics.get("beyond_accuracy") or {}).get(name) for name in BEYOND_FIELDS},
+                # Users whose list holds fewer movies than promised, or none (None: not counted then).
+                "short_lists": (metrics.get("lists") or {}).get("short_users"),
+                "empty_lists": (metrics.get("lists") or {}).get("empty_users"),
                 "extra": {k: v for k, v in metrics.items() if k not in known},
             }
         )
