@@ -14,7 +14,8 @@ metrics it shipped, with ingest's fingerprint of the drop and settings, in
 ``published/ds=<ds>/<id>/`` (the next gate's champion; the next run's "unchanged?" check);
 then ``recommendations/_LATEST`` (:mod:`movierec.core.latest`) is swapped,
 only after the data is complete and never to an older date.
-Every user of the drop gets ``--top-n`` movies they have not rated, ranked by
+Every user of the drop gets up to ``--top-n`` movies they have not rated (fewer when every
+other movie is predicted below ``--min-predicted-rating``: counted in the log), ranked by
 the ranking model among the movies with at least the model's ``min_support``
 training ratings (:func:`movierec.serving.topn.recommend`, the lists evaluate scored).
 """
@@ -57,7 +58,7 @@ from movierec.io.serving import write_serving
 from movierec.io.spark import get_session, size_to_data
 from movierec.io.warehouse import Warehouse
 from movierec.serving.calibration import Calibration
-from movierec.serving.listing import ListSettings
+from movierec.serving.listing import ListSettings, list_lengths
 from movierec.serving.tables import load_genres, load_serving, load_titles
 from movierec.serving.topn import recommend
 from movierec.settings import ListsSettings, PublishSettings
@@ -179,9 +180,11 @@ def publish_lists(config: PublishSettings, spark: SparkSession, wh: Warehouse) -
     # sorting within partitions orders every file without orderBy's sampling pass (which would compute the
     # lists twice).
     recs.sortWithinPartitions(USER_ID, RANK).write.parquet(staged)
+    lengths = list_lengths(spark.read.parquet(staged), rows, config.top_n)
     log.info(
-        "top-%d excluding seen movies, with titles, for every user: computed and written in %.2f s",
+        "top-%d excluding seen movies, with titles, %s: computed and written in %.2f s",
         config.top_n,
+        lengths.describe(config.min_predicted_rating),
         time.monotonic() - started,
     )
     try:

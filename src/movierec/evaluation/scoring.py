@@ -35,7 +35,7 @@ from movierec.evaluation.beyond import beyond_accuracy
 from movierec.evaluation.metrics import ranking_metrics, rating_errors
 from movierec.serving.calibration import BINS, Calibration, fit_calibration
 from movierec.serving.fallback import FALLBACK
-from movierec.serving.listing import ListSettings
+from movierec.serving.listing import ListSettings, list_lengths
 from movierec.serving.predict import predict
 from movierec.serving.topn import recommend
 
@@ -82,13 +82,16 @@ def score_model(
         rmse, mae, test_ratings, cold_start (counts), the ranking metrics at ``k``
         (any test rating relevant), ``liked`` (the same with liked test ratings
         only), ``lists`` (the lowest predicted rating, slots below the floor, users
-        with a fallback list, users known only from the test set), ``calibration``
+        with a fallback list, users known only from the test set, users whose list is
+        shorter than ``k`` or empty), ``calibration``
         (the score's points, :mod:`movierec.serving.calibration`) and ``beyond_accuracy``.
     """
     settings = settings or ListSettings.default()
     # Errors and cold-start counts in one aggregation: one pass over the predictions.
     cold_start = cold_start_sums()
     errors = rating_errors(predict(model, test, scale[0], scale[1]), cold_start)
+    # How much the test ratings vary: an RMSE on ratings that are all alike says little (gates.evidence_warnings).
+    spread = test.agg(F.stddev_pop(RATING)).first()[0]
     # Scored several ways: computed once.
     lists = recommend(model, seen_in_train(rated), n=k, scale=scale, settings=settings).persist()
     try:
@@ -97,6 +100,7 @@ def score_model(
             F.sum((F.col(PREDICTED_RATING) < F.lit(settings.min_rating)).cast("int")).alias("below_floor"),
             F.count_distinct(F.when(F.col(SOURCE) == FALLBACK, F.col(USER_ID))).alias("fallback_users"),
         ).first()
+        lengths = list_lengths(lists, rated, k)
         ranking = ranking_metrics(lists, test, k)
         liked = ranking_metrics(lists, test.where(F.col(RATING) >= LIKED_RATING), k)
         calibration = calibrate(lists, test)
@@ -108,6 +112,7 @@ def score_model(
         "rmse": errors["rmse"],
         "mae": errors["mae"],
         "test_ratings": errors["n"],
+        "test_rating_std": None if spread is None else float(spread),
         "cold_start": {name: int(errors[name] or 0) for name in cold_start},
         **ranking,
         "liked": {"min_rating": LIKED_RATING, **liked},
@@ -117,6 +122,7 @@ def score_model(
             "fallback_users": int(listed["fallback_users"] or 0),
             "test_only_users": test_only,
             "min_user_ratings": settings.min_user_ratings,
+            **lengths.to_json(),  # lists shorter than k: every other movie predicted below the floor
         },
         "calibration": calibration.to_json(),
     }

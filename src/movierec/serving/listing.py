@@ -7,7 +7,9 @@ will dislike it. So the published list is:
 
 1. the ranking model's candidates in its order (several times the list length),
 2. without every movie the rating model predicts below ``min_rating`` stars,
-3. the first ``n`` left, in the ranking model's order; the published ``score``
+3. the first ``n`` left (fewer when every other movie is predicted below the
+   floor: such lists stay short, counted in metrics.json and publish's log,
+   :class:`ListLengths`), in the ranking model's order; the published ``score``
    is that order's calibrated chance (:mod:`movierec.serving.calibration`), so it
    never increases down a list, and ``predicted_rating`` says how much the user
    would like the movie (never below ``min_rating``).
@@ -29,6 +31,7 @@ from movierec.serving.calibration import Calibration
 
 if TYPE_CHECKING:
     import pandas as pd
+    from pyspark.sql import DataFrame
 
     from movierec.models.lookup import Table
 
@@ -64,6 +67,51 @@ class ListSettings:
             "min_user_ratings": ListingSettings.default("min_user_ratings"),
         }
         return cls(**{**values, **changes})
+
+
+@dataclass(frozen=True)
+class ListLengths:
+    """How many users got the ``n`` movies promised, fewer (short), or none (empty).
+
+    A list is short when every other candidate is predicted below the floor (a harsh rater):
+    the user then gets fewer movies, never one predicted disliked. The fallback list is no way
+    to fill it: its movies are candidates too, and were predicted below the floor with the rest.
+    """
+
+    n: int
+    users: int
+    short: int
+    empty: int
+
+    def to_json(self) -> dict[str, int]:
+        return {"list_length": self.n, "short_users": self.short, "empty_users": self.empty}
+
+    def describe(self, min_rating: float) -> str:
+        """One phrase for the log, e.g. ``for 943 users, 4 with fewer than 10 movies ...``."""
+        full = self.users - self.short - self.empty
+        if full == self.users:
+            return f"for every one of the {self.users:,} users"
+        return (
+            f"for {full:,} of the {self.users:,} users; {self.short:,} with fewer than {self.n} movies and "
+            f"{self.empty:,} with none (every other movie is predicted below {min_rating:g} stars)"
+        )
+
+
+def list_lengths(lists: DataFrame, users: DataFrame, n: int) -> ListLengths:
+    """Count the users of ``users`` (a ``user_id`` column) whose list in ``lists`` is short or empty.
+
+    One Spark job; ``lists`` has one row per listed movie (user_id, ...).
+    """
+    from pyspark.sql import functions as F
+
+    counts = lists.groupBy(USER_ID).agg(F.count(F.lit(1)).alias("_n"))
+    lengths = users.select(USER_ID).distinct().join(counts, USER_ID, "left")
+    row = lengths.agg(
+        F.count(F.lit(1)).alias("users"),
+        F.sum(F.col("_n").isNull().cast("int")).alias("empty"),
+        F.sum((F.col("_n") < n).cast("int")).alias("short"),
+    ).first()
+    return ListLengths(n, int(row["users"]), int(row["short"] or 0), int(row["empty"] or 0))
 
 
 def liked_first_n(candidates: pd.DataFrame, n: int, min_rating: float) -> pd.DataFrame:

@@ -46,3 +46,22 @@ def test_scored_once_counts_missing_and_repeated_predictions(spark):
     # User 1's movie 11 scored twice and user 2's rating left out: same row count, both caught.
     doubled = spark.createDataFrame([(1, 10, 4.0), (1, 11, 3.0), (1, 11, 3.0)], test.schema)
     assert scored_once(doubled, test) == {"missing": 1, "extra": 1}
+
+
+def test_score_model_counts_users_with_short_and_empty_lists(spark):
+    from movierec.data.rated import seen_in_train
+    from movierec.serving.listing import ListSettings
+    from movierec.serving.topn import recommend
+
+    train, model = tiny_model(spark, random_ratings(6, 15, 12, 0.6))
+    test = spark.createDataFrame([(1, 1, 4.0), (2, 3, 2.0), (3, 2, 5.0)], "user_id int, movie_id int, rating double")
+    rated = rated_by_user(train, test)
+    users = rated.count()
+    # A floor most candidates miss: some lists come out short, none padded with a predicted dislike.
+    floor = ListSettings.default(min_rating=3.5, min_user_ratings=1)
+    lengths = recommend(model, seen_in_train(rated), 3, (1.0, 5.0), settings=floor).groupBy("user_id").count()
+    short = lengths.where("count < 3").count()
+    empty = users - lengths.count()
+    assert short + empty > 0
+    lists = score_model(model, test, rated, k=3, scale=(1.0, 5.0), settings=floor)["lists"]
+    assert (lists["list_length"], lists["short_users"], lists["empty_users"]) == (3, short, empty)
