@@ -36,7 +36,7 @@ from movierec.core.paths import (
     partition,
 )
 from movierec.core.schemas import MOVIES_SCHEMA, RATED_SCHEMA, RATINGS_SCHEMA
-from movierec.evaluation.gates import NO_CHAMPION, GateSettings, decide
+from movierec.evaluation.gates import NO_CHAMPION, GateSettings, decide, evidence_warnings
 from movierec.evaluation.scoring import score_model
 from movierec.io.published import read_latest
 from movierec.io.spark import get_session, size_to_data
@@ -84,6 +84,9 @@ def evaluate(config: EvaluateSettings) -> None:
             champion = {"ds": latest.ds, "reason": f"the published model {champ_models} is missing; not compared"}
             log.warning("the published model %s is missing; the champion/challenger gate is skipped", champ_models)
     verdict = decide(challenger, binding, gates)
+    warnings = evidence_warnings(challenger)
+    for warning in warnings:
+        log.warning("%s: %s", ds, warning)
     fitted = wh.read_json(f"{models}/{PARAMS_FILE}")
     metrics = {
         "ds": ds,
@@ -99,6 +102,7 @@ def evaluate(config: EvaluateSettings) -> None:
         "champion": champion,
         "passed": verdict.passed,
         "failures": list(verdict.failures),
+        "warnings": warnings,
         "model": fitted["params"],
         "ranker": fitted["ranker"],
         # What publish maps ranker scores through: fit's, from a hold-out of the training ratings,

@@ -77,6 +77,8 @@ def test_the_fingerprint_covers_every_list_setting_and_nothing_else():
         "max_rmse_regression",
         "max_ndcg_drop",
         "max_coverage_drop",
+        "min_test_ratings",
+        "min_ranking_users",
         "top_n",
         "min_coverage",
         "min_predicted_rating",

@@ -1,6 +1,9 @@
 """The gates: whether a fitted model may replace the published one. Pure Python.
 
-Two gates, both must pass:
+First the evidence: fewer test ratings than ``min_test_ratings`` or fewer users
+with test movies to rank than ``min_ranking_users`` and no gate is decided (the
+model is refused, naming the counts); test ratings that barely vary are warned
+about (any RMSE on them is near 0). Then two gates, both must pass:
 
 - absolute: RMSE <= ``max_rmse`` and NDCG@K >= ``min_ndcg`` (a model whose lists
   are empty or random is refused even when nothing was published before);
@@ -37,6 +40,8 @@ class GateSettings:
         max_ndcg_drop: how much lower the challenger's NDCG@k may be than the champion's.
         k: the ranking cut-off.
         max_coverage_drop: how much lower the challenger's catalogue coverage may be (None: not checked).
+        min_test_ratings: fewer test ratings than this and no gate is decided (the model is refused).
+        min_ranking_users: fewer users with test movies to rank than this, likewise.
     """
 
     max_rmse: float = _EVALUATE("max_rmse")
@@ -45,6 +50,8 @@ class GateSettings:
     max_ndcg_drop: float = _EVALUATE("max_ndcg_drop")
     k: int = _EVALUATE("k")
     max_coverage_drop: float | None = None
+    min_test_ratings: int = _EVALUATE("min_test_ratings")
+    min_ranking_users: int = _EVALUATE("min_ranking_users")
 
     @classmethod
     def of(cls, settings: EvaluateSettings) -> GateSettings:
@@ -101,6 +108,36 @@ def _coverage(metrics: dict) -> float | None:
     return metrics.get("beyond_accuracy", {}).get("catalogue_coverage")
 
 
+# Test ratings whose standard deviation is below this barely vary: any model's RMSE on them is near 0.
+MIN_RATING_STD = 0.1
+
+
+def evidence_failures(challenger: dict, settings: GateSettings) -> list[str]:
+    """Why the test set is too thin for the gates to decide anything (empty when it is not).
+
+    Counts absent from older metrics are not checked.
+    """
+    failures = []
+    ratings, users = challenger.get("test_ratings"), challenger.get("ranking_users")
+    if ratings is not None and ratings < settings.min_test_ratings:
+        failures.append(f"{ratings:,} test ratings < min_test_ratings {settings.min_test_ratings:,}")
+    if users is not None and users < settings.min_ranking_users:
+        failures.append(f"{users:,} users with test movies to rank < min_ranking_users {settings.min_ranking_users:,}")
+    return failures
+
+
+def evidence_warnings(challenger: dict) -> list[str]:
+    """What makes a passed gate weak evidence without refusing it: test ratings that barely vary."""
+    std = challenger.get("test_rating_std")
+    if std is None or std >= MIN_RATING_STD:
+        return []
+    return [
+        f"the {challenger['test_ratings']:,} test ratings barely vary (standard deviation {std:.3f} < "
+        f"{MIN_RATING_STD:g}): an RMSE of {challenger['rmse']:.4f} on them says little about the model; "
+        "check the drop (all ratings equal?)"
+    ]
+
+
 def decide(challenger: dict, champion: dict | None, settings: GateSettings) -> Verdict:
     """Both gates on the challenger's metrics (and the champion's on the same test set, if any).
 
@@ -109,6 +146,9 @@ def decide(challenger: dict, champion: dict | None, settings: GateSettings) -> V
         champion: the published model's metrics when the comparison binds, else None.
         settings: the thresholds.
     """
+    thin = evidence_failures(challenger, settings)
+    if thin:  # no decision on so little: neither gate is judged
+        return Verdict(False, tuple(thin), "evidence check")
     failures: list[str] = []
     ndcg = challenger[f"ndcg_at_{settings.k}"]
     if challenger["rmse"] > settings.max_rmse:

@@ -212,6 +212,20 @@ class EvaluateSettings(ListingSettings):
         "(e.g. 0.1); 1 never refuses.",
     )
     k: int = knob(10, ge=1, title="Ranking cut-off", help="cut-off K of the ranking metrics (NDCG@K...)")
+    min_test_ratings: int = knob(
+        100,
+        ge=1,
+        lists=True,
+        title="Gate evidence: fewest test ratings",
+        help="Evaluate refuses to judge a model on fewer test ratings than this (an RMSE of a handful says nothing).",
+    )
+    min_ranking_users: int = knob(
+        10,
+        ge=1,
+        lists=True,
+        title="Gate evidence: fewest ranking users",
+        help="Evaluate refuses to judge a model on fewer users with test movies to rank than this (NDCG@K).",
+    )
 
 
 class PublishSettings(ListingSettings):

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from movierec.evaluation.gates import GateSettings, Verdict, champion_failures, decide
+from movierec.evaluation.gates import GateSettings, Verdict, champion_failures, decide, evidence_warnings
 
 TOLERANT = GateSettings(max_rmse=1.0, max_rmse_regression=0.02, max_ndcg_drop=0.02)
 
@@ -66,3 +66,25 @@ def test_coverage_drop_is_checked_only_when_set():
     ]
     # A champion whose metrics predate coverage is not compared on it.
     assert champion_failures(challenger, {"rmse": 0.9, "ndcg_at_10": 0.4}, strict) == []
+
+
+def test_a_gate_on_too_few_test_ratings_or_ranking_users_is_refused_naming_the_counts():
+    # A 20-rating drop with --min-support 1 passed the RMSE gate on 3 test ratings (RMSE 0.434).
+    thin = {"rmse": 0.434, "ndcg_at_10": 0.5, "test_ratings": 3, "ranking_users": 2}
+    verdict = decide(thin, None, GateSettings(max_rmse=1.0))
+    assert not verdict.passed and verdict.gate == "evidence check"
+    assert verdict.failures == (
+        "3 test ratings < min_test_ratings 100",
+        "2 users with test movies to rank < min_ranking_users 10",
+    )
+    enough = {**thin, "test_ratings": 100, "ranking_users": 10}
+    assert decide(enough, None, GateSettings(max_rmse=1.0)).passed
+
+
+def test_test_ratings_that_barely_vary_are_warned_about():
+    flat = {"rmse": 0.0, "test_ratings": 400, "test_rating_std": 0.0}
+    assert evidence_warnings(flat) == [
+        "the 400 test ratings barely vary (standard deviation 0.000 < 0.1): an RMSE of 0.0000 on them says "
+        "little about the model; check the drop (all ratings equal?)"
+    ]
+    assert evidence_warnings({**flat, "test_rating_std": 1.1}) == []
