@@ -416,6 +416,40 @@ ROWS = [
     ),
     (
         "hardening",
+        "#32.1 a warehouse on a small filesystem (a 10 MB tmpfs) that publish fills: no room left, or room for the "
+        "lists but not their champion copy",
+        "tests/jobs/test_full_disk.py::test_a_full_disk_in_publish_is_one_line_and_leaves_the_published_date_as_it_was "
+        "tests/movierec/io/test_space.py::test_a_full_disk_is_found_behind_spark_and_hadoop "
+        "tests/movierec/io/test_space.py::test_the_message_is_one_line_with_area_path_and_space",
+        "one line naming the area, the path and the space free (and needed, where known); exit 3, not retried: a "
+        "filesystem does not free itself within the retry delay and each retry refills it, so it waits for someone "
+        "to free space or raise the quota, then clear the task (was a Py4J traceback, exit 1, retried); no "
+        "recommendations/ds=<date> of the unpublished date (the lists are committed last) and nothing staged left; "
+        "the published date's lists, champion copy and _LATEST byte-identical; once space is freed the rerun "
+        "publishes and leaves no staging",
+    ),
+    (
+        "hardening",
+        "#32.2 lists shorter than top_n: every other candidate predicted below min_predicted_rating (harsh raters)",
+        "tests/movierec/evaluation/test_scoring.py::test_score_model_counts_users_with_short_and_empty_lists "
+        "tests/plugins/test_queries.py::test_the_runs_table_counts_short_and_empty_lists",
+        "metrics.json counts users with a short and with an empty list (lists.short_users, empty_users, "
+        "list_length), publish's log says so instead of 'for every user', the plugin's runs table shows both; "
+        "such a user keeps the shorter list, never padded with a movie predicted disliked (the fallback's movies "
+        "were predicted below the floor with the rest)",
+    ),
+    (
+        "hardening",
+        "#32.3 a gate on 3 test ratings (a 20-rating drop) or on test ratings that are all alike",
+        "tests/movierec/evaluation/test_gates.py::"
+        "test_a_gate_on_too_few_test_ratings_or_ranking_users_is_refused_naming_the_counts "
+        "tests/movierec/evaluation/test_gates.py::test_test_ratings_that_barely_vary_are_warned_about",
+        "no gate decided below min_test_ratings (100) test ratings or min_ranking_users (10) users with test movies "
+        "to rank: refused (evaluate exits 3), naming the counts and the settings (it passed at RMSE 0.434); test "
+        "ratings whose standard deviation is below 0.1 are warned about in the log and metrics.json",
+    ),
+    (
+        "hardening",
         "#32.4a a user id of 2^31 (2147483648) or 20 digits in a ratings file",
         "tests/movierec/data/test_ratings.py::test_a_user_id_above_what_als_accepts_is_named_so",
         "quarantined: the id is above 2147483647 (2^31-1), the largest id Spark's ALS accepts (was: not a positive "
