@@ -48,7 +48,7 @@ def _causes(exc: BaseException) -> Iterator[BaseException | Any]:
             continue
         seen.add(id(current))
         yield current
-        java = getattr(current, "java_exception", None)
+        java = getattr(current, "java_exception", None)  # a Python exception's: Java objects have every attribute
         while java is not None:
             yield java
             java = java.getCause()
@@ -66,7 +66,7 @@ def no_space_cause(exc: BaseException) -> str | None:
     """The out-of-space error in ``exc``'s chain as ``class: message`` (its first line), or None."""
     for cause in _causes(exc):
         name, message = _describe(cause)
-        if getattr(cause, "java_exception", None) is not None:
+        if isinstance(cause, BaseException) and getattr(cause, "java_exception", None) is not None:
             continue  # a Py4J error's text holds the whole Java trace: its Java causes are read instead
         full = (
             (isinstance(cause, OSError) and cause.errno in NO_SPACE_ERRNOS)

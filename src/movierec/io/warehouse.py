@@ -394,8 +394,9 @@ class Warehouse:
                 self._conf,
             )
         except Py4JJavaError as exc:
-            size = src_path.getFileSystem(self._conf).getContentSummary(src_path).getLength()
-            self._raise_if_full(exc, dst, int(size))
+            if space.no_space_cause(exc) is not None:  # measured only then: the source may be the problem
+                size = src_path.getFileSystem(self._conf).getContentSummary(src_path).getLength()
+                self._raise_if_full(exc, dst, int(size))
             raise
         if not ok:
             raise PipelineError(f"could not copy {src} to {dst}")

@@ -25,6 +25,9 @@ class JavaError:
     def getCause(self):  # noqa: N802
         return self.cause
 
+    def __getattr__(self, name: str):
+        return lambda *args: None  # as py4j: every attribute of a Java object exists (a method)
+
 
 class Py4JLike(Exception):
     def __init__(self, java: JavaError) -> None:
