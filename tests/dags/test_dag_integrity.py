@@ -176,6 +176,8 @@ def test_arguments_render(dag, logical, expected):
         "min_coverage": 0.95,
         "min_predicted_rating": 3.0,
         "min_user_ratings": 5,
+        "min_test_ratings": 100,
+        "min_ranking_users": 10,
     }
     assert argv["cleanup"][4:] == ["--keep-days", "14", "--no-dry-run"]
     assert argv["preprocess"][4:] == ["--max-rejected-fraction", "0.1"]
@@ -205,6 +207,10 @@ def test_arguments_render(dag, logical, expected):
         "0.02",
         "--max-coverage-drop",
         "1.0",
+        "--min-test-ratings",
+        "100",
+        "--min-ranking-users",
+        "10",
     ]
     assert argv["publish"][4:] == [
         "--min-predicted-rating",

@@ -215,6 +215,7 @@ class EvaluateSettings(ListingSettings):
     min_test_ratings: int = knob(
         100,
         ge=1,
+        form=True,
         lists=True,
         title="Gate evidence: fewest test ratings",
         help="Evaluate refuses to judge a model on fewer test ratings than this (an RMSE of a handful says nothing).",
@@ -222,6 +223,7 @@ class EvaluateSettings(ListingSettings):
     min_ranking_users: int = knob(
         10,
         ge=1,
+        form=True,
         lists=True,
         title="Gate evidence: fewest ranking users",
         help="Evaluate refuses to judge a model on fewer users with test movies to rank than this (NDCG@K).",
