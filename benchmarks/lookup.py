@@ -389,10 +389,11 @@ def upload(root: Path, target: str, address) -> None:
     from movierec.io.reader import filesystem
 
     fs, path = filesystem(target, address)
+    if fs.exists(f"{path}/recommendations"):  # a copy of another build of the warehouse: replaced whole
+        fs.rm(f"{path}/recommendations", recursive=True)
     for file in sorted((root / "recommendations").rglob("*")):
-        relative = file.relative_to(root).as_posix()
-        if file.is_file() and not file.name.endswith(".crc") and not fs.exists(f"{path}/{relative}"):
-            fs.put_file(str(file), f"{path}/{relative}")
+        if file.is_file() and not file.name.endswith(".crc"):
+            fs.put_file(str(file), f"{path}/{file.relative_to(root).as_posix()}")
 
 
 def measure(args: argparse.Namespace, built: dict, uri: str, address, env: dict, rng: np.random.Generator) -> dict:
