@@ -42,7 +42,7 @@ from movierec.core.paths import (
     latest_marker,
     partition,
 )
-from movierec.io.reader import InvalidRequestError, NotFoundError, WarehouseReader
+from movierec.io.reader import InvalidRequestError, NotFoundError, WarehouseError, WarehouseReader
 from movierec.serving.layout import LAYOUT_FILE, LIST_COLUMNS, bucket_dir, serving_dir
 from movierec.serving.layout import RECOMMENDATIONS as LISTED
 from movierec.serving.layout import TOP_RATED as HIGHEST
@@ -237,6 +237,11 @@ def served_user(reader: WarehouseReader, ds: str, user_id: int) -> dict[str, Any
             log.info("ds=%s predates the serving layout: user %s read from the whole partition", ds, user_id)
             return None
         raise _unknown_user(user_id, ds, layout["users"], layout["min_user_id"], layout["max_user_id"])
+    if len(rows) > 1:
+        raise WarehouseError(
+            f"the serving table of ds={ds} holds {len(rows)} rows for user {user_id} in {folder}, expected one: "
+            "a copy made by hand? publish the date again"
+        )
     (row,) = rows
     return {
         USER_ID: user_id,

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from movierec.io.reader import NotFoundError, WarehouseReader
+from movierec.io.reader import NotFoundError, WarehouseError, WarehouseReader
 from movierec.serving.layout import LAYOUT_FILE, bucket_dir, serving_dir
 from movierec_ui import queries
 
@@ -64,3 +64,10 @@ def test_a_date_published_again_is_read_from_its_new_files(wh):
     write_serving(wh, "part-b.parquet", [serving_row(u, f"again {u}") for u in (2, 3, 5)])
     answer = queries.user_recommendations(WarehouseReader(wh.as_uri()), 3)
     assert answer["recommendations"][0]["title"] == "again 3"
+
+
+def test_two_rows_for_one_user_is_an_error_naming_them(wh):
+    folder = wh / bucket_dir(LISTS, 3)
+    pq.write_table(pa.Table.from_pylist([serving_row(3, "copy")]), folder / "part-copy.parquet")
+    with pytest.raises(WarehouseError, match=r"holds 2 rows for user 3 .* expected one"):
+        queries.user_recommendations(WarehouseReader(wh.as_uri()), 3)
