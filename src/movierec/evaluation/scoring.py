@@ -141,6 +141,8 @@ def calibrate(lists: DataFrame, test: DataFrame, bins: int = BINS) -> Calibratio
     from pyspark.ml.feature import Bucketizer
 
     cuts = lists.approxQuantile(RANKER_SCORE, [i / bins for i in range(1, bins)], 0.001)
+    if not cuts:  # no list slot at all (every list empty): nothing to calibrate on
+        return Calibration((), ())
     splits = [-float("inf"), *sorted(set(cuts)), float("inf")]
     hits = lists.select(USER_ID, MOVIE_ID, RANKER_SCORE).join(
         test.select(USER_ID, MOVIE_ID, F.lit(1).alias("_hit")).distinct(), [USER_ID, MOVIE_ID], "left"

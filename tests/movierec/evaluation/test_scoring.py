@@ -65,3 +65,18 @@ def test_score_model_counts_users_with_short_and_empty_lists(spark):
     assert short + empty > 0
     lists = score_model(model, test, rated, k=3, scale=(1.0, 5.0), settings=floor)["lists"]
     assert (lists["list_length"], lists["short_users"], lists["empty_users"]) == (3, short, empty)
+
+
+def test_no_list_slot_at_all_calibrates_to_the_raw_score(spark):
+    from movierec.evaluation.scoring import calibrate
+
+    lists = spark.createDataFrame([], "user_id int, movie_id int, ranker_score double")
+    test = spark.createDataFrame([(1, 2, 4.0)], "user_id int, movie_id int, rating float")
+    calibration = calibrate(lists, test)
+    assert calibration.to_json() == calibrate_empty().to_json()
+
+
+def calibrate_empty():
+    from movierec.serving.calibration import Calibration
+
+    return Calibration((), ())
