@@ -188,6 +188,25 @@ def topn_section(results: dict) -> list[str]:
     return lines
 
 
+def inner_gap(results: dict, model: str, choice: dict, current: dict) -> str:
+    """The proposed grid point against the current default, paired over the splits' inner hold-outs."""
+    names, metric = sorted(choice["chosen"]), choice["metric"]
+    ours, theirs = [], []
+    for split in results["splits"]:
+        record = split["search"].get(model)
+        if not record:
+            continue
+        by_point = {tuple(r[n] for n in names): r[metric] for r in record["results"]}
+        ours.append(by_point[tuple(choice["chosen"][n] for n in names)])
+        theirs.append(by_point[tuple(current[n] for n in names)])
+    if len(ours) < 2:
+        return f"{ours[0] - theirs[0]:+.5f} {metric} on one split: no claim"
+    diff, se = paired(ours, theirs)
+    if abs(diff) > 2 * se:
+        return f"{diff:+.5f} {metric} (standard error {se:.5f}): a real difference"
+    return f"{diff:+.5f} {metric} (standard error {se:.5f}), within two standard errors: either is as well supported"
+
+
 def choice_section(results: dict) -> list[str]:
     defaults = results["summary"]["defaults"]
     base = results["base_params"]
@@ -210,20 +229,15 @@ def choice_section(results: dict) -> list[str]:
         votes = ", ".join(f"{'/'.join(str(v[n]) for n in names)} by {v['splits']}" for v in choice["splits_choosing"])
         lines += [f"**{label}** ({', '.join(sorted(choice['chosen']))}), splits' own choices: {votes}.", ""]
         lines += grid_table(choice, current) + [""]
-        same = choice["chosen"] == current
-        metric = choice["metric"]
-        score = {tuple(p[n] for n in names): p[metric] for p in choice["mean_inner"]}
-        gap = score[tuple(choice["chosen"][n] for n in names)] - score.get(
-            tuple(current[n] for n in names), float("nan")
-        )
-        lines.append(
-            f"Proposed: {json.dumps(choice['chosen'])}"
-            + (
-                " (the current default)."
-                if same
-                else f"; the code's default is {json.dumps(current)} ({gap:+.5f} {metric} from it, inner hold-outs)."
+        if choice["chosen"] == current:
+            lines.append(f"Proposed: {json.dumps(choice['chosen'])}, the current default.")
+        else:
+            lines.append(
+                f"Proposed: {json.dumps(choice['chosen'])}; the code's default is {json.dumps(current)}. "
+                + "Per split, the proposed point against the default on the inner hold-out: "
+                + inner_gap(results, model, choice, current)
+                + "."
             )
-        )
         lines.append("")
     return lines
 
