@@ -262,7 +262,9 @@ def render(results: dict) -> str:
         "",
         "`ml-100k` is the folder of GroupLens' `ml-100k.zip`, unpacked (MovieLens may not be redistributed).",
         f"Run of commit `{results['commit'][:7]}` started {results['started']}, {results['machine']}, "
-        f"{results.get('seconds', 0) / 60:.0f} min on a shared 2-core machine. Results file:",
+        f"{results.get('seconds', 0) / 60:.0f} min on a shared 2-core machine"
+        + (f" in {len(results['invocations'])} parts (`--resume`)" if len(results.get("invocations", [])) > 1 else "")
+        + ". Results file:",
         "[docs/benchmarks/quality.json](benchmarks/quality.json) (every grid point's inner score, every",
         "split's choice and figures).",
         "",
