@@ -8,7 +8,10 @@
 #                                        then submits to YARN in cluster deploy mode
 #
 # "all" starts in dependency order (hdfs, yarn, spark, airflow) and stops in reverse.
-# `up` is idempotent; `down` stops only what the scripts started (pid files).
+# `up` is idempotent; `down` stops only what the scripts started (pid files), and every process
+# left in those daemons' sessions (a SIGKILLed scheduler's workers too), saying which.
+# Over a running stack, STACK_NODES unset means the running stack's; `up` with another STACK_NODES
+# refuses (exit 1, naming what runs): switching is `make stack-down`, then `STACK_NODES=3 make stack-up`.
 # State, logs and generated config: $STACK_DIR (default <repo>/.stack).
 # Ports and sizes: see the header of each scripts/stack/<service>.sh.
 set -euo pipefail
@@ -39,6 +42,18 @@ for s in "${services[@]}"; do
     exit 2
   fi
 done
+
+if [[ "$action" != down ]]; then
+  # In a subshell: lib.sh sources env.sh, which each service script does for itself.
+  nodes="$(
+    STACK_SERVICE=stack
+    # shellcheck source=stack/lib.sh
+    source "$HERE/stack/lib.sh"
+    check_nodes "$action" >&2
+    echo "${STACK_NODES:-}"
+  )" || exit 1
+  if [[ -n "$nodes" ]]; then export STACK_NODES="$nodes"; fi
+fi
 
 if [[ "$action" == down ]]; then
   for ((i = ${#present[@]} - 1; i >= 0; i--)); do

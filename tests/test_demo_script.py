@@ -1,9 +1,9 @@
-"""scripts/demo.sh (and so `make stack-demo`, which runs it on the stack): a step that fails fails it.
+"""scripts/demo.sh (`make demo`): a step that fails fails it.
 
 Airflow is replaced by a stub on PATH (the venv's bin, as scripts/env.sh orders it) that plays a run
 which succeeded or failed without running anything; the warehouse is a folder the test fills. The
-real run on HDFS and the report over WebHDFS are checked on the stack by
-tests/integration/test_ui_trigger_rest.py.
+report over WebHDFS is checked on the stack by tests/integration/test_ui_trigger_rest.py, and
+`make stack-demo` (a run of the stack's own scheduler) by tests/integration/test_stack_lifecycle.py.
 """
 
 from __future__ import annotations

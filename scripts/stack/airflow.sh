@@ -291,24 +291,24 @@ write_env() {
 # ---- Airflow daemons ---------------------------------------------------------------------------
 
 # stop_groups SIGNAL NAME...: stop daemons together (SIGNAL, then SIGKILL after STACK_STOP_TIMEOUT),
-# then whatever is left of their process groups (the executor's workers, a task's spark-submit):
-# each daemon leads its own group (setsid), so its pid is also the group's id.
+# then whatever is left of their sessions (lib.sh's stop_sessions: the executor's workers, a task's
+# supervisor and spark-submit, also when the daemon itself was SIGKILLed), then forget their pids.
 stop_groups() {
   local sig="$1" name pid waited=0 alive
   shift
   local -A pids=()
+  local -a pairs=()
   for name in "$@"; do
+    pairs+=("$name|${CLASS[$name]}")
     if pid="$(pid_of "$name" "${CLASS[$name]}")"; then
       pids[$name]="$pid"
       kill "-$sig" "$pid" 2>/dev/null || true
     fi
-    rm -f "$STACK_PIDS/$name.pid"
   done
-  ((${#pids[@]} > 0)) || return 0
-  while :; do
+  while ((${#pids[@]} > 0)); do
     alive=()
     for name in "${!pids[@]}"; do
-      if kill -0 "${pids[$name]}" 2>/dev/null; then alive+=("$name"); fi
+      if running "${pids[$name]}"; then alive+=("$name"); fi
     done
     ((${#alive[@]} > 0)) || break
     if ((waited >= STACK_STOP_TIMEOUT)); then
@@ -321,17 +321,9 @@ stop_groups() {
     sleep 1
     waited=$((waited + 1))
   done
-  for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
-  for _ in 1 2 3 4 5 6 7 8 9 10; do
-    alive=()
-    for pid in "${pids[@]}"; do
-      if kill -0 -- "-$pid" 2>/dev/null; then alive+=("$pid"); fi
-    done
-    ((${#alive[@]} > 0)) || break
-    sleep 1
-  done
-  for pid in "${pids[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || true; done
   for name in "${!pids[@]}"; do say "stopped $name (pid ${pids[$name]})"; done
+  stop_sessions "${pairs[@]}"
+  for name in "$@"; do rm -f "$STACK_PIDS/$name.pid"; done
 }
 
 # api_json PATH [TOKEN]: GET PATH of the api-server; print the JSON body or fail.
@@ -351,12 +343,28 @@ print(json.load(urllib.request.urlopen(req, timeout=10))["access_token"])
 PY
 }
 
-# health: one line, "<component>=<status> ..." from /api/v2/monitor/health, or fail.
+# health [DAEMON...]: one line, "<component>=<status> ..." from /api/v2/monitor/health, or fail. A
+# component whose DAEMON (airflow-scheduler, postgres, ...) is given as not running reads
+# "not-running", with the age of the heartbeat the api-server still judges by.
 health() {
   api_json /api/v2/monitor/health | python -c '
 import json, sys
-h = json.load(sys.stdin)
-print(" ".join("%s=%s" % (k, (v or {}).get("status")) for k, v in sorted(h.items())))'
+from datetime import datetime, timezone
+DAEMON = {"metadatabase": "postgres", "scheduler": "airflow-scheduler",
+          "dag_processor": "airflow-dag-processor", "triggerer": "airflow-triggerer"}
+down = set(sys.argv[1:])
+words = []
+for name, value in sorted(json.load(sys.stdin).items()):
+    value = value or {}
+    status = value.get("status")
+    if DAEMON.get(name) in down:
+        beat = next((v for k, v in value.items() if k.startswith("latest_") and v), None)
+        status = "not-running"
+        if beat:
+            age = datetime.now(timezone.utc) - datetime.fromisoformat(beat.replace("Z", "+00:00"))
+            status += "(last-heartbeat-%ds-ago)" % age.total_seconds()
+    words.append("%s=%s" % (name, status))
+print(" ".join(words))' "$@"
 }
 
 wait_ready() {
@@ -455,17 +463,28 @@ down() {
 }
 
 status() {
-  local name pid rc=0 state
-  if all_running; then running_config; fi
+  local name pid rc=0 state left down=()
+  # The ports the stack was started with, while its api-server runs (even with another daemon gone).
+  if [[ -f "$ENV_FILE" ]] && pid_of airflow-api-server "${CLASS[airflow-api-server]}" >/dev/null; then
+    running_config
+  fi
   for name in postgres "${AIRFLOW_DAEMONS[@]}"; do
     if pid="$(pid_of "$name" "${CLASS[$name]}")"; then
       say "$name running (pid $pid)"
     else
-      say "$name not running"
+      left="$(session_leftovers "$name" "${CLASS[$name]}" | wc -l)"
+      if ((left > 0)); then
+        say "$name not running; $left process(es) it started still run (make stack-down stops them)"
+      else
+        say "$name not running"
+      fi
+      down+=("$name")
       rc=1
     fi
   done
-  if state="$(health 2>/dev/null)"; then
+  # The process check wins: the api-server reports a component healthy until its last heartbeat is
+  # older than the threshold (30 s for the scheduler), a dead process included.
+  if state="$(health "${down[@]}" 2>/dev/null)"; then
     say "health: $state; UI $API; CLI: source $ENV_FILE"
   fi
   if ((rc == 0)); then # running_config sourced the stack's airflow.env
