@@ -216,8 +216,10 @@ def choice_section(results: dict) -> list[str]:
         "Each outer split's training ratings are split again and the grid below is searched on that inner",
         "hold-out only (the search of `fit --tune`, `movierec.evaluation.tuning`): the rating model by",
         "RMSE on a random 20% of a fold's base, the ranking model by NDCG@10 on a per-user stratified 25%",
-        "of a seed's training side. The proposed default is the grid point with the best inner score",
-        "averaged over the splits; the outer test sets never enter it.",
+        "of a seed's training side. The chosen default is the grid point with the best inner score",
+        "averaged over the splits, unless it beats the incumbent default by no more than two standard",
+        "errors (paired over the splits): then the default stays, so it never moves on noise. The outer",
+        "test sets never enter the choice.",
         "",
     ]
     for model, label in (("rating", "Rating model"), ("ranker", "Ranking model")):
@@ -229,11 +231,19 @@ def choice_section(results: dict) -> list[str]:
         votes = ", ".join(f"{'/'.join(str(v[n]) for n in names)} by {v['splits']}" for v in choice["splits_choosing"])
         lines += [f"**{label}** ({', '.join(sorted(choice['chosen']))}), splits' own choices: {votes}.", ""]
         lines += grid_table(choice, current) + [""]
-        if choice["chosen"] == current:
-            lines.append(f"Proposed: {json.dumps(choice['chosen'])}, the current default.")
+        best = choice.get("best", choice["chosen"])
+        if choice["chosen"] == current and best != current:
+            gain = choice["gain_over_incumbent"]
+            lines.append(
+                f"Chosen: {json.dumps(choice['chosen'])}, the current default. The best mean inner score is "
+                f"{json.dumps(best)}'s, {gain['mean']:+.5f} {choice['metric']} over the default per split "
+                f"(standard error {gain['se']:.5f}): within two standard errors, so the default stays."
+            )
+        elif choice["chosen"] == current:
+            lines.append(f"Chosen: {json.dumps(choice['chosen'])}, the current default.")
         else:
             lines.append(
-                f"Proposed: {json.dumps(choice['chosen'])}; the code's default is {json.dumps(current)}. "
+                f"Chosen: {json.dumps(choice['chosen'])}; the code's default is {json.dumps(current)}. "
                 + "Per split, the proposed point against the default on the inner hold-out: "
                 + inner_gap(results, model, choice, current)
                 + "."

@@ -20,7 +20,10 @@ seen. Two kinds of outer split:
   NDCG/Precision/Recall@10, ``map_at_k`` and ``map`` as Recommenders names them.
 
 The defaults proposed are, for each model, the grid point with the best mean
-inner-hold-out score over all outer splits (training data only). Every grid
+inner-hold-out score over all outer splits (training data only), unless it beats
+the incumbent default by no more than two standard errors (paired over the
+splits' inner hold-outs): then the incumbent stays, so a default never moves on
+noise. Every grid
 point's inner score, every split's choice and every outer figure go to the
 results file (``--out``), rewritten after each split so a stopped run keeps
 what it measured. ``python -m benchmarks.quality_report`` writes docs/quality.md
@@ -130,7 +133,7 @@ def mean_std(values: list[float]) -> dict:
     return {"mean": statistics.fmean(values), "std": std, "se": std / n**0.5, "n": n}
 
 
-def summarise(splits: list[dict]) -> dict:
+def summarise(splits: list[dict], incumbents: dict) -> dict:
     """Per protocol: mean ± std of every outer figure; per model: the proposed defaults."""
     out: dict = {}
     for protocol, metrics in (("rating", RATING_METRICS + TOPN_METRICS), ("topn", TOPN_METRICS + RATING_METRICS)):
@@ -145,14 +148,21 @@ def summarise(splits: list[dict]) -> dict:
         block["splits"] = [s["split"] for s in done]
         out[protocol] = block
     out["defaults"] = {
-        "rating": proposed([s["search"]["rating"] for s in splits if "rating" in s["search"]], "rmse", False),
-        "ranker": proposed([s["search"]["ranker"] for s in splits if "ranker" in s["search"]], f"ndcg_at_{K}", True),
+        "rating": proposed(
+            [s["search"]["rating"] for s in splits if "rating" in s["search"]], "rmse", False, incumbents["rating"]
+        ),
+        "ranker": proposed(
+            [s["search"]["ranker"] for s in splits if "ranker" in s["search"]],
+            f"ndcg_at_{K}",
+            True,
+            incumbents["ranker"],
+        ),
     }
     return out
 
 
-def proposed(records: list[dict], metric: str, higher_is_better: bool) -> dict:
-    """The grid point with the best mean inner-hold-out score over the splits, and every point's mean."""
+def proposed(records: list[dict], metric: str, higher_is_better: bool, incumbent: dict) -> dict:
+    """The chosen grid point (the best mean inner score, unless within two standard errors of ``incumbent``)."""
     if not records:
         return {}
     names = sorted(records[0]["grid"])
@@ -166,8 +176,20 @@ def proposed(records: list[dict], metric: str, higher_is_better: bool) -> dict:
     for record in records:
         key = tuple(record["chosen"][n] for n in names)
         votes[key] = votes.get(key, 0) + 1
+    best_point = {n: best[n] for n in names}
+    kept = {n: incumbent[n] for n in names}
+    gains = []
+    for record in records:
+        scores = {tuple(r[n] for n in names): r[metric] for r in record["results"]}
+        gain = scores[tuple(best_point[n] for n in names)] - scores[tuple(kept[n] for n in names)]
+        gains.append(gain if higher_is_better else -gain)
+    gap = mean_std(gains)
+    beats = len(gains) > 1 and gap["mean"] > 2 * gap["se"]
     return {
-        "chosen": {n: best[n] for n in names},
+        "chosen": best_point if beats or best_point == kept else kept,
+        "best": best_point,
+        "gain_over_incumbent": gap,
+        "rule": "the best mean inner score, unless it beats the incumbent by no more than two standard errors",
         "metric": metric,
         "mean_inner": means,
         "splits_choosing": [{**dict(zip(names, k, strict=True)), "splits": v} for k, v in sorted(votes.items())],
@@ -263,7 +285,7 @@ def main(argv: list[str] | None = None) -> int:
         train.unpersist()
         test.unpersist()
         results["splits"].append(split)
-        results["summary"] = summarise(results["splits"])
+        results["summary"] = summarise(results["splits"], results["base_params"])
         results["seconds"] = round(time.monotonic() - began, 1)
         write(args.out, results)
         ours = split["ours"]
@@ -275,6 +297,8 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
     spark.stop()
+    results["summary"] = summarise(results["splits"], results["base_params"])
+    write(args.out, results)
     print(
         json.dumps(results["summary"]["defaults"]["rating"]["chosen"]),
         json.dumps(results["summary"]["defaults"]["ranker"]["chosen"]),

@@ -14,9 +14,9 @@ will dislike it. So the published list is:
    never increases down a list, and ``predicted_rating`` says how much the user
    would like the movie (never below ``min_rating``).
 
-Ordering by the predicted rating instead was measured and costs NDCG@10 0.468 ->
-0.428 on ML-100k (docs/quality.md): the ranking model's order is what finds the
-movies people go on to watch.
+The lists follow the ranking model's order rather than the predicted rating: the
+ranking model is trained to find the movies people go on to watch, the rating
+model to say how much they would like them.
 """
 
 from __future__ import annotations

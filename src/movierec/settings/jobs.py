@@ -6,8 +6,11 @@ are all derived from these classes. Knobs marked ``form`` appear in the trigger 
 (changing one recomputes instead of skipping an unchanged drop). The rest are fixed per release
 and can be set by hand on a job's command line.
 
-The models' defaults (rank, regularisation, ``alpha``...) were chosen on MovieLens 100k's
-training folds only; docs/quality.md names the command that chose them.
+The models' searched defaults (the rating model's ``rank`` and ``reg_param``, the ranking model's
+``alpha`` and ``ranker_reg_param``) are the ones chosen on training data only (inner hold-outs of
+MovieLens 100k's folds and seeds) by
+``python -m benchmarks.select --ml-100k <ML-100k folder> --out docs/benchmarks/quality.json``;
+docs/quality.md shows the grid, the choice and the out-of-sample figures.
 """
 
 from __future__ import annotations
@@ -79,6 +82,7 @@ class FitSettings(JobSettings):
 
     KIND = "fit"
 
+    # rank, reg_param: chosen by benchmarks.select (module docstring).
     rank: int = knob(
         50,
         ge=1,
@@ -136,6 +140,7 @@ class FitSettings(JobSettings):
     ranker_rank: int = knob(20, ge=1, title="Ranker rank", help="ranking model: implicit ALS rank")
     ranker_max_iter: int = knob(10, ge=1, title="Ranker iterations", help="ranking model: ALS iterations")
     ranker_reg_param: float = knob(0.1, ge=0, title="Ranker regularisation", help="ranking model: ALS regularisation")
+    # alpha, ranker_reg_param: chosen by benchmarks.select (module docstring).
     alpha: float = knob(
         0.25, gt=0, title="Ranker confidence", help="ranking model: confidence of a rating, 1 + alpha * rating"
     )
