@@ -54,8 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     from movierec.serving import topn
     from movierec.serving.calibration import Calibration
     from movierec.serving.listing import ListSettings
-    from movierec.settings import ListingSettings
     from movierec.serving.tables import load_genres, load_serving, load_titles, with_users
+    from movierec.settings import ListingSettings
 
     builder = SparkSession.builder.master("local[2]").config("spark.ui.enabled", "false")
     spark = builder.config("spark.driver.memory", "6g").getOrCreate()  # the batches are collected here

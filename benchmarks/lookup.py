@@ -13,7 +13,7 @@ movies at those sizes (ml-1m, ml-10m, ml-25m). Per date, the ratings are the cur
 (90%) and ``test`` (10%) tables, the titles the ``movies`` table, and the lists ten movies per user
 drawn by popularity with scores, predicted ratings and reasons in the published columns, in place
 of a fitted model (the lists' content does not change what a lookup reads). Publish's own writer
-(:func:`movierec.io.serving.write_serving`, local Spark) then writes each date's serving table.
+(:func:`movierec.serving.write.write_serving`, local Spark) then writes each date's serving table.
 
 What is measured:
 
@@ -67,7 +67,7 @@ START_TIMEOUT_S = 240
 # What a lookup runs: a change here unrecorded by the commit is said next to it.
 LOOKUP_CODE = (
     "src/movierec/io/reader.py",
-    "src/movierec/io/serving.py",
+    "src/movierec/serving/write.py",
     "src/movierec/serving/layout.py",
     "plugins/movierec_ui/queries.py",
     "plugins/movierec_ui/warehouse.py",
@@ -120,8 +120,8 @@ def make_lists(ratings: pa.Table, movies: pa.Table, rng: np.random.Generator) ->
 
 def write_date(spark, root: Path, ds: str, ratings: pa.Table, movies: pa.Table, rng: np.random.Generator) -> dict:
     """The curated tables, the lists and (publish's writer) the serving table of one date."""
-    from movierec.io.serving import write_serving
     from movierec.io.warehouse import Warehouse
+    from movierec.serving.write import write_serving
 
     curated = root / "curated" / f"ds={ds}"
     is_test = rng.random(ratings.num_rows) < 0.1
@@ -371,6 +371,28 @@ def table(runs: dict) -> str:
 BEGIN, END = "<!-- lookup table: written by benchmarks/lookup.py -->", "<!-- end of the lookup table -->"
 
 
+def load_plugin_package() -> None:
+    """Import the plugin's package (``plugins/movierec_ui``) as Airflow does, from its folder."""
+    import importlib.util
+
+    folder = REPO / "plugins" / "movierec_ui"
+    spec = importlib.util.spec_from_file_location(
+        "movierec_ui", folder / "__init__.py", submodule_search_locations=[str(folder)]
+    )
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["movierec_ui"] = module
+    spec.loader.exec_module(module)
+
+
+def shown_args(argv: list[str]) -> list[str]:
+    """The command line as the docs show it: the reader's own ML-100k folder as a placeholder."""
+    shown = list(argv)
+    for i, arg in enumerate(shown[:-1]):
+        if arg == "--ml-100k":
+            shown[i + 1] = "<ML-100k folder>"
+    return shown
+
+
 def write_doc(doc: Path, results: dict) -> None:
     """Put the table, with its command, date and commit, between the markers of ``doc``."""
     block = (
@@ -447,12 +469,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--hdfs", help="also on HDFS: its fs.defaultFS, e.g. hdfs://127.0.0.1:9000 (the stack's)")
     parser.add_argument("--webhdfs", default="http://127.0.0.1:9870", help="its WebHDFS address")
     args = parser.parse_args(argv)
-    sys.path.insert(0, str(REPO / "plugins"))
+    load_plugin_package()
     built = build(args)
     root = args.work / "warehouse"
     rng = np.random.default_rng(SEED)
     results = {
-        "command": "python -m benchmarks.lookup " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "command": "python -m benchmarks.lookup " + " ".join(shown_args(argv if argv is not None else sys.argv[1:])),
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "commit": commit(),
         "machine": f"{os.cpu_count()} cores, shared",

@@ -54,13 +54,13 @@ from movierec.core.schemas import RATED_SCHEMA
 from movierec.data.fingerprint import Fingerprint
 from movierec.data.rated import seen_anywhere
 from movierec.io.published import advance_latest, copy_champion, read_latest
-from movierec.io.serving import write_serving
 from movierec.io.spark import get_session, size_to_data
 from movierec.io.warehouse import Warehouse
 from movierec.serving.calibration import Calibration
 from movierec.serving.listing import ListSettings, list_lengths
 from movierec.serving.tables import load_genres, load_serving, load_titles
 from movierec.serving.topn import recommend
+from movierec.serving.write import write_serving
 from movierec.settings import ListsSettings, PublishSettings
 
 if TYPE_CHECKING:

@@ -70,7 +70,7 @@ def job_datasets(job: str, root: str, ds: str, source: str | None = None) -> Dat
         return Datasets((*curated(TEST, RATED, MOVIES), part(MODELS), latest_marker(root)), (part(METRICS),))
     if job == "publish":
         return Datasets(
-            # train and test: the serving table's highest-rated movies per user (movierec.io.serving).
+            # train and test: the serving table's highest-rated movies per user (movierec.serving.write).
             (*curated(RATED, MOVIES, TRAIN, TEST), part(MODELS), part(METRICS)),
             (part(RECOMMENDATIONS), part(PUBLISHED), latest_marker(root)),
         )

@@ -5,8 +5,8 @@ same code works on ``file://`` (the embedded default) and ``hdfs://``. Writes
 are staged next to their destination and renamed into place, so readers never
 see half-written output. Where things live: :mod:`movierec.core.paths`.
 
-Length: one class, because every operation (commit, recover, compare-and-swap, the sweep of what
-killed jobs left) shares the same FileSystem handle and the same no-overwrite rename primitive.
+One class: every operation (commit, recover, compare-and-swap, the sweep of what killed jobs
+left) shares the same FileSystem handle and the same no-overwrite rename primitive.
 """
 
 from __future__ import annotations
@@ -137,7 +137,7 @@ class Warehouse:
         """A fresh, unique staging folder beside ``final`` (same filesystem, so rename is cheap).
 
         ``create`` makes it now, with the warehouse's umask, for writers that run side by side
-        into it: left to them, it once came out 755 on HDFS instead of 750.
+        into it: left to them, HDFS makes it with the first file, as 755 instead of the umask's 750.
         """
         parent, name = final.rsplit("/", 1)
         staged = f"{parent}/{STAGING}/{name}-{uuid.uuid4().hex[:12]}"

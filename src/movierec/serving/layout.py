@@ -2,7 +2,7 @@
 
 A lookup of the plugin's API (``/recommendations/{user_id}``) shows the user's list and, next to it,
 the movies the user rated highest, with titles. Publish writes both, one row per user, into
-``recommendations/ds=<ds>/_serving/`` (:func:`movierec.io.serving.write_serving`), so a lookup never
+``recommendations/ds=<ds>/_serving/`` (:func:`movierec.serving.write.write_serving`), so a lookup never
 reads the lists of other users nor the curated ratings::
 
     _serving/_layout.json                 users, their id range, the bucket span, the row-group target

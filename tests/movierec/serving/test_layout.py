@@ -7,8 +7,8 @@ from datetime import datetime
 import pyarrow.parquet as pq
 import pytest
 
-from movierec.io.serving import write_table
 from movierec.serving.layout import BUCKET_SPAN, bucket_dir, bucket_of, serving_dir, serving_table
+from movierec.serving.write import write_table
 
 T1, T2 = datetime(2020, 1, 1), datetime(2020, 6, 1)
 
