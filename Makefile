@@ -13,7 +13,7 @@ help:
 	@echo "The local real stack (docs/stack.md; STACK_NODES=3 for the YARN cluster)"
 	@echo "  make stack-up                       start HDFS, Spark standalone (YARN too with STACK_NODES=3) and Airflow"
 	@echo "  make stack-status                   what runs, and where the DAG submits and writes"
-	@echo "  make stack-demo [DATA=...]          one DAG run on the stack's HDFS and Spark standalone, with its results"
+	@echo "  make stack-demo [DATA=...]          one run by the stack's own scheduler (REST trigger), with its figures; STACK_NODES=3 on YARN"
 	@echo "  make stack-down                     stop everything the stack started"
 	@echo "                                      one service: scripts/stack.sh down|up hdfs|yarn|spark|airflow"
 	@echo "Test"

@@ -214,6 +214,9 @@ wire_cluster() {
     export MOVIEREC_WAREHOUSE="$HDFS_URI/warehouse" HADOOP_CONF_DIR MOVIEREC_WEBHDFS_URL="$HDFS_WEB_URL"
     # The user the jobs write as (their files are 640): the plugin reads as that user.
     export MOVIEREC_WEBHDFS_USER="${MOVIEREC_WEBHDFS_USER:-${HADOOP_USER_NAME:-$(id -un)}}"
+    # The Airflow side reads the warehouse through the webhdfs_default connection (movierec.io.reader).
+    local web="${HDFS_WEB_URL#http://}"
+    export AIRFLOW_CONN_WEBHDFS_DEFAULT="{\"conn_type\":\"webhdfs\",\"host\":\"${web%%:*}\",\"port\":${web##*:},\"login\":\"$MOVIEREC_WEBHDFS_USER\"}"
   else
     say "note: this STACK_DIR's HDFS is not running; the DAG's warehouse stays $MOVIEREC_WAREHOUSE"
   fi

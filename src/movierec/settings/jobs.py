@@ -318,7 +318,10 @@ class IngestSettings(JobSettings):
         False,
         form=True,
         title="Recompute even if unchanged",
-        help="Without it, a drop and settings equal to the published run's skip fit, evaluate and publish.",
+        help="Off: when the drop's files and every model, gate and list setting equal those of the published "
+        "run (the one recommendations/_LATEST names), fit, evaluate and publish are skipped and the published "
+        "lists stay, so triggering the same drop again, on any date (e.g. after make stack-demo), recomputes "
+        "nothing. On: fit, evaluate and publish anyway.",
     )
     settings: ListsSettings = knob(
         ListsSettings(),
