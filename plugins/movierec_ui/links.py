@@ -113,8 +113,16 @@ def output_folder_url(warehouse: str, task_id: str, ds: str, env: Mapping[str, s
     return folder
 
 
-def rendered_application_args(ti_key: TaskInstanceKey) -> list[str] | None:
-    """The ``application_args`` as the task instance ran them (Airflow's rendered template fields)."""
+def rendered_job_args(ti_key: TaskInstanceKey) -> dict[str, str]:
+    """The run's date and warehouse as the task rendered them: its ``ds``/``warehouse`` template fields,
+    else (a plain SparkSubmitOperator) the ``--ds``/``--warehouse`` of its ``application_args``."""
+    fields = rendered_fields(ti_key)
+    found = {name: fields[name] for name in ("ds", "warehouse") if isinstance(fields.get(name), str)}
+    return found or job_args(fields.get("application_args"))
+
+
+def rendered_fields(ti_key: TaskInstanceKey) -> dict:
+    """The task instance's rendered template fields (Airflow's record of them)."""
     from airflow.models.renderedtifields import RenderedTaskInstanceFields as Rtif
     from airflow.utils.session import create_session
     from sqlalchemy import select
@@ -128,7 +136,7 @@ def rendered_application_args(ti_key: TaskInstanceKey) -> list[str] | None:
                 Rtif.map_index == ti_key.map_index,
             )
         )
-    return (fields or {}).get("application_args")
+    return fields or {}
 
 
 class SparkUILink(BaseOperatorLink):
@@ -156,7 +164,7 @@ class OutputFolderLink(BaseOperatorLink):
 
     def get_link(self, operator: Any, *, ti_key: TaskInstanceKey) -> str:
         try:
-            args = job_args(rendered_application_args(ti_key))
+            args = rendered_job_args(ti_key)
         except Exception:
             log.warning("rendered arguments of %s not readable: no output link", ti_key, exc_info=True)
             return ""

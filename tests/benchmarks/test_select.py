@@ -34,9 +34,29 @@ def test_proposed_takes_the_best_inner_score_averaged_over_splits():
         {"grid": grid, "results": [{"rank": 10, "rmse": 0.99}, {"rank": 20, "rmse": 0.92}], "chosen": {"rank": 20}},
         {"grid": grid, "results": [{"rank": 10, "rmse": 0.98}, {"rank": 20, "rmse": 0.93}], "chosen": {"rank": 20}},
     ]
-    out = proposed(records, "rmse", higher_is_better=False)
-    assert out["chosen"] == {"rank": 20}
+    out = proposed(records, "rmse", higher_is_better=False, incumbent={"rank": 20})
+    assert out["chosen"] == out["best"] == {"rank": 20}
     assert out["splits_choosing"] == [{"rank": 10, "splits": 1}, {"rank": 20, "splits": 2}]
+
+
+def test_the_incumbent_stays_unless_the_best_beats_it_by_more_than_two_standard_errors():
+    grid = {"rank": [10, 20]}
+    noisy = [
+        {"grid": grid, "results": [{"rank": 10, "rmse": 0.90}, {"rank": 20, "rmse": 0.95}], "chosen": {"rank": 10}},
+        {"grid": grid, "results": [{"rank": 10, "rmse": 0.99}, {"rank": 20, "rmse": 0.92}], "chosen": {"rank": 20}},
+        {"grid": grid, "results": [{"rank": 10, "rmse": 0.98}, {"rank": 20, "rmse": 0.93}], "chosen": {"rank": 20}},
+    ]
+    out = proposed(noisy, "rmse", higher_is_better=False, incumbent={"rank": 10})
+    assert out["best"] == {"rank": 20} and out["chosen"] == {"rank": 10}
+    clear = [
+        {
+            "grid": grid,
+            "results": [{"rank": 10, "rmse": 0.95 + d}, {"rank": 20, "rmse": 0.90 + d}],
+            "chosen": {"rank": 20},
+        }
+        for d in (0.0, 0.01, 0.03)
+    ]
+    assert proposed(clear, "rmse", higher_is_better=False, incumbent={"rank": 10})["chosen"] == {"rank": 20}
 
 
 def test_a_claim_needs_more_than_two_standard_errors():
