@@ -19,7 +19,7 @@ from typing import Literal
 
 from pydantic import create_model, field_validator
 
-from movierec.settings.base import JobSettings, Settings, knob
+from movierec.settings.base import JobSettings, Settings, in_lists, knob
 
 # The drop's location as the form checks it: empty (the Variable), an absolute path, or a URI.
 SOURCE_PATTERN = r"^$|^/|^(file|https?|hdfs|viewfs|webhdfs|s3a|abfss|gs)://"
@@ -292,7 +292,7 @@ def lists_model() -> type[Settings]:
     fields = {}
     for model in LIST_JOBS:
         for name, info in model.model_fields.items():
-            if info.json_schema_extra and info.json_schema_extra.get("x-lists"):
+            if in_lists(info):
                 fields[name] = (info.annotation, info)
     return create_model("ListsSettings", __base__=Settings, **fields)
 
