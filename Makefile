@@ -71,7 +71,7 @@ system:
 # streams of tests finish in ~0.7 of one's time on 2 cores (docs/performance.md); TEST_WORKERS=0 runs one.
 TEST_WORKERS ?= 2
 test: system package lint
-	@$(ENV) python -m pytest -ra --durations=40 -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+	@$(ENV) python -m pytest -ra --durations=40 --junitxml=build/test-results/junit.xml -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 test-unit: package
 	@$(ENV) python -m pytest -ra -m "not integration" $(PYTEST_ARGS)

@@ -203,6 +203,15 @@ stop_sessions() {
     if ((waited >= grace * 5)); then
       say "${#alive[@]} of them ignored SIGTERM for ${grace}s; sending SIGKILL to ${alive[*]}"
       kill -KILL "${alive[@]}" 2>/dev/null || true
+      # SIGKILL is delivered asynchronously: wait until they are gone (or zombies) before saying so.
+      for ((waited = 0; waited < 50; waited++)); do
+        alive=()
+        for pid in "${left[@]}"; do
+          if running "$pid"; then alive+=("$pid"); fi
+        done
+        ((${#alive[@]} > 0)) || break
+        sleep 0.1
+      done
       break
     fi
     sleep 0.2

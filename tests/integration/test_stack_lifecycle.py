@@ -52,10 +52,17 @@ def port_of(url: str) -> str:
 
 
 def session_members(sid: int, showing: str = "") -> list[int]:
-    """Live processes of session ``sid`` whose command line shows ``showing``, its leader aside."""
-    out = subprocess.run(["ps", "-e", "-o", "pid=,sid=,args="], capture_output=True, text=True, check=True).stdout
-    rows = (line.split(None, 2) for line in out.splitlines())
-    return [int(pid) for pid, s, *args in rows if int(s) == sid and int(pid) != sid and showing in " ".join(args)]
+    """Live processes of session ``sid`` whose command line shows ``showing``, its leader aside.
+
+    A zombie (killed, not yet reaped by init, which is slow to reap in some containers) is not live.
+    """
+    out = subprocess.run(["ps", "-e", "-o", "pid=,sid=,stat=,args="], capture_output=True, text=True, check=True)
+    rows = (line.split(None, 3) for line in out.stdout.splitlines())
+    return [
+        int(pid)
+        for pid, s, stat, *args in rows
+        if int(s) == sid and int(pid) != sid and not stat.startswith("Z") and showing in " ".join(args)
+    ]
 
 
 def test_make_stack_demo_is_a_run_of_the_stack_scheduler_with_its_figures(

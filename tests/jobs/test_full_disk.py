@@ -16,27 +16,19 @@ from pathlib import Path
 import pytest
 
 from movierec.core.errors import EXIT_USER_ERROR
-from movierec.data.layouts import Layout
-from movierec_dev.generate import generate_drop
+from tests.jobs.conftest import TOP_N
+from tests.jobs.test_jobs_submit import DS as D1
+from tests.jobs.test_jobs_submit import DS2 as D2
 from tests.jobs.test_jobs_submit import ok, submit
 
 pytestmark = pytest.mark.integration
-D1, D2 = "2026-03-01", "2026-03-02"
-TOP_N = "3"
 
 
 @pytest.fixture(scope="module")
-def published(tmp_path_factory, py_files) -> Path:
+def published(tmp_path_factory, csv_pipeline) -> Path:
     """A warehouse with D1 published, and D2 evaluated (D1's inputs under D2's date), ready to publish."""
-    root = tmp_path_factory.mktemp("full-disk")
-    # The drop and settings of test_jobs_submit's pipeline.
-    drop = generate_drop(root / "ml-latest-small", Layout.CSV, n_ratings=8_000, seed=11, zip_output=True)
-    wh = root / "warehouse"
-    ok(submit("ingest", wh, "--source", str(drop), ds=D1))
-    ok(submit("preprocess", wh, "--split", "time", ds=D1))
-    ok(submit("fit", wh, "--rank", "4", "--max-iter", "4", "--min-support", "2", ds=D1))
-    ok(submit("evaluate", wh, "--max-rmse", "5", ds=D1))
-    ok(submit("publish", wh, "--top-n", TOP_N, ds=D1))
+    wh = tmp_path_factory.mktemp("full-disk") / "warehouse"
+    shutil.copytree(csv_pipeline[1], wh)  # the five jobs' output (tests/jobs/conftest.py)
     for area in ("raw/movielens", "curated", "models", "metrics"):
         shutil.copytree(wh / area / f"ds={D1}", wh / area / f"ds={D2}")
     return wh

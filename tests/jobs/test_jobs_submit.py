@@ -58,16 +58,9 @@ def ok(proc: subprocess.CompletedProcess) -> None:
 
 
 @pytest.fixture(scope="module")
-def pipeline(tmp_path_factory, py_files):
-    root = tmp_path_factory.mktemp("jobs")
-    drop = generate_drop(root / "ml-latest-small", Layout.CSV, n_ratings=8_000, seed=11, zip_output=True)
-    wh = root / "warehouse"
-    ok(submit("ingest", wh, "--source", str(drop)))
-    ok(submit("preprocess", wh, "--split", "time"))
-    ok(submit("fit", wh, "--rank", "4", "--max-iter", "4", "--min-support", "2"))
-    ok(submit("evaluate", wh, "--max-rmse", "5"))
-    ok(submit("publish", wh, "--top-n", "3"))
-    return wh
+def pipeline(csv_pipeline):
+    """The warehouse of the five jobs on a csv-layout zip (tests/jobs/conftest.py); tests here add dates."""
+    return csv_pipeline[0]
 
 
 def test_ingest_copies_the_csv_drop_with_a_manifest(pipeline):
