@@ -41,7 +41,8 @@ DAG_RUNS = (  # the session's real DAG runs (dag_warehouse, tests/airflow_runs.p
     "tests/plugins/test_api.py",
     "tests/plugins/test_page_browser.py",
 )
-JOBS_PIPELINE = ("tests/jobs/test_jobs_submit.py", "tests/jobs/test_full_disk.py")  # csv_pipeline, tests/jobs/conftest.py
+# The modules that read csv_pipeline (tests/jobs/conftest.py).
+JOBS_PIPELINE = ("tests/jobs/test_jobs_submit.py", "tests/jobs/test_full_disk.py")
 GROUPS = ("dag-runs", "stack", "yarn-cluster")  # handed out first, the longest first (docs/performance.md)
 
 
@@ -63,7 +64,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if shared and group_of(item.nodeid) not in GROUPS:
             raise pytest.UsageError(f"{item.nodeid} uses the DAG runs: add its module to DAG_RUNS in tests/conftest.py")
         if "csv_pipeline" in item.fixturenames and group_of(item.nodeid) != "jobs-pipeline":
-            raise pytest.UsageError(f"{item.nodeid} uses csv_pipeline: add its module to JOBS_PIPELINE in tests/conftest.py")
+            raise pytest.UsageError(f"{item.nodeid} uses csv_pipeline: add its module to JOBS_PIPELINE here")
     if hasattr(config, "workerinput"):  # an xdist worker (whose own `dist` option xdist sets to "no")
         # Work is handed out in collection order: the long groups first, so none is left for the end.
         rank = {group: i for i, group in enumerate(GROUPS)}
