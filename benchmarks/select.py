@@ -32,6 +32,10 @@ from it.
 Usage::
 
     python -m benchmarks.select --ml-100k ../shared/movielens/ml-100k --out docs/benchmarks/quality.json
+    python -m benchmarks.select --drop build/ml-100k-csv --out docs/benchmarks/quality-csv.json
+
+``--drop`` reads any other drop folder (csv or ``::`` layout) with the pipeline's parser; its
+five rating folds are then seeded random folds (``FOLD_SEED``), as such drops come without u1..u5.
 
 ``--protocols topn`` (or ``rating``) runs one kind of split; ``--resume`` keeps
 the splits already in ``--out`` and runs the rest, so a long run can be done in
@@ -56,12 +60,13 @@ from datetime import UTC, datetime
 from itertools import zip_longest
 from pathlib import Path
 
-from benchmarks.quality import K, check_scored_once, read_ratings, run_surprise, session
+from benchmarks.quality import K, check_scored_once, make_folds, read_ratings, run_surprise, session
 
 RATING_GRID: dict[str, tuple] = {"rank": (20, 50), "reg_param": (0.12, 0.2)}
 RANKER_GRID: dict[str, tuple] = {"alpha": (0.1, 0.25, 1.0), "reg_param": (0.1, 0.3)}
 SEEDS = (1, 2, 3, 4, 5)
 FOLD_RATINGS = 20_000  # ML-100k's mku.sh: each u<i>.test is one block of this many lines of u.data
+FOLD_SEED = 0  # --drop's five random rating folds
 INNER_SEED = 1000  # inner hold-outs are drawn with INNER_SEED + the split's number: never an outer seed
 TOPN_METRICS = (f"ndcg_at_{K}", f"precision_at_{K}", f"recall_at_{K}", f"map_at_{K}", "map")
 RATING_METRICS = ("rmse", "mae")
@@ -81,6 +86,19 @@ def mku_folds(u_data: Path, out: Path) -> list[tuple[str, Path, Path]]:
         test.write_text("\n".join(lines[lo:hi]) + "\n", encoding="latin-1")
         folds.append((f"u{i + 1}", base, test))
     return folds
+
+
+def ratings_file(drop: Path) -> Path:
+    """The ratings file of a drop folder, whichever official layout it has."""
+    for name in ("ratings.csv", "ratings.dat", "u.data"):
+        if (drop / name).is_file():
+            return drop / name
+    raise SystemExit(f"{drop}: no ratings.csv, ratings.dat or u.data")
+
+
+def random_folds(ratings: Path, out: Path) -> list[tuple[str, Path, Path]]:
+    """Five seeded random folds of any ratings file: each rating in exactly one test fold."""
+    return [(f"fold {i}", base, test) for i, (base, test) in enumerate(make_folds(ratings, 5, FOLD_SEED, out), 1)]
 
 
 def run_split(spark, protocol: str, name: str, train, test, scale, inner_seed: int, args) -> dict:
@@ -204,7 +222,9 @@ def write(path: Path, results: dict) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--ml-100k", type=Path, required=True, help="the ML-100k folder (its u.data)")
+    data = parser.add_mutually_exclusive_group(required=True)
+    data.add_argument("--ml-100k", type=Path, help="the ML-100k folder (its u.data; folds u1..u5)")
+    data.add_argument("--drop", type=Path, help="another drop folder (ratings.csv or ratings.dat; random folds)")
     parser.add_argument("--out", type=Path, required=True, help="the results file (JSON)")
     parser.add_argument("--seeds", type=int, nargs="*", default=list(SEEDS), help="seeds of the stratified splits")
     parser.add_argument("--protocols", nargs="*", default=["rating", "topn"], choices=["rating", "topn"])
@@ -228,17 +248,19 @@ def main(argv: list[str] | None = None) -> int:
     from movierec.data.split import split_stratified
     from movierec.models.params import AlsParams, RankerParams
 
-    u_data = args.ml_100k / "u.data"
+    source = ("--ml-100k", args.ml_100k) if args.ml_100k else ("--drop", args.drop)
+    u_data = args.ml_100k / "u.data" if args.ml_100k else ratings_file(args.drop)
     commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=False).stdout.strip()
     results: dict = {
-        "command": f"python -m benchmarks.select --ml-100k {args.ml_100k} --out {args.out}"
+        "command": f"python -m benchmarks.select {source[0]} {source[1]} --out {args.out}"
         + ("" if args.seeds == list(SEEDS) else " --seeds " + " ".join(map(str, args.seeds)))
         + ("" if args.surprise else " --no-surprise"),
         "invocations": [],
         "commit": commit,
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {platform.python_version()}, Spark {args.master}",
-        "data": "MovieLens 100k (u.data)",
+        "data": "MovieLens 100k (u.data)" if args.ml_100k else f"{args.drop.name} ({u_data.name})",
+        "folds": "ML-100k's u1..u5" if args.ml_100k else f"five random folds, seed {FOLD_SEED}",
         "k": K,
         "grids": {
             "rating": {k: list(v) for k, v in RATING_GRID.items()},
@@ -261,7 +283,8 @@ def main(argv: list[str] | None = None) -> int:
     began = time.monotonic() - before
     jobs = []
     if "rating" in args.protocols:
-        for i, (name, base, test) in enumerate(mku_folds(u_data, Path(tempfile.mkdtemp(prefix="movierec-mku-")))):
+        folds = mku_folds if args.ml_100k else random_folds
+        for i, (name, base, test) in enumerate(folds(u_data, Path(tempfile.mkdtemp(prefix="movierec-folds-")))):
             jobs.append(
                 ("rating", name, lambda b=base, t=test: (*read_ratings(spark, b), read_ratings(spark, t)[0]), i)
             )

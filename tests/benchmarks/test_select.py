@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.quality_report import compare, paired
-from benchmarks.select import mku_folds, proposed
+from benchmarks.csv_drop import convert
+from benchmarks.quality_report import compare, csv_section, paired
+from benchmarks.select import mku_folds, proposed, random_folds, ratings_file
 
 
 def test_mku_folds_put_each_rating_in_exactly_one_test_fold(tmp_path):
@@ -65,3 +66,67 @@ def test_a_claim_needs_more_than_two_standard_errors():
     assert compare(0.015, 0.01, "above", "below").startswith("within two standard errors")
     diff, se = paired([0.90, 0.91, 0.92], [0.92, 0.93, 0.95])
     assert diff == pytest.approx(-0.07 / 3) and se > 0
+
+
+def test_random_folds_of_a_csv_drop_put_each_rating_in_exactly_one_test_fold(tmp_path):
+    ratings = tmp_path / "ratings.csv"
+    rows = [f"{i % 50 + 1},{i % 70 + 1},{i % 5 + 1}.0,{i}" for i in range(1_003)]
+    ratings.write_text("userId,movieId,rating,timestamp\n" + "\n".join(rows) + "\n")
+    assert ratings_file(tmp_path) == ratings
+    folds = random_folds(ratings, tmp_path / "folds")
+    assert [name for name, _, _ in folds] == [f"fold {i}" for i in range(1, 6)]
+    tests = [test.read_text().splitlines() for _, _, test in folds]
+    assert all(t[0] == "userId,movieId,rating,timestamp" for t in tests)  # each file keeps the header
+    held = [line for t in tests for line in t[1:]]
+    assert sorted(held) == sorted(rows) and {len(t) - 1 for t in tests} <= {200, 201}
+    for (_, base, _), test in zip(folds, tests, strict=True):
+        assert sorted(base.read_text().splitlines()[1:] + test[1:]) == sorted(rows)
+    assert random_folds(ratings, tmp_path / "again")[2][2].read_text() == folds[2][2].read_text()  # seeded
+
+
+def test_a_folder_without_ratings_is_refused(tmp_path):
+    with pytest.raises(SystemExit, match="no ratings.csv"):
+        ratings_file(tmp_path)
+
+
+def test_the_csv_drop_is_ml_100k_rating_for_rating(tmp_path):
+    src = tmp_path / "ml-100k"
+    src.mkdir()
+    (src / "u.data").write_text("196\t242\t3\t881250949\n22\t377\t1\t878887116\n", encoding="latin-1")
+    flags = ["0"] * 19
+    flags[3] = flags[5] = "1"  # Animation, Comedy
+    (src / "u.item").write_text(
+        "242|Kolya (1996)|24-Jan-1997||http://x|" + "|".join(flags) + "\n"
+        "377|Heavyweights (1994)|01-Jan-1994||http://y|1" + "|0" * 18 + "\n",
+        encoding="latin-1",
+    )
+    assert convert(src, tmp_path / "csv") == 2
+    ratings = (tmp_path / "csv" / "ratings.csv").read_text().splitlines()
+    assert ratings == ["userId,movieId,rating,timestamp", "196,242,3.0,881250949", "22,377,1.0,878887116"]
+    movies = (tmp_path / "csv" / "movies.csv").read_text().splitlines()
+    assert movies == [
+        "movieId,title,genres",
+        "242,Kolya (1996),Animation|Comedy",
+        "377,Heavyweights (1994),(no genres listed)",
+    ]
+
+
+def test_the_csv_section_compares_means_over_different_splits_by_their_joint_standard_error():
+    def block(mean, se):
+        return {"mean": mean, "std": se * 5**0.5, "se": se, "n": 5}
+
+    main = {"summary": {"rating": {"rmse": block(0.9007, 0.003), "mae": block(0.71, 0.002), "surprise": {}}}}
+    csv = {
+        "command": "python -m benchmarks.select --drop build/ml-100k-csv --out x.json",
+        "folds": "five random folds, seed 0",
+        "commit": "abcdef0123",
+        "started": "2026-12-06T00:00:00+00:00",
+        "summary": {
+            "rating": {"rmse": block(0.9010, 0.003), "mae": block(0.75, 0.002), "surprise": {}},
+            "defaults": {"rating": {"chosen": {"rank": 50, "reg_param": 0.12}}, "ranker": {}},
+        },
+    }
+    page = "\n".join(csv_section(csv, main))
+    assert "| RMSE | 0.9010 ± 0.0067 | 0.9007 ± 0.0067 | within two standard errors" in page
+    assert "| MAE | 0.7500 ± 0.0045 | 0.7100 ± 0.0045 | higher (+0.0400" in page
+    assert '{"rating": {"rank": 50, "reg_param": 0.12}}' in page
