@@ -130,3 +130,9 @@ def test_the_csv_section_compares_means_over_different_splits_by_their_joint_sta
     assert "| RMSE | 0.9010 ± 0.0067 | 0.9007 ± 0.0067 | within two standard errors" in page
     assert "| MAE | 0.7500 ± 0.0045 | 0.7100 ± 0.0045 | higher (+0.0400" in page
     assert '{"rating": {"rank": 50, "reg_param": 0.12}}' in page
+
+
+def test_docs_quality_md_is_what_the_report_writes_from_the_committed_results():
+    from benchmarks.quality_report import main
+
+    assert main(["--check"]) == 0, "docs/quality.md is out of date: python -m benchmarks.quality_report"
