@@ -4,7 +4,7 @@ SHELL := /bin/bash
 DATA ?=
 ENV := source scripts/env.sh &&
 
-.PHONY: help venv system package demo test test-unit lint format docs reliability-report screenshots clean lineage-jar
+.PHONY: help venv system package demo test test-slow test-unit lint format docs reliability-report screenshots clean lineage-jar
 
 help:
 	@echo "Run it"
@@ -17,12 +17,13 @@ help:
 	@echo "  make stack-down                     stop everything the stack started"
 	@echo "                                      one service: scripts/stack.sh down|up hdfs|yarn|spark|airflow"
 	@echo "Test"
-	@echo "  make test                           set up, lint, then every test (what CI runs; 20-30 min)"
+	@echo "  make test                           set up, lint, then every test but the slow tier (what CI runs)"
+	@echo "  make test-slow                      the slow tier: the YARN cluster with node loss, stack faults, the stack demo"
 	@echo "  make test-unit                      the tests without the integration marker (a few minutes)"
 	@echo "  make lint                           ruff check and ruff format --check"
 	@echo "  make format                         ruff format (rewrites files)"
 	@echo "  make docs                           write the generated pages (docs/configuration.md from the settings models)"
-	@echo "  make reliability-report             docs/reliability.md from the last full test run's results"
+	@echo "  make reliability-report             docs/reliability.md from the last make test and make test-slow results"
 	@echo "  make screenshots                    docs/screenshots/ from the last test run's browser tests"
 	@echo "Set up (each target above does what it needs)"
 	@echo "  make venv                           .venv/ with the pinned requirements, in the order that works"
@@ -70,8 +71,13 @@ system:
 # Two pytest-xdist workers: a run of the DAG leaves a core idle about half the time, so two
 # streams of tests finish in ~0.7 of one's time on 2 cores (docs/performance.md); TEST_WORKERS=0 runs one.
 TEST_WORKERS ?= 2
+PYTEST := python -m pytest -ra --durations=40 -n $(TEST_WORKERS) --dist loadgroup
 test: system package lint
-	@$(ENV) python -m pytest -ra --durations=40 --junitxml=build/test-results/junit.xml -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+	@$(ENV) $(PYTEST) -m "not slow" --junitxml=build/test-results/junit.xml $(PYTEST_ARGS)
+
+# The slow tier (marker `slow`): whole-stack scenarios of minutes each, on the same 2 cores (docs/performance.md).
+test-slow: system package
+	@$(ENV) $(PYTEST) -m slow --junitxml=build/test-results/junit-slow.xml $(PYTEST_ARGS)
 
 test-unit: package
 	@$(ENV) python -m pytest -ra -m "not integration" $(PYTEST_ARGS)

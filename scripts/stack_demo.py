@@ -178,4 +178,10 @@ def spark_master() -> str:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    # pyarrow's Parquet reader can leave a thread that aborts the interpreter's teardown ("terminate
+    # called without an active exception", exit 134; apache/arrow#34314): the report is printed, so
+    # leave without the teardown.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

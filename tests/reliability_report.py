@@ -20,7 +20,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 TARGET = REPO / "docs" / "reliability.md"
-RESULTS = REPO / "build" / "test-results" / "reliability.json"
+RESULTS = REPO / "build" / "test-results" / "reliability.json"  # make test's (marker expression "not slow")
+SLOW_RESULTS = REPO / "build" / "test-results" / "reliability-slow.json"  # make test-slow's ("slow")
 
 # (group, scenario, test node ids without parameters (space-separated), what the test asserts)
 ROWS = [
@@ -545,8 +546,9 @@ class ReliabilityRecorder:
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if hasattr(session.config, "workerinput"):
             return  # an xdist worker: its reports reach the controller, which writes the file
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS.write_text(
+        target = SLOW_RESULTS if session.config.option.markexpr.strip() == "slow" else RESULTS
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(
             json.dumps(
                 {
                     "finished": f"{datetime.now(UTC):%Y-%m-%d}",
@@ -576,6 +578,15 @@ def in_item_order(rows: list[tuple]) -> list[tuple]:
     return [row for row in rows if row[0] != "hardening"] + sorted(hardening, key=item)
 
 
+def merged(runs: list[dict]) -> dict:
+    """Several runs' results as one (a test in more than one: the later run's), with every run's finishing day."""
+    return {
+        "finished": " and ".join(dict.fromkeys(run["finished"] for run in runs)),
+        "outcomes": {test: c for run in runs for test, c in run["outcomes"].items()},
+        "records": {test: c for run in runs for test, c in run["records"].items()},
+    }
+
+
 def render(results: dict) -> str:
     """The page, from :class:`ReliabilityRecorder`'s saved results."""
     outcomes = {test: Counter(c) for test, c in results["outcomes"].items()}
@@ -583,11 +594,11 @@ def render(results: dict) -> str:
     lines = [
         "# Reliability: bad input, faults and reruns",
         "",
-        "Written by `make reliability-report` (tests/reliability_report.py) from a full `make test` run's "
-        f"results, that run finished on {results['finished']}. Each row: the scenario, the test that "
-        "provokes it, what the test asserts, the records it counted (kept / rejected / lost, "
-        "summed over its cases; lost = records neither kept nor quarantined, or published rows "
-        "that changed or vanished) and its outcome in that run. A dash: the input is refused "
+        "Written by `make reliability-report` (tests/reliability_report.py) from the results of a `make test` "
+        f"run and a `make test-slow` run (its slow tier), finished on {results['finished']}. Each row: "
+        "the scenario, the test that provokes it, what the test asserts, the records it counted "
+        "(kept / rejected / lost, summed over its cases; lost = records neither kept nor quarantined, "
+        "or published rows that changed or vanished) and its outcome in that run. A dash: the input is refused "
         "before any record is read, and nothing is written. Each hardening row's test failed on the code "
         "before its fix.",
         "",
@@ -607,22 +618,23 @@ def render(results: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Write docs/reliability.md from a results file (default: the last test run's)."""
-    source = Path(argv[0]) if argv else RESULTS
-    if not source.exists():
-        print(f"{source} does not exist: run `make test` first", file=sys.stderr)
+    """Write docs/reliability.md from results files (default: the last make test's and make test-slow's)."""
+    sources = [Path(a) for a in argv] if argv else [RESULTS, SLOW_RESULTS]
+    absent = [s for s in sources if not s.exists()]
+    if absent:
+        print(f"{absent[0]} does not exist: run `make test` and `make test-slow` first", file=sys.stderr)
         return 2
-    results = json.loads(source.read_text())
+    results = merged([json.loads(s.read_text()) for s in sources])
     missing = missing_tests(results["outcomes"])
     if missing:
         print(
-            f"{source} is from a partial run ({len(missing)} listed tests did not run, e.g. {missing[0]}); "
-            "run the whole `make test`",
+            f"{', '.join(map(str, sources))}: {len(missing)} listed tests did not run, e.g. {missing[0]}; "
+            "run the whole `make test` and `make test-slow`",
             file=sys.stderr,
         )
         return 2
     TARGET.write_text(render(results))
-    print(f"wrote {TARGET.relative_to(REPO)} from {source}")
+    print(f"wrote {TARGET.relative_to(REPO)} from {', '.join(map(str, sources))}")
     return 0
 
 

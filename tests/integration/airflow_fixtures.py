@@ -382,7 +382,7 @@ def running_stack(hdfs: HdfsCluster, spark_master: SparkMaster, stack_dir: Path)
 _SESSION: dict[str, object] = {}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def airflow_stack(hdfs: HdfsCluster, spark_master: SparkMaster, stack_dir: Path) -> Iterator[AirflowStack]:
     """Airflow's api-server, scheduler, dag-processor and triggerer, using the session's HDFS and Spark."""
     if not _SESSION:

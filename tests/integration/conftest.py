@@ -79,9 +79,11 @@ def run_stack(action: str, service: str, env: dict[str, str]) -> str:
     return output
 
 
-@pytest.fixture(scope="session")
+# The stack's fixtures are package-scoped: its daemons stop once a worker leaves tests/integration,
+# instead of idling (a third of a core) beside the other worker's tests until the session ends.
+@pytest.fixture(scope="package")
 def stack_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The session's STACK_DIR: pids, logs, generated config and data of every service."""
+    """The stack's STACK_DIR: pids, logs, generated config and data of every service."""
     return tmp_path_factory.mktemp("stack")
 
 
@@ -194,7 +196,7 @@ def _stack_env(stack_dir: Path, **ports: int) -> dict[str, str]:
     return env
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def hdfs(stack_dir: Path) -> Iterator[HdfsCluster]:
     """A real HDFS (NameNode + DataNode) on free loopback ports, with /warehouse and /tmp."""
     require_program("java", "install a JDK 17 (the NameNode and DataNode are Java processes)")
@@ -221,7 +223,7 @@ def hdfs(stack_dir: Path) -> Iterator[HdfsCluster]:
         run_stack("down", "hdfs", env)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def spark_master(stack_dir: Path) -> Iterator[SparkMaster]:
     """A Spark standalone master + one worker (2 cores) on free loopback ports."""
     require_program("java", "install a JDK 17 (the master and worker are Java processes)")
@@ -236,7 +238,7 @@ def spark_master(stack_dir: Path) -> Iterator[SparkMaster]:
         run_stack("down", "spark", env)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def form_run(airflow_stack, tmp_path_factory: pytest.TempPathFactory):
     """The stack's one UI-triggered DAG run, read by the browser, REST and stack-output tests.
 

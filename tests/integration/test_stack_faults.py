@@ -33,7 +33,7 @@ from tests.conftest import project_env
 from tests.integration.conftest import REPO, HdfsCluster, _stack_env, require_program, run_stack
 from tests.ports import free_ports
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 log = logging.getLogger(__name__)
 
 DS = "2026-04-01"

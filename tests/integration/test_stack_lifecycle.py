@@ -65,6 +65,7 @@ def session_members(sid: int, showing: str = "") -> list[int]:
     ]
 
 
+@pytest.mark.slow  # a whole DAG run of its own through the stack's scheduler
 def test_make_stack_demo_is_a_run_of_the_stack_scheduler_with_its_figures(
     airflow_stack: AirflowStack,  # noqa: F811
     hdfs: HdfsCluster,

@@ -47,7 +47,7 @@ from tests.integration.airflow_fixtures import DAG_ID, AirflowStack, _source_env
 from tests.integration.conftest import HdfsCluster, _stack_env, require_program, run_stack
 from tests.ports import free_ports
 
-pytestmark = [pytest.mark.integration, pytest.mark.cluster]
+pytestmark = [pytest.mark.integration, pytest.mark.cluster, pytest.mark.slow]
 log = logging.getLogger(__name__)
 
 N_RATINGS = 3_000
