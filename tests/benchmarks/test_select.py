@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from benchmarks.csv_drop import convert
-from benchmarks.quality_report import compare, csv_section, paired
+from benchmarks.quality_report import compare, csv_section, paired, same_splits
 from benchmarks.select import mku_folds, proposed, random_folds, ratings_file
 
 
@@ -126,6 +126,7 @@ def test_the_csv_section_compares_means_over_different_splits_by_their_joint_sta
             "defaults": {"rating": {"chosen": {"rank": 50, "reg_param": 0.12}}, "ranker": {}},
         },
     }
+    main["splits"], csv["splits"] = [], []
     page = "\n".join(csv_section(csv, main))
     assert "| RMSE | 0.9010 ± 0.0067 | 0.9007 ± 0.0067 | within two standard errors" in page
     assert "| MAE | 0.7500 ± 0.0045 | 0.7100 ± 0.0045 | higher (+0.0400" in page
@@ -136,3 +137,12 @@ def test_docs_quality_md_is_what_the_report_writes_from_the_committed_results():
     from benchmarks.quality_report import main
 
     assert main(["--check"]) == 0, "docs/quality.md is out of date: python -m benchmarks.quality_report"
+
+
+def test_figures_equal_on_every_split_are_called_identical():
+    def run(ndcg):
+        split = {"protocol": "topn", "split": "seed 1", "ours": {"ndcg_at_10": ndcg}}
+        return {"splits": [split, {**split, "split": "seed 2"}]}
+
+    assert same_splits(run(0.47), run(0.47), "topn", "ndcg_at_10")
+    assert not same_splits(run(0.47), run(0.4701), "topn", "ndcg_at_10")
