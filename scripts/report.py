@@ -127,10 +127,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    code = main()
-    # pyarrow's Parquet reader can leave a thread that aborts the interpreter's teardown ("terminate
-    # called without an active exception", exit 134; apache/arrow#34314): the report is printed, so
-    # leave without the teardown.
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
+    sys.exit(main())

@@ -49,6 +49,11 @@ from movierec.core.paths import DS_PATTERN, latest_marker
 
 log = logging.getLogger(__name__)
 
+# Parquet reads on the Airflow side are small (a few KiB to a few MB) and run on the caller's thread:
+# pyarrow's reader threads gain nothing there and can abort a short-lived process at interpreter
+# exit ("terminate called without an active exception", apache/arrow#34314).
+ONE_THREAD = {"use_threads": False, "pre_buffer": False}
+
 WEBHDFS_CONN_ID = "webhdfs_default"
 DEFAULT_WEBHDFS_PORT = 9870
 # The documented fallback when the connection is not defined.
@@ -377,7 +382,7 @@ class WarehouseReader:
         if not parts:
             raise NotFoundError(f"{self._where(path)} holds no Parquet file")
         tables = [
-            pq.read_table(io.BytesIO(self.read_bytes(f"{path}/{name}")), columns=columns, filters=filters)
+            pq.read_table(io.BytesIO(self.read_bytes(f"{path}/{name}")), columns=columns, filters=filters, **ONE_THREAD)
             for name in parts
         ]
         return pa.concat_tables(tables, promote_options="default") if len(tables) > 1 else tables[0]
@@ -414,7 +419,8 @@ class WarehouseReader:
                 start, end = _row_group_span(footer, group)
                 file.seek(start)
                 window = _Window(file, start, file.read(end - start), size)
-                tables.append(pq.ParquetFile(window, metadata=footer).read_row_group(group, columns=columns))
+                table = pq.ParquetFile(window, metadata=footer, pre_buffer=False)
+                tables.append(table.read_row_group(group, columns=columns, use_threads=False))
         table = pa.concat_tables(tables) if len(tables) > 1 else tables[0]
         return table.filter(pc.equal(table[column], value))
 
