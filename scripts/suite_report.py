@@ -3,6 +3,7 @@
 Usage::
 
     CI=true bash .ci/run                  # or make test: writes build/test-results/junit.xml
+    make test-slow                        # optional: build/test-results/junit-slow.xml
     python -m scripts.suite_report        # the section "The test suite" of docs/performance.md
 
 The wall time is the junit file's; a worker group's time (tests/conftest.py's group_of) is the sum
@@ -21,6 +22,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 JUNIT = REPO / "build" / "test-results" / "junit.xml"
+SLOW_JUNIT = REPO / "build" / "test-results" / "junit-slow.xml"  # make test-slow's
 PAGE = REPO / "docs" / "performance.md"
 BEGIN, END = "<!-- suite_report: begin -->", "<!-- suite_report: end -->"
 
@@ -33,28 +35,40 @@ def nodeid(case: ET.Element) -> str:
     return "::".join([path, *parts[module:], case.get("name", "")])
 
 
-def section(junit: Path, commit: str, day: str) -> str:
+def testsuite(junit: Path) -> ET.Element:
+    root = ET.parse(junit).getroot()
+    return root if root.tag == "testsuite" else root.find("testsuite")
+
+
+def outcome(suite: ET.Element) -> str:
+    """``"716 passed, 1 skipped, 0 failed in 21.4 min"``."""
+    count = {k: int(suite.get(k, 0)) for k in ("tests", "failures", "errors", "skipped")}
+    passed = count["tests"] - count["failures"] - count["errors"] - count["skipped"]
+    failed = count["failures"] + count["errors"]
+    return f"{passed} passed, {count['skipped']} skipped, {failed} failed in {float(suite.get('time', 0)) / 60:.1f} min"
+
+
+def section(junit: Path, commit: str, day: str, slow: Path | None = None) -> str:
     from tests.conftest import group_of
 
-    suite = ET.parse(junit).getroot()
-    suite = suite if suite.tag == "testsuite" else suite.find("testsuite")
+    suite = testsuite(junit)
     groups: dict[str, list[float]] = defaultdict(list)
     cases = []
     for case in suite.iter("testcase"):
         node, seconds = nodeid(case), float(case.get("time", 0))
         groups[group_of(node)].append(seconds)
         cases.append((seconds, node))
-    count = {k: int(suite.get(k, 0)) for k in ("tests", "failures", "errors", "skipped")}
-    passed = count["tests"] - count["failures"] - count["errors"] - count["skipped"]
-    wall = float(suite.get("time", 0))
     work = sum(sum(v) for v in groups.values())
     lines = [
         BEGIN,
-        f"`CI=true bash .ci/run` (that is `make test`) in a clean clone, {day}, commit `{commit}`: **{passed} passed,",
-        f"{count['skipped']} skipped, {count['failures'] + count['errors']} failed in {wall / 60:.1f} min** on two",
-        f"pytest-xdist workers; {work / 60:.1f} min of test time in all. Written by `python -m scripts.suite_report`",
-        "from that run's `build/test-results/junit.xml`. The groups that keep a shared fixture on one worker, and",
-        "the rest:",
+        f"`CI=true bash .ci/run` (that is `make test`) in a clean clone, {day}, commit `{commit}`:",
+        f"**{outcome(suite)}** on two pytest-xdist workers, {work / 60:.1f} min of test time in all.",
+    ]
+    if slow is not None:
+        lines.append(f"`make test-slow` after it, the same commit: {outcome(testsuite(slow))}.")
+    lines += [
+        "Written by `python -m scripts.suite_report` from the runs' `build/test-results/junit*.xml`.",
+        "The groups of `make test` that keep a shared fixture on one worker, and the rest:",
         "",
         "| group | tests | minutes |",
         "|---|---|---|",
@@ -75,7 +89,8 @@ def section(junit: Path, commit: str, day: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--junit", type=Path, default=JUNIT)
-    parser.add_argument("--commit", help="the commit the run tested (default: HEAD)")
+    parser.add_argument("--slow-junit", type=Path, default=SLOW_JUNIT, help="make test-slow's (left out if absent)")
+    parser.add_argument("--commit", help="the commit the runs tested (default: HEAD)")
     args = parser.parse_args(argv)
     commit = (
         args.commit
@@ -88,7 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     if BEGIN not in page:
         raise SystemExit(f"{PAGE}: no {BEGIN} marker")
     head, tail = page.split(BEGIN, 1)
-    PAGE.write_text(head + section(args.junit, commit, day) + tail.split(END, 1)[1], encoding="utf-8")
+    slow = args.slow_junit if args.slow_junit.is_file() else None
+    PAGE.write_text(head + section(args.junit, commit, day, slow) + tail.split(END, 1)[1], encoding="utf-8")
     print(f"{PAGE.relative_to(REPO)}: the test suite's section from {args.junit}")
     return 0
 

@@ -26,6 +26,8 @@ def test_the_section_counts_outcomes_and_sums_groups(tmp_path):
     junit.write_text(JUNIT)
     text = section(junit, "abc1234", "2026-12-06")
     assert text.startswith(BEGIN) and text.endswith(END)
-    assert "commit `abc1234`: **3 passed,\n1 skipped, 1 failed in 25.0 min**" in text
+    assert "commit `abc1234`:\n**3 passed, 1 skipped, 1 failed in 25.0 min**" in text
+    assert "make test-slow" not in text
+    assert "`make test-slow` after it, the same commit: 3 passed" in section(junit, "abc1234", "2026-12-06", junit)
     assert "| dag-runs | 2 | 15.0 |" in text
     assert "- 600 s `tests/dags/test_dag_run.py::test_run_succeeds`" in text
